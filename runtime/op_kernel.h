@@ -1,0 +1,73 @@
+// The interface every operator implementation follows.
+//
+// A kernel object is created once per node when the session is built (that is
+// where attributes are parsed and validated, and where constant weights may be
+// packed), then run() is called for every inference.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/ir.h"
+#include "kiln/tensor.h"
+
+namespace kiln {
+
+// What a kernel factory sees when the session is built.
+class KernelInit {
+ public:
+  KernelInit(const graph::Node& node, std::vector<const Tensor*> constant_inputs, int threads)
+      : node_(node), constants_(std::move(constant_inputs)), threads_(threads) {}
+
+  const graph::Node& node() const { return node_; }
+  int64_t opset() const { return node_.opset; }
+  size_t num_inputs() const { return node_.inputs.size(); }
+  bool has_input(size_t i) const { return i < node_.inputs.size() && !node_.inputs[i].empty(); }
+  // The value of input i when it is a constant (an initializer that cannot be
+  // overridden, or a folded constant); nullptr otherwise.
+  const Tensor* constant_input(size_t i) const { return i < constants_.size() ? constants_[i] : nullptr; }
+  int threads() const { return threads_; }
+
+ private:
+  const graph::Node& node_;
+  std::vector<const Tensor*> constants_;
+  int threads_;
+};
+
+// What a kernel sees on each run.
+class KernelContext {
+ public:
+  KernelContext(const graph::Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>& outputs,
+                int threads)
+      : node_(node), inputs_(std::move(inputs)), outputs_(outputs), threads_(threads) {}
+
+  const graph::Node& node() const { return node_; }
+  size_t num_inputs() const { return inputs_.size(); }
+  // nullptr when the input is omitted (optional) or past the end.
+  const Tensor* input(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
+  // The input, which must be present (kiln::Error naming the node otherwise).
+  const Tensor& required_input(size_t i) const;
+  size_t num_outputs() const { return outputs_.size(); }
+  // Allocates output i with the given type and shape and returns it.
+  Tensor& allocate_output(size_t i, DataType type, Shape shape);
+  // Sets output i to an existing tensor (zero-copy views: Reshape, Identity, ...).
+  void set_output(size_t i, Tensor tensor);
+  int threads() const { return threads_; }
+
+ private:
+  const graph::Node& node_;
+  std::vector<const Tensor*> inputs_;
+  std::vector<Tensor>& outputs_;
+  int threads_;
+};
+
+class OpKernel {
+ public:
+  virtual ~OpKernel() = default;
+  virtual void run(KernelContext& ctx) = 0;
+};
+
+using KernelFactory = std::unique_ptr<OpKernel> (*)(const KernelInit& init);
+
+}  // namespace kiln
