@@ -1,0 +1,27 @@
+// Conversion between onnx::TensorProto and kiln::Tensor.
+#pragma once
+
+#include <string>
+
+#include "kiln/tensor.h"
+
+namespace onnx {
+class TensorProto;
+}
+
+namespace kiln::graph {
+
+// Decodes every encoding exporters write: raw_data, float_data, int32_data
+// (also float16/bfloat16/int8/uint8/int16/uint16/bool), int64_data,
+// double_data, uint64_data, and external_data (relative to base_dir, which
+// must keep the file inside that folder). Checks byte counts against dims.
+// `what` names the tensor in error messages.
+Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir, const std::string& what);
+
+// Encodes as raw_data.
+void tensor_to_proto(const Tensor& tensor, onnx::TensorProto* proto);
+
+// Reads a serialized TensorProto file (the backend test-data .pb format).
+Tensor load_tensor_pb(const std::string& path);
+
+}  // namespace kiln::graph

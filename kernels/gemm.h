@@ -1,0 +1,27 @@
+// Single-precision GEMM entry points.
+//
+//   C[M x N] = alpha * op(A)[M x K] * op(B)[K x N] + beta * C
+// Row-major; op(X) = X or X^T. lda/ldb/ldc are row strides of the stored
+// matrices. beta == 0 means C is write-only (its old contents may be NaN).
+#pragma once
+
+#include <cstdint>
+
+namespace kiln::kernels {
+
+struct GemmShape {
+  int64_t m, n, k;
+};
+
+// The plain reference twin: readable loops, never used for speed comparisons.
+void f32_gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                        int64_t ldc);
+
+// The GEMM the operators call. Today: the reference loops with the k-loop
+// hoisted so the compiler vectorizes the inner loop, threaded over rows of C.
+// The packed per-ISA kernels replace this behind the same signature.
+void f32_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+              int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, int threads);
+
+}  // namespace kiln::kernels
