@@ -312,7 +312,8 @@ class ConvTransposeKernel : public OpKernel {
       const bool same = attrs_.auto_pad == AutoPad::kSameUpper || attrs_.auto_pad == AutoPad::kSameLower;
       if (!output_shape_.empty() || same) {
         out = !output_shape_.empty() ? output_shape_[output_shape_.size() - rank + i] : in * stride;
-        const int64_t total = full - out;
+        // A larger requested output than `full` adds zeros (bias) at the end, as output_padding would.
+        const int64_t total = std::max<int64_t>(0, full - out);
         pad_begin = attrs_.auto_pad == AutoPad::kSameUpper ? total / 2 : total - total / 2;
         pad_end = total - pad_begin;
       } else {
@@ -345,8 +346,8 @@ class ConvTransposeKernel : public OpKernel {
 }  // namespace
 
 void register_conv_ops(OpRegistry& registry) {
-  registry.add("Conv", make_kernel<ConvKernel>, 7, 17);
-  registry.add("ConvTranspose", make_kernel<ConvTransposeKernel>, 7, 17);
+  registry.add("Conv", make_kernel<ConvKernel>, 1, 17);
+  registry.add("ConvTranspose", make_kernel<ConvTransposeKernel>, 1, 17);
 }
 
 }  // namespace kiln

@@ -189,7 +189,7 @@ class MatMulKernel : public OpKernel {
 
 void register_matmul_ops(OpRegistry& registry) {
   registry.add("Gemm", make_kernel<GemmKernel>, 7, 17);
-  registry.add("MatMul", make_kernel<MatMulKernel>, 7, 17);
+  registry.add("MatMul", make_kernel<MatMulKernel>, 1, 17);
 }
 
 }  // namespace kiln

@@ -233,7 +233,7 @@ class LayerNormKernel : public OpKernel {
 
 void register_norm_ops(OpRegistry& registry) {
   registry.add("BatchNormalization", make_kernel<BatchNormKernel>, 7, 15);
-  registry.add("InstanceNormalization", make_kernel<InstanceNormKernel>, 7, 17);
+  registry.add("InstanceNormalization", make_kernel<InstanceNormKernel>, 1, 17);
   registry.add("LayerNormalization", make_kernel<LayerNormKernel>, 17, 17);
 }
 

@@ -156,10 +156,10 @@ class GlobalPoolKernel : public OpKernel {
 }  // namespace
 
 void register_pool_ops(OpRegistry& registry) {
-  registry.add("MaxPool", make_kernel<MaxPoolKernel>, 7, 17);
-  registry.add("AveragePool", make_kernel<AveragePoolKernel>, 7, 17);
-  registry.add("GlobalMaxPool", make_kernel<GlobalPoolKernel<true>>, 7, 17);
-  registry.add("GlobalAveragePool", make_kernel<GlobalPoolKernel<false>>, 7, 17);
+  registry.add("MaxPool", make_kernel<MaxPoolKernel>, 1, 17);
+  registry.add("AveragePool", make_kernel<AveragePoolKernel>, 1, 17);
+  registry.add("GlobalMaxPool", make_kernel<GlobalPoolKernel<true>>, 1, 17);
+  registry.add("GlobalAveragePool", make_kernel<GlobalPoolKernel<false>>, 1, 17);
 }
 
 }  // namespace kiln

@@ -315,18 +315,18 @@ class ArgExtremeKernel : public OpKernel {
 }  // namespace
 
 void register_reduce_ops(OpRegistry& registry) {
-  registry.add("ReduceSum", make_reduce<ReduceKind::kSum>, 7, 17);
-  registry.add("ReduceMean", make_reduce<ReduceKind::kMean>, 7, 17);
-  registry.add("ReduceMax", make_reduce<ReduceKind::kMax>, 7, 17);
-  registry.add("ReduceMin", make_reduce<ReduceKind::kMin>, 7, 17);
-  registry.add("ReduceProd", make_reduce<ReduceKind::kProd>, 7, 17);
-  registry.add("ReduceL1", make_reduce<ReduceKind::kL1>, 7, 17);
-  registry.add("ReduceL2", make_reduce<ReduceKind::kL2>, 7, 17);
-  registry.add("ReduceSumSquare", make_reduce<ReduceKind::kSumSquare>, 7, 17);
-  registry.add("ReduceLogSum", make_reduce<ReduceKind::kLogSum>, 7, 17);
-  registry.add("ReduceLogSumExp", make_reduce<ReduceKind::kLogSumExp>, 7, 17);
-  registry.add("ArgMax", make_kernel<ArgExtremeKernel<true>>, 7, 17);
-  registry.add("ArgMin", make_kernel<ArgExtremeKernel<false>>, 7, 17);
+  registry.add("ReduceSum", make_reduce<ReduceKind::kSum>, 1, 17);
+  registry.add("ReduceMean", make_reduce<ReduceKind::kMean>, 1, 17);
+  registry.add("ReduceMax", make_reduce<ReduceKind::kMax>, 1, 17);
+  registry.add("ReduceMin", make_reduce<ReduceKind::kMin>, 1, 17);
+  registry.add("ReduceProd", make_reduce<ReduceKind::kProd>, 1, 17);
+  registry.add("ReduceL1", make_reduce<ReduceKind::kL1>, 1, 17);
+  registry.add("ReduceL2", make_reduce<ReduceKind::kL2>, 1, 17);
+  registry.add("ReduceSumSquare", make_reduce<ReduceKind::kSumSquare>, 1, 17);
+  registry.add("ReduceLogSum", make_reduce<ReduceKind::kLogSum>, 1, 17);
+  registry.add("ReduceLogSumExp", make_reduce<ReduceKind::kLogSumExp>, 1, 17);
+  registry.add("ArgMax", make_kernel<ArgExtremeKernel<true>>, 1, 17);
+  registry.add("ArgMin", make_kernel<ArgExtremeKernel<false>>, 1, 17);
   register_softmax_ops(registry);
 }
 

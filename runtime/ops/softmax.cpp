@@ -67,8 +67,9 @@ class SoftmaxKernel : public OpKernel {
       sum += e;
     }
     if constexpr (kLog) {
-      const float shift = largest + static_cast<float>(std::log(sum));
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i] - shift;
+      // (x - largest) first: it is exact where largest + log(sum) would round.
+      const float log_sum = static_cast<float>(std::log(sum));
+      for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - largest) - log_sum;
     } else {
       const float scale = static_cast<float>(1.0 / sum);
       for (int64_t i = 0; i < n; ++i) y[i] *= scale;
@@ -89,10 +90,10 @@ class SoftmaxKernel : public OpKernel {
         sum[j] += e;
       }
     if constexpr (kLog) {
-      std::vector<float> shift(static_cast<size_t>(inner));
-      for (int64_t j = 0; j < inner; ++j) shift[j] = largest[j] + static_cast<float>(std::log(sum[j]));
+      std::vector<float> log_sum(static_cast<size_t>(inner));
+      for (int64_t j = 0; j < inner; ++j) log_sum[j] = static_cast<float>(std::log(sum[j]));
       for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < inner; ++j) y[i * inner + j] = x[i * inner + j] - shift[j];
+        for (int64_t j = 0; j < inner; ++j) y[i * inner + j] = (x[i * inner + j] - largest[j]) - log_sum[j];
     } else {
       std::vector<float> scale(static_cast<size_t>(inner));
       for (int64_t j = 0; j < inner; ++j) scale[j] = static_cast<float>(1.0 / sum[j]);
@@ -108,8 +109,8 @@ class SoftmaxKernel : public OpKernel {
 }  // namespace
 
 void register_softmax_ops(OpRegistry& registry) {
-  registry.add("Softmax", make_kernel<SoftmaxKernel<false>>, 7, 17);
-  registry.add("LogSoftmax", make_kernel<SoftmaxKernel<true>>, 7, 17);
+  registry.add("Softmax", make_kernel<SoftmaxKernel<false>>, 1, 17);
+  registry.add("LogSoftmax", make_kernel<SoftmaxKernel<true>>, 1, 17);
 }
 
 }  // namespace kiln
