@@ -15,6 +15,7 @@
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/im2col.h"
 #include "runtime/op_registry.h"
+#include "runtime/ops/parallel_work.h"
 #include "runtime/ops/window_attrs.h"
 
 namespace kiln {
@@ -88,6 +89,7 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
                     int threads) {
   const auto& g = p.geometry;
   const int64_t planes = p.batch * p.out_channels;
+  threads = threads_for_work(threads, planes * g.output_size() * g.kernel_size());
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
   for (int64_t plane = 0; plane < planes; ++plane) {
     const int64_t n = plane / p.out_channels;
@@ -114,6 +116,7 @@ void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float
   const int64_t tile = column_tile(depth, positions);
   const int64_t tiles_per_block = (positions + tile - 1) / tile;
   const int64_t tasks = p.batch * p.group * tiles_per_block;
+  threads = threads_for_work(threads, p.batch * p.out_channels * positions * depth);
   const bool parallel_tiles = threads > 1 && tasks >= 2 * static_cast<int64_t>(threads);
   const int gemm_threads = parallel_tiles ? 1 : threads;
 
@@ -259,12 +262,12 @@ class ConvTransposeKernel : public OpKernel {
     const float* x_data = x.data<float>();
     const float* w_data = w.data<float>();
     float* y_data = y.data<float>();
-    const int threads = ctx.threads();
     const int64_t in_positions = g.output_size();  // ConvTranspose input = forward-conv output
     const int64_t out_positions = g.input_size();
     const int64_t rows = out_group * g.kernel_size();  // column rows: (output channel, tap)
     const int64_t tile = std::max<int64_t>(1, column_tile(rows, in_positions));
     std::vector<float> columns(static_cast<size_t>(rows * std::min(tile, in_positions)));
+    const int threads = threads_for_work(ctx.threads(), batch * in_positions * rows * in_group);
 
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t grp = 0; grp < group_; ++grp) {

@@ -4,6 +4,7 @@
 
 #include "kernels/gemm.h"
 #include "runtime/op_registry.h"
+#include "runtime/ops/parallel_work.h"
 
 namespace kiln {
 
@@ -70,10 +71,10 @@ class GemmKernel : public OpKernel {
     }
     if (b_transposed_.defined())
       kernels::f32_gemm(trans_a_, false, m, n, k, alpha_, a.data<float>(), a.dim(1), b_transposed_.data<float>(), n,
-                        beta, y_data, n, ctx.threads());
+                        beta, y_data, n, threads_for_work(ctx.threads(), m * n * k));
     else
       kernels::f32_gemm(trans_a_, trans_b_, m, n, k, alpha_, a.data<float>(), a.dim(1), b.data<float>(), b.dim(1),
-                        beta, y_data, n, ctx.threads());
+                        beta, y_data, n, threads_for_work(ctx.threads(), m * n * k));
   }
 
  private:
@@ -162,7 +163,7 @@ class MatMulKernel : public OpKernel {
     const float* b_data = b.data<float>();
     float* y_data = y.data<float>();
     const int64_t batches = element_count(batch);
-    const int threads = ctx.threads();
+    const int threads = threads_for_work(ctx.threads(), batches * m * n * k);
 
     // B shared by every batch and A's batches laid out like Y's: one tall GEMM.
     if (b_step == 1 && a_step == batches) {

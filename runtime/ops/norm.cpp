@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "runtime/op_registry.h"
+#include "runtime/ops/parallel_work.h"
 
 namespace kiln {
 
@@ -88,8 +89,8 @@ class BatchNormKernel : public OpKernel {
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
     const int64_t runs = batch * features;
-    const int threads = ctx.threads();
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && x.size() > 4096)
+    const int threads = threads_for_work(ctx.threads(), x.size());
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && runs > 1)
     for (int64_t r = 0; r < runs; ++r) {
       const int64_t f = r % features;
       const float* from = x_data + r * run_length;
@@ -133,7 +134,7 @@ class InstanceNormKernel : public OpKernel {
     const float* scale_data = scale.data<float>();
     const float* bias_data = bias.data<float>();
     float* y_data = y.data<float>();
-    const int threads = ctx.threads();
+    const int threads = threads_for_work(ctx.threads(), x.size());
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
     for (int64_t p = 0; p < planes; ++p) {
       const int64_t c = p % channels;
@@ -204,7 +205,7 @@ class LayerNormKernel : public OpKernel {
     const bool scale_per_element = scale.size() == row_size && row_size != 1;
     const bool bias_per_element = bias && bias->size() == row_size && row_size != 1;
     float* y_data = y.data<float>();
-    const int threads = ctx.threads();
+    const int threads = threads_for_work(ctx.threads(), x.size());
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1)
     for (int64_t r = 0; r < rows; ++r) {
       const float* from = x_data + r * row_size;

@@ -7,6 +7,7 @@
 
 #include "kernels/reference/pool.h"
 #include "runtime/op_registry.h"
+#include "runtime/ops/parallel_work.h"
 #include "runtime/ops/window_attrs.h"
 
 namespace kiln {
@@ -71,6 +72,7 @@ class MaxPoolKernel : public OpKernel {
     const int64_t planes = x.dim(0) * x.dim(1);
     const T* x_data = x.data<T>();
     T* y_data = y.data<T>();
+    threads = threads_for_work(threads, y.size() * g.kernel_size());
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
     for (int64_t p = 0; p < planes; ++p)
       kernels::max_pool_plane<T>(g, x_data + p * g.input_size(), y_data + p * g.output_size(),
@@ -100,7 +102,7 @@ class AveragePoolKernel : public OpKernel {
     const int64_t planes = x.dim(0) * x.dim(1);
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
-    const int threads = ctx.threads();
+    const int threads = threads_for_work(ctx.threads(), y.size() * g.kernel_size());
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
     for (int64_t p = 0; p < planes; ++p)
       kernels::f32_average_pool_plane(g, count_include_pad_, x_data + p * g.input_size(),
@@ -136,7 +138,7 @@ class GlobalPoolKernel : public OpKernel {
     const int64_t plane_size = x.size() / planes;
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
-    const int threads = ctx.threads();
+    const int threads = threads_for_work(ctx.threads(), x.size());
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
     for (int64_t p = 0; p < planes; ++p) {
       const float* plane = x_data + p * plane_size;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/op_registry.h"
+#include "runtime/ops/parallel_work.h"
 #include "runtime/ops/softmax.h"
 
 namespace kiln {
@@ -181,7 +182,8 @@ template <class T>
 void reduce_all(ReduceKind kind, const Tensor& x, const ReductionPlan& plan, Tensor& y, int threads) {
   const T* x_data = x.data<T>();
   T* y_data = y.data<T>();
-  const bool parallel = threads > 1 && plan.outputs > 1 && plan.outputs * plan.reduced_count > 32768;
+  threads = threads_for_work(threads, plan.outputs * plan.reduced_count);
+  const bool parallel = threads > 1 && plan.outputs > 1;
 #pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
   for (int64_t o = 0; o < plan.outputs; ++o) y_data[o] = reduce_one<T>(kind, x_data, plan, plan.base_offset(o));
 }

@@ -12,6 +12,8 @@
 #include <limits>
 #include <vector>
 
+#include "runtime/ops/parallel_work.h"
+
 namespace kiln {
 
 namespace {
@@ -45,12 +47,12 @@ class SoftmaxKernel : public OpKernel {
     if (y.size() == 0) return;
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
-    const int threads = ctx.threads();
+    const int threads = threads_for_work(ctx.threads(), x.size());
     if (inner == 1) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && outer > 1 && x.size() > 4096)
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && outer > 1)
       for (int64_t o = 0; o < outer; ++o) normalize_row(x_data + o * n, y_data + o * n, n);
     } else {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && outer > 1 && x.size() > 4096)
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && outer > 1)
       for (int64_t o = 0; o < outer; ++o) normalize_columns(x_data + o * n * inner, y_data + o * n * inner, n, inner);
     }
   }
