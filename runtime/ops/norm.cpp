@@ -140,11 +140,13 @@ class InstanceNormKernel : public OpKernel {
       const int64_t c = p % channels;
       const float* from = x_data + p * plane_size;
       const Moments stats = moments_of(from, plane_size);
-      const double m = scale_data[c] / std::sqrt(stats.variance + epsilon_);
-      const float multiplier = static_cast<float>(m);
-      const float offset = static_cast<float>(bias_data[c] - stats.mean * m);
+      const double multiplier = scale_data[c] / std::sqrt(stats.variance + epsilon_);
+      const double offset = bias_data[c];
       float* to = y_data + p * plane_size;
-      for (int64_t i = 0; i < plane_size; ++i) to[i] = from[i] * multiplier + offset;
+      // Centered in double: folding the mean into a float offset would cancel
+      // catastrophically when |mean| >> standard deviation.
+      for (int64_t i = 0; i < plane_size; ++i)
+        to[i] = static_cast<float>((from[i] - stats.mean) * multiplier + offset);
     }
   }
 
@@ -212,16 +214,15 @@ class LayerNormKernel : public OpKernel {
       float* to = y_data + r * row_size;
       const Moments stats = moments_of(from, row_size);
       const double inv_std = 1.0 / std::sqrt(stats.variance + epsilon_);
-      const float mean = static_cast<float>(stats.mean);
-      const float inv = static_cast<float>(inv_std);
       for (int64_t i = 0; i < row_size; ++i) {
-        const float normalized = (from[i] - mean) * inv;
+        // Centered in double, as in InstanceNormalization.
+        const float normalized = static_cast<float>((from[i] - stats.mean) * inv_std);
         const float s = scale_data[scale_per_element ? i : 0];
         const float b = bias_data ? bias_data[bias_per_element ? i : 0] : 0.0f;
         to[i] = normalized * s + b;
       }
-      if (mean_out) mean_out[r] = mean;
-      if (inv_std_out) inv_std_out[r] = inv;
+      if (mean_out) mean_out[r] = static_cast<float>(stats.mean);
+      if (inv_std_out) inv_std_out[r] = static_cast<float>(inv_std);
     }
   }
 
