@@ -24,7 +24,7 @@ namespace {
 
 // Target size of one thread's column buffer: large enough for long GEMM rows,
 // small enough to stay in L2.
-constexpr int64_t kColumnTileBytes = int64_t{1} << 20;
+constexpr int64_t kColumnTileBytes = int64_t{1} << 18;
 // Fewest output positions per tile, so each GEMM call has some width.
 constexpr int64_t kMinColumnTile = 64;
 
