@@ -115,4 +115,6 @@ function main() {
   return 0;
 }
 
-runMain(main);
+if (require.main === module) runMain(main);
+
+module.exports = { mulberry32, makeData };
