@@ -365,7 +365,8 @@ def eval_pad(x, pads, mode):
     return np.pad(x, widths, mode="reflect")  # numpy's 'reflect' excludes the edge, like ONNX's
 
 
-def source_coords_asymmetric(out_size, in_size, scale):
+def source_coords_asymmetric(out_size, scale):
+    """ONNX Resize 'asymmetric': output index i samples input coordinate i / scale."""
     return np.arange(out_size) / scale
 
 
@@ -379,7 +380,7 @@ def eval_resize(x, scales, sizes, attrs):
     assert scales[0] == 1 and scales[1] == 1
     out = x
     for axis in (2, 3):
-        coords = source_coords_asymmetric(sizes[axis], x.shape[axis], scales[axis])
+        coords = source_coords_asymmetric(sizes[axis], scales[axis])
         if attrs["mode"] == "nearest":
             assert attrs.get("nearest_mode", "round_prefer_floor") == "floor"
             index = np.minimum(np.floor(coords).astype(np.int64), x.shape[axis] - 1)
