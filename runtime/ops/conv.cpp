@@ -37,7 +37,7 @@ std::vector<int64_t> spatial_dims(const Shape& shape) { return std::vector<int64
 
 void require_float32(const graph::Node& node, const Tensor& tensor, const char* what) {
   if (tensor.dtype() != DataType::kFloat32)
-    fail(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
+    fail_unsupported(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
 }
 
 // Checks a weight shape against the attributes. `group` must divide W's dim 0

@@ -12,7 +12,7 @@ namespace {
 
 void require_float32(const graph::Node& node, const Tensor& tensor, const char* what) {
   if (tensor.dtype() != DataType::kFloat32)
-    fail(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
+    fail_unsupported(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
 }
 
 // ---------------------------------------------------------------- Gemm

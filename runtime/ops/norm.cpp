@@ -13,7 +13,7 @@ namespace {
 
 void require_float32(const graph::Node& node, const Tensor& tensor, const char* what) {
   if (tensor.dtype() != DataType::kFloat32)
-    fail(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
+    fail_unsupported(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
 }
 
 struct Moments {
@@ -43,14 +43,14 @@ class BatchNormKernel : public OpKernel {
     const graph::Node& node = init.node();
     epsilon_ = node.attr_float("epsilon", 1e-5f);
     if (node.attr_int("training_mode", 0) != 0)
-      fail(node.describe(), ": training_mode = 1 is not supported (kiln runs inference only)");
+      fail_unsupported(node.describe(), ": training_mode = 1 is not supported (kiln runs inference only)");
     per_channel_ = node.attr_int("spatial", 1) != 0;
     // Before opset 14 outputs 1..4 exist for training; 3 and 4 (saved batch
     // statistics) have no inference meaning. Outputs 1 and 2, the running
     // statistics, pass the inputs through unchanged.
     for (size_t i = 3; i < node.outputs.size(); ++i)
       if (!node.outputs[i].empty())
-        fail(node.describe(), ": output ", i, " (saved batch statistics) exists only in training and is not supported");
+        fail_unsupported(node.describe(), ": output ", i, " (saved batch statistics) exists only in training and is not supported");
   }
 
   void run(KernelContext& ctx) override {
@@ -166,7 +166,7 @@ class LayerNormKernel : public OpKernel {
     axis_ = node.attr_int("axis", -1);
     epsilon_ = node.attr_float("epsilon", 1e-5f);
     const int64_t stash = node.attr_int("stash_type", 1);
-    if (stash != 1) fail(node.describe(), ": stash_type ", stash, " is not supported (only 1, float32)");
+    if (stash != 1) fail_unsupported(node.describe(), ": stash_type ", stash, " is not supported (only 1, float32)");
   }
 
   void run(KernelContext& ctx) override {

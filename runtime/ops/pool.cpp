@@ -62,7 +62,7 @@ class MaxPoolKernel : public OpKernel {
       case DataType::kInt8: return pool<int8_t>(x, y, indices, g, ctx.threads());
       case DataType::kUInt8: return pool<uint8_t>(x, y, indices, g, ctx.threads());
       default:
-        fail(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported");
+        fail_unsupported(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported");
     }
   }
 
@@ -96,7 +96,7 @@ class AveragePoolKernel : public OpKernel {
     const graph::Node& node = ctx.node();
     const Tensor& x = ctx.required_input(0);
     if (x.dtype() != DataType::kFloat32)
-      fail(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported (float32 only)");
+      fail_unsupported(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported (float32 only)");
     const kernels::WindowGeometry g = pool_geometry(node, attrs_, x);
     Tensor& y = ctx.allocate_output(0, DataType::kFloat32, pooled_shape(x, g));
     const int64_t planes = x.dim(0) * x.dim(1);
@@ -127,7 +127,7 @@ class GlobalPoolKernel : public OpKernel {
     const graph::Node& node = ctx.node();
     const Tensor& x = ctx.required_input(0);
     if (x.dtype() != DataType::kFloat32)
-      fail(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported (float32 only)");
+      fail_unsupported(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported (float32 only)");
     if (x.rank() < 3) fail(node.describe(), ": input has shape ", shape_to_string(x.shape()), ", expected rank >= 3");
     Shape y_shape(x.rank(), 1);
     y_shape[0] = x.dim(0);

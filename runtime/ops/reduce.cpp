@@ -235,7 +235,7 @@ class ReduceKernel : public OpKernel {
       case DataType::kUInt64: return reduce_all<uint64_t>(kind_, x, plan, y, threads);
       case DataType::kInt8: return reduce_all<int8_t>(kind_, x, plan, y, threads);
       case DataType::kUInt8: return reduce_all<uint8_t>(kind_, x, plan, y, threads);
-      default: fail(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported");
+      default: fail_unsupported(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported");
     }
   }
 
@@ -287,7 +287,7 @@ class ArgExtremeKernel : public OpKernel {
       case DataType::kInt64: return scan<int64_t>(x, y, outer, n, inner);
       case DataType::kInt8: return scan<int8_t>(x, y, outer, n, inner);
       case DataType::kUInt8: return scan<uint8_t>(x, y, outer, n, inner);
-      default: fail(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported");
+      default: fail_unsupported(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported");
     }
   }
 

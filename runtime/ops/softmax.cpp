@@ -30,7 +30,7 @@ class SoftmaxKernel : public OpKernel {
     const graph::Node& node = ctx.node();
     const Tensor& x = ctx.required_input(0);
     if (x.dtype() != DataType::kFloat32)
-      fail(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported (float32 only)");
+      fail_unsupported(node.describe(), ": input type ", dtype_name(x.dtype()), " is not supported (float32 only)");
     const int64_t rank = static_cast<int64_t>(x.rank());
     const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
     // The old form allows axis == rank (rows of one element).

@@ -65,7 +65,7 @@ void check_window_rank(const graph::Node& node, const WindowAttrs& attrs, size_t
   check_length("dilations", attrs.dilations, 1);
   check_length("pads", attrs.pads, 2);
   if (spatial_rank < 1 || spatial_rank > static_cast<size_t>(kernels::WindowGeometry::kDims))
-    fail(node.describe(), ": ", spatial_rank, " spatial dims are not supported (kiln handles 1, 2 or 3)");
+    fail_unsupported(node.describe(), ": ", spatial_rank, " spatial dims are not supported (kiln handles 1, 2 or 3)");
 }
 
 kernels::WindowGeometry resolve_window(const graph::Node& node, const WindowAttrs& attrs,
