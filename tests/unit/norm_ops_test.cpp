@@ -147,5 +147,18 @@ TEST(LayerNormOp, ScalarScaleNoBias) {
                Tensor::from_floats({1, 4}, {-1.5f * s, -0.5f * s, 0.5f * s, 1.5f * s}), 1e-6, 1e-6, "scalar scale");
 }
 
+TEST(LayerNormOp, LargeOffsetKeepsItsDigits) {
+  // Rows near 1000 with a spread of 1e-3: centering in float with a folded
+  // offset would leave a few bits of the normalized values.
+  Tensor x(DataType::kFloat32, {2, 4});
+  for (int64_t i = 0; i < 8; ++i) x.data<float>()[i] = 1000.0f + 0.001f * static_cast<float>(i % 4) + (i >= 4 ? 1.0f : 0.0f);
+  graph::Node node = make_node("LayerNormalization", 2, 1, 17);
+  node.attrs["epsilon"] = float_attr(0.0f);
+  const std::vector<double> norm = normalized_rows(x, 4, 0.0);
+  Tensor want(DataType::kFloat32, x.shape());
+  for (int64_t i = 0; i < 8; ++i) want.data<float>()[i] = static_cast<float>(norm[i]);
+  expect_close(run_op(node, {x, Tensor::from_floats({1}, {1})})[0], want, 1e-5, 1e-5, "offset 1000");
+}
+
 }  // namespace
 }  // namespace kiln::testing
