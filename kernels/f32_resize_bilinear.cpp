@@ -4,10 +4,11 @@
 // Layout: contiguous; all leading axes are identities (checked by
 // f32_resize_bilinear_applies), so the tensor is `planes` images of
 // in_h x in_w. Each axis table is widened to exactly two taps (a one-tap
-// axis gets a second tap of weight 0), then every output row is
-//   out[x] = wy0 * (wx0[x] * row0[ix0[x]] + wx1[x] * row0[ix1[x]])
-//          + wy1 * (wx0[x] * row1[ix0[x]] + wx1[x] * row1[ix1[x]])
-// Threaded over (plane, output row) pairs.
+// axis gets a second tap of weight 0). Input rows are first interpolated
+// horizontally, h[x] = wx0[x] * row[ix0[x]] + wx1[x] * row[ix1[x]] (cached,
+// as consecutive output rows share input rows), then every output row is
+//   out[x] = wy0 * h_top[x] + wy1 * h_bottom[x]
+// Threaded over (plane, output row) ranges.
 #include <algorithm>
 #include <vector>
 
@@ -40,6 +41,31 @@ TwoTaps widen_to_two_taps(const ResizeAxisTable& axis) {
   return t;
 }
 
+// Two slots of horizontally interpolated rows, keyed by input row.
+class HorizontalRowCache {
+ public:
+  explicit HorizontalRowCache(int64_t width)
+      : rows_{std::vector<float>(static_cast<size_t>(width)), std::vector<float>(static_cast<size_t>(width))} {}
+
+  // The interpolated input row `key`, computed by fill(key, buffer) unless
+  // cached. The slot holding `keep` is never overwritten.
+  template <class Fill>
+  const float* get(int64_t key, int64_t keep, Fill&& fill) {
+    for (int s = 0; s < 2; ++s)
+      if (keys_[s] == key) return rows_[s].data();
+    const int victim = keys_[0] == keep ? 1 : keys_[1] == keep ? 0 : oldest_;
+    fill(key, rows_[victim].data());
+    keys_[victim] = key;
+    oldest_ = 1 - victim;
+    return rows_[victim].data();
+  }
+
+ private:
+  std::vector<float> rows_[2];
+  int64_t keys_[2] = {-1, -1};
+  int oldest_ = 0;
+};
+
 }  // namespace
 
 bool f32_resize_bilinear_applies(const ResizePlan& plan) {
@@ -61,25 +87,30 @@ void f32_resize_bilinear(const ResizePlan& plan, const float* src, float* dst, i
   const float extrapolation = static_cast<float>(plan.extrapolation_value);
 
   parallel_ranges(planes * out_h, threads, out_w * 4, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      const int64_t plane = row / out_h, oy = row % out_h;
-      float* out = dst + row * out_w;
-      if (y.outside[static_cast<size_t>(oy)]) {
-        std::fill(out, out + out_w, extrapolation);
-        continue;
-      }
-      const float* row0 = src + (plane * in_h + y.i0[static_cast<size_t>(oy)]) * in_w;
-      const float* row1 = src + (plane * in_h + y.i1[static_cast<size_t>(oy)]) * in_w;
-      const float wy0 = y.w0[static_cast<size_t>(oy)], wy1 = y.w1[static_cast<size_t>(oy)];
+    // Horizontally interpolated input rows, cached: neighbouring output rows
+    // mostly read the same two input rows, so each is interpolated once.
+    HorizontalRowCache cache(out_w);
+    auto interpolate_row = [&](int64_t src_row, float* into) {
+      const float* in = src + src_row * in_w;
       const int64_t* ix0 = x.i0.data();
       const int64_t* ix1 = x.i1.data();
       const float* wx0 = x.w0.data();
       const float* wx1 = x.w1.data();
-      for (int64_t ox = 0; ox < out_w; ++ox) {
-        const float top = wx0[ox] * row0[ix0[ox]] + wx1[ox] * row0[ix1[ox]];
-        const float bottom = wx0[ox] * row1[ix0[ox]] + wx1[ox] * row1[ix1[ox]];
-        out[ox] = wy0 * top + wy1 * bottom;
+      for (int64_t ox = 0; ox < out_w; ++ox) into[ox] = wx0[ox] * in[ix0[ox]] + wx1[ox] * in[ix1[ox]];
+    };
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t plane = row / out_h, oy = row % out_h;
+      const size_t y_at = static_cast<size_t>(oy);
+      float* out = dst + row * out_w;
+      if (y.outside[y_at]) {
+        std::fill(out, out + out_w, extrapolation);
+        continue;
       }
+      const int64_t row0 = plane * in_h + y.i0[y_at], row1 = plane * in_h + y.i1[y_at];
+      const float* top = cache.get(row0, -1, interpolate_row);
+      const float* bottom = cache.get(row1, row0, interpolate_row);
+      const float wy0 = y.w0[y_at], wy1 = y.w1[y_at];
+      for (int64_t ox = 0; ox < out_w; ++ox) out[ox] = wy0 * top[ox] + wy1 * bottom[ox];
       if (x.any_outside)
         for (int64_t ox = 0; ox < out_w; ++ox)
           if (x.outside[static_cast<size_t>(ox)]) out[ox] = extrapolation;
