@@ -35,6 +35,105 @@ void copy_run(char* dst, const char* src, int64_t count, int64_t stride, size_t 
   }
 }
 
+// Row-by-row copy: the output's last dim is one run of the source (memcpy
+// when its source stride is 1, an element gather otherwise).
+void copy_rows(char* out, const char* in, size_t element_bytes, const std::vector<int64_t>& dims,
+               const std::vector<int64_t>& strides, int threads) {
+  const size_t outer_rank = dims.size() - 1;
+  const int64_t run = dims.back();
+  const int64_t run_stride = strides.back();
+  int64_t rows = 1;
+  for (size_t i = 0; i < outer_rank; ++i) rows *= dims[i];
+  const int64_t eb = static_cast<int64_t>(element_bytes);
+
+  parallel_ranges(rows, threads, run * eb, [&](int64_t begin, int64_t end) {
+    // Odometer over the outer dims, started at row `begin`.
+    std::vector<int64_t> index(outer_rank, 0);
+    int64_t offset = 0;
+    for (size_t i = outer_rank, rest = static_cast<size_t>(begin); i-- > 0;) {
+      index[i] = static_cast<int64_t>(rest % static_cast<size_t>(dims[i]));
+      rest /= static_cast<size_t>(dims[i]);
+      offset += index[i] * strides[i];
+    }
+    for (int64_t row = begin; row < end; ++row) {
+      copy_run(out + row * run * eb, in + offset * eb, run, run_stride, element_bytes);
+      for (size_t i = outer_rank; i-- > 0;) {
+        offset += strides[i];
+        if (++index[i] < dims[i]) break;
+        offset -= strides[i] * dims[i];
+        index[i] = 0;
+      }
+    }
+  });
+}
+
+// One tile of a 2-D transpose:
+//   dst[r * dst_row_stride + c] = src[r + c * src_col_stride]
+// for r < rows, c < cols (strides in elements of sizeof(Word)).
+template <class Word>
+void transpose_tile(char* dst, int64_t dst_row_stride, const char* src, int64_t src_col_stride, int64_t rows,
+                    int64_t cols) {
+  constexpr int64_t w = static_cast<int64_t>(sizeof(Word));
+  for (int64_t r = 0; r < rows; ++r) {
+    char* dst_row = dst + r * dst_row_stride * w;
+    const char* src_column = src + r * w;
+    for (int64_t c = 0; c < cols; ++c) {
+      Word v;
+      std::memcpy(&v, src_column + c * src_col_stride * w, sizeof(Word));
+      std::memcpy(dst_row + c * w, &v, sizeof(Word));
+    }
+  }
+}
+
+void transpose_tile_bytes(char* dst, int64_t dst_row_stride, const char* src, int64_t src_col_stride, int64_t rows,
+                          int64_t cols, size_t element_bytes) {
+  switch (element_bytes) {
+    case 1: transpose_tile<uint8_t>(dst, dst_row_stride, src, src_col_stride, rows, cols); break;
+    case 2: transpose_tile<uint16_t>(dst, dst_row_stride, src, src_col_stride, rows, cols); break;
+    case 4: transpose_tile<uint32_t>(dst, dst_row_stride, src, src_col_stride, rows, cols); break;
+    default: transpose_tile<uint64_t>(dst, dst_row_stride, src, src_col_stride, rows, cols); break;
+  }
+}
+
+// Tiled copy for views where dim `p` is contiguous in src and the last dim
+// is contiguous in dst. Every other dim is walked by an outer index; each
+// work item is one block of kTile indices along p times the whole last dim.
+void copy_transposed(char* out, const char* in, size_t element_bytes, const std::vector<int64_t>& dims,
+                     const std::vector<int64_t>& strides, size_t p, int threads) {
+  constexpr int64_t kTile = 16;
+  const size_t rank = dims.size();
+  const std::vector<int64_t> out_strides = contiguous_strides(dims);
+  std::vector<size_t> others;  // dims walked by the outer index
+  int64_t outer = 1;
+  for (size_t i = 0; i + 1 < rank; ++i)
+    if (i != p) {
+      others.push_back(i);
+      outer *= dims[i];
+    }
+  const int64_t blocks = (dims[p] + kTile - 1) / kTile;
+  const int64_t cols = dims.back();
+  const int64_t eb = static_cast<int64_t>(element_bytes);
+
+  parallel_ranges(outer * blocks, threads, kTile * cols * eb, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      int64_t rest = item / blocks;
+      const int64_t row0 = (item % blocks) * kTile;
+      int64_t src_offset = row0, dst_offset = row0 * out_strides[p];
+      for (size_t k = others.size(); k-- > 0;) {
+        const size_t d = others[k];
+        const int64_t index = rest % dims[d];
+        rest /= dims[d];
+        src_offset += index * strides[d];
+        dst_offset += index * out_strides[d];
+      }
+      const int64_t rows = std::min(kTile, dims[p] - row0);
+      for (int64_t col0 = 0; col0 < cols; col0 += kTile)
+        transpose_tile_bytes(out + (dst_offset + col0) * eb, out_strides[p], in + (src_offset + col0 * strides.back()) * eb,
+                             strides.back(), rows, std::min(kTile, cols - col0), element_bytes);
+    }
+  });
+}
+
 }  // namespace
 
 void fill_elements(void* dst, const void* element, size_t element_bytes, int64_t count) {
@@ -85,33 +184,18 @@ void copy_view_to_contiguous(void* dst, const void* src, size_t element_bytes, s
     std::memcpy(out, in, element_bytes);
     return;
   }
-
-  const size_t outer_rank = dims.size() - 1;
-  const int64_t run = dims.back();
-  const int64_t run_stride = strides.back();
-  int64_t rows = 1;
-  for (size_t i = 0; i < outer_rank; ++i) rows *= dims[i];
-  const int64_t eb = static_cast<int64_t>(element_bytes);
-
-  parallel_ranges(rows, threads, run * eb, [&](int64_t begin, int64_t end) {
-    // Odometer over the outer dims, started at row `begin`.
-    std::vector<int64_t> index(outer_rank, 0);
-    int64_t offset = 0;
-    for (size_t i = outer_rank, rest = static_cast<size_t>(begin); i-- > 0;) {
-      index[i] = static_cast<int64_t>(rest % static_cast<size_t>(dims[i]));
-      rest /= static_cast<size_t>(dims[i]);
-      offset += index[i] * strides[i];
-    }
-    for (int64_t row = begin; row < end; ++row) {
-      copy_run(out + row * run * eb, in + offset * eb, run, run_stride, element_bytes);
-      for (size_t i = outer_rank; i-- > 0;) {
-        offset += strides[i];
-        if (++index[i] < dims[i]) break;
-        offset -= strides[i] * dims[i];
-        index[i] = 0;
+  // A transpose: the last dim is strided in src but another dim is
+  // contiguous there. Copy in square tiles so reads and writes both stay
+  // within a few cache lines.
+  if (strides.back() != 1) {
+    for (size_t p = 0; p + 1 < dims.size(); ++p) {
+      if (strides[p] == 1 && dims[p] >= 4 && dims.back() >= 4) {
+        copy_transposed(out, in, element_bytes, dims, strides, p, threads);
+        return;
       }
     }
-  });
+  }
+  copy_rows(out, in, element_bytes, dims, strides, threads);
 }
 
 }  // namespace kiln::kernels

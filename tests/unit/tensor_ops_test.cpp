@@ -91,6 +91,40 @@ TEST(TensorOpsCopyView, LargeThreadedCopyMatches) {
   EXPECT_EQ(got, expected);
 }
 
+TEST(TensorOpsCopyView, TiledTransposesMatchNaiveCopy) {
+  // Views whose last dim is strided while another dim is contiguous take the
+  // tiled path; sizes straddle the 16-element tile.
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> strides;
+  };
+  const std::vector<Case> cases = {
+      {{37, 53}, {1, 37}},                 // plain 2-D transpose
+      {{3, 17, 33}, {17 * 33, 1, 17}},     // NCHW-like batch of transposes
+      {{5, 16, 2, 4}, {1, 5, 80, 160}},    // contiguous dim first, two walked dims
+      {{20, 7, 9}, {1, -20, 140}},         // negative stride on a walked dim
+  };
+  for (const Case& c : cases) {
+    int64_t base = 0, span = 1;
+    for (size_t d = 0; d < c.shape.size(); ++d) {
+      if (c.strides[d] < 0) base += -c.strides[d] * (c.shape[d] - 1);
+      span += std::abs(c.strides[d]) * (c.shape[d] - 1);
+    }
+    for (size_t eb : {1, 2, 4, 8}) {
+      std::vector<uint8_t> src(static_cast<size_t>(span) * eb);
+      for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 13 + i / 251);
+      std::vector<uint8_t> expected = naive_view_copy(src, base, eb, c.shape, c.strides);
+      for (int threads : {1, 2}) {
+        std::vector<uint8_t> got(expected.size());
+        kernels::copy_view_to_contiguous(got.data(), src.data() + base * static_cast<int64_t>(eb), eb, c.shape,
+                                         c.strides, threads);
+        EXPECT_EQ(got, expected) << "shape " << shape_to_string(c.shape) << " strides " << shape_to_string(c.strides)
+                                 << " element bytes " << eb << " threads " << threads;
+      }
+    }
+  }
+}
+
 // ------------------------------------------------- gather_by_axis_tables --
 
 TEST(TensorOpsAxisTables, RandomTablesMatchNaiveGather) {
