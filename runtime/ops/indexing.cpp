@@ -1,6 +1,6 @@
 // Indexing operators: pick elements by position.
 //
-// Slice Gather GatherElements
+// Slice Gather GatherElements GatherND
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -247,12 +247,77 @@ class GatherElementsKernel : public OpKernel {
   int64_t axis_;
 };
 
+// --------------------------------------------------------------- GatherND --
+
+// GatherND: the last dim of `indices` (length k) indexes the first k dims
+// after the batch_dims (opset 12+) leading dims that data and indices share;
+// each index tuple copies one contiguous slice of data.
+class GatherNDKernel : public OpKernel {
+ public:
+  explicit GatherNDKernel(const KernelInit& init) : batch_dims_(init.node().attr_int("batch_dims", 0)) {
+    if (batch_dims_ < 0) fail(init.node().describe(), ": batch_dims must not be negative");
+  }
+
+  void run(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    const Tensor& data = ctx.required_input(0);
+    const Tensor& indices_tensor = ctx.required_input(1);
+    const size_t b = static_cast<size_t>(batch_dims_);
+    const size_t q = indices_tensor.rank();
+    if (q < 1 || data.rank() < 1) fail(node.describe(), ": data and indices need rank >= 1");
+    const size_t k = static_cast<size_t>(indices_tensor.dim(q - 1));
+    if (b >= q || b + k > data.rank())
+      fail(node.describe(), ": indices shape ", shape_to_string(indices_tensor.shape()), " does not fit data shape ",
+           shape_to_string(data.shape()), " with batch_dims ", b);
+    for (size_t d = 0; d < b; ++d)
+      if (data.dim(d) != indices_tensor.dim(d))
+        fail(node.describe(), ": batch dims of data ", shape_to_string(data.shape()), " and indices ",
+             shape_to_string(indices_tensor.shape()), " differ");
+    if (indices_tensor.dtype() != DataType::kInt64 && indices_tensor.dtype() != DataType::kInt32)
+      fail(node.describe(), ": indices must be int32 or int64");
+    std::vector<int64_t> indices = indices_tensor.to_int64_vector();
+
+    const std::vector<int64_t> strides = kernels::contiguous_strides(data.shape());
+    int64_t batches = 1, tuples_per_batch = 1, slice = 1;
+    for (size_t d = 0; d < b; ++d) batches *= data.dim(d);
+    for (size_t d = b; d + 1 < q; ++d) tuples_per_batch *= indices_tensor.dim(d);
+    for (size_t d = b + k; d < data.rank(); ++d) slice *= data.dim(d);
+    const int64_t batch_stride = b == 0 ? data.size() : strides[b - 1];
+
+    // Element offset of every tuple's slice, checked before copying.
+    std::vector<int64_t> offsets(static_cast<size_t>(batches * tuples_per_batch));
+    for (size_t t = 0; t < offsets.size(); ++t) {
+      int64_t offset = static_cast<int64_t>(t) / tuples_per_batch * batch_stride;
+      for (size_t j = 0; j < k; ++j) {
+        int64_t i = indices[t * k + j];
+        const int64_t dim = data.dim(b + j);
+        if (i < -dim || i >= dim) fail(node.describe(), ": index ", i, " is out of range for a dim of size ", dim);
+        offset += (i < 0 ? i + dim : i) * strides[b + j];
+      }
+      offsets[t] = offset;
+    }
+
+    Shape out_shape(indices_tensor.shape().begin(), indices_tensor.shape().end() - 1);
+    out_shape.insert(out_shape.end(), data.shape().begin() + static_cast<int64_t>(b + k), data.shape().end());
+    Tensor& out = ctx.allocate_output(0, data.dtype(), out_shape);
+    const int64_t eb = static_cast<int64_t>(element_size(data.dtype()));
+    const char* src = static_cast<const char*>(data.raw());
+    char* dst = static_cast<char*>(out.raw());
+    for (size_t t = 0; t < offsets.size(); ++t)
+      std::memcpy(dst + static_cast<int64_t>(t) * slice * eb, src + offsets[t] * eb, static_cast<size_t>(slice * eb));
+  }
+
+ private:
+  int64_t batch_dims_;
+};
+
 }  // namespace
 
 void register_indexing_ops(OpRegistry& registry) {
   registry.add("Slice", make_kernel<SliceKernel>, 1);
   registry.add("Gather", make_kernel<GatherKernel>, 1);
   registry.add("GatherElements", make_kernel<GatherElementsKernel>, 11);
+  registry.add("GatherND", make_kernel<GatherNDKernel>, 11);
 }
 
 }  // namespace kiln

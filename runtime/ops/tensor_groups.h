@@ -6,7 +6,7 @@
 
 namespace kiln {
 
-void register_indexing_ops(OpRegistry& registry);  // indexing.cpp: Slice Gather GatherElements
+void register_indexing_ops(OpRegistry& registry);  // indexing.cpp: Slice Gather GatherElements GatherND
 void register_cast_ops(OpRegistry& registry);      // cast.cpp: Cast CastLike
 void register_pad_ops(OpRegistry& registry);       // pad.cpp: Pad
 

@@ -422,6 +422,23 @@ TEST(TensorOpsGatherElements, PicksAlongAxis) {
   expect_node_error([&] { run_op(rows, {x, int64s({1, 2}, {2, 0})}); }, rows, "out of range");
 }
 
+TEST(TensorOpsGatherND, TuplesSlicesAndBatchDims) {
+  graph::Node node = make_node("GatherND", 2, 1, 13);
+  Tensor x = make_typed(DataType::kInt32, {2, 2}, {0, 1, 2, 3});
+  EXPECT_EQ(as_doubles(run_op(node, {x, int64s({2, 2}, {0, 0, 1, 1})})[0]), (std::vector<double>{0, 3}));
+  Tensor rows = run_op(node, {x, int64s({2, 1}, {1, -2})})[0];
+  EXPECT_EQ(rows.shape(), (Shape{2, 2}));
+  EXPECT_EQ(as_doubles(rows), (std::vector<double>{2, 3, 0, 1}));
+  graph::Node batched = make_node("GatherND", 2, 1, 13);
+  batched.attrs["batch_dims"] = int_attr(1);
+  Tensor cube = make_typed(DataType::kFloat32, {2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+  Tensor y = run_op(batched, {cube, int64s({2, 1}, {1, 0})})[0];
+  EXPECT_EQ(y.shape(), (Shape{2, 2}));
+  EXPECT_EQ(as_doubles(y), (std::vector<double>{2, 3, 4, 5}));
+  expect_node_error([&] { run_op(node, {x, int64s({1, 2}, {0, 2})}); }, node, "out of range");
+  expect_node_error([&] { run_op(node, {x, int64s({1, 3}, {0, 0, 0})}); }, node, "does not fit");
+}
+
 // ------------------------------------------------------------------- Cast --
 
 Tensor cast(const Tensor& x, DataType to) {
