@@ -12,8 +12,9 @@ namespace {
 
 DataType checked_target_type(int64_t onnx_type, const graph::Node& node) {
   const auto type = static_cast<DataType>(onnx_type);
-  if (type == DataType::kString) fail(node.describe(), ": casting to string is not supported");
-  if (!is_supported_dtype(type)) fail(node.describe(), ": cannot cast to ONNX data type ", onnx_type, " (unsupported)");
+  if (type == DataType::kString) fail_unsupported(node.describe(), ": casting to string is not supported");
+  if (!is_supported_dtype(type))
+    fail_unsupported(node.describe(), ": cannot cast to ONNX data type ", onnx_type, " (unsupported)");
   return type;
 }
 

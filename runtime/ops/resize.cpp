@@ -130,7 +130,8 @@ class ResizeKernel : public OpKernel {
                                      ctx.threads());
       return;
     }
-    if (type == DataType::kBool) fail(node.describe(), ": cannot interpolate bool tensors (use mode nearest)");
+    if (type == DataType::kBool)
+      fail_unsupported(node.describe(), ": cannot interpolate bool tensors (only mode nearest)");
     if (type == DataType::kFloat32 && kernels::f32_resize_bilinear_applies(plan))
       kernels::f32_resize_bilinear(plan, input.data<float>(), out.data<float>(), ctx.threads());
     else

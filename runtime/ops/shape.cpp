@@ -256,20 +256,21 @@ class IdentityKernel : public OpKernel {
   void run(KernelContext& ctx) override { ctx.set_output(0, ctx.required_input(0)); }
 };
 
-// Dropout at inference: output = input, the optional mask is all true (bool
-// from opset 10; the input's type before, holding 1). Opset 12 moved ratio
-// and training_mode to inputs; training mode is not supported.
+// Dropout: output = input, the optional mask is all true (bool from opset
+// 10; the input's type before, holding 1). Opset 12 moved ratio and
+// training_mode to inputs; training mode is supported only with ratio 0
+// (where it is the identity too), random dropout is not.
 class DropoutKernel : public OpKernel {
  public:
   explicit DropoutKernel(const KernelInit& init) : mask_is_bool_(init.opset() >= 10) {
-    if (init.opset() >= 12 && init.has_input(2)) {
-      if (const Tensor* training = init.constant_input(2)) check_inference(*training, init.node());
-    }
+    if (init.opset() >= 12 && init.has_input(2) && init.constant_input(2) &&
+        (!init.has_input(1) || init.constant_input(1)))
+      check_inference(init.constant_input(2), init.constant_input(1), init.node());
   }
 
   void run(KernelContext& ctx) override {
     const Tensor& input = ctx.required_input(0);
-    if (ctx.node().opset >= 12 && ctx.input(2)) check_inference(*ctx.input(2), ctx.node());
+    if (ctx.node().opset >= 12) check_inference(ctx.input(2), ctx.input(1), ctx.node());
     ctx.set_output(0, input);
     if (ctx.num_outputs() > 1 && !ctx.node().outputs[1].empty()) {
       DataType mask_type = mask_is_bool_ ? DataType::kBool : input.dtype();
@@ -281,11 +282,16 @@ class DropoutKernel : public OpKernel {
   }
 
  private:
-  static void check_inference(const Tensor& training_mode, const Node& node) {
-    if (training_mode.size() != 1)
-      fail(node.describe(), ": training_mode must be a scalar, got shape ", shape_to_string(training_mode.shape()));
-    if (training_mode.value_as_double(0) != 0)
-      fail(node.describe(), ": training mode (random dropout) is not supported, only inference");
+  static void check_inference(const Tensor* training_mode, const Tensor* ratio, const Node& node) {
+    if (!training_mode) return;
+    if (training_mode->size() != 1)
+      fail(node.describe(), ": training_mode must be a scalar, got shape ", shape_to_string(training_mode->shape()));
+    if (training_mode->value_as_double(0) == 0) return;
+    if (ratio && ratio->size() != 1)
+      fail(node.describe(), ": ratio must be a scalar, got shape ", shape_to_string(ratio->shape()));
+    const double drop = ratio ? ratio->value_as_double(0) : 0.5;
+    if (drop != 0)
+      fail_unsupported(node.describe(), ": training mode with ratio ", drop, " (random dropout) is not supported");
   }
 
   bool mask_is_bool_;
@@ -344,9 +350,9 @@ class ConstantKernel : public OpKernel {
         std::vector<int64_t> v = node.attr_ints("value_ints");
         value_ = Tensor::from_int64s({static_cast<int64_t>(v.size())}, v);
       } else if (key == "value_string" || key == "value_strings") {
-        fail(node.describe(), ": string constants ('", key, "') are not supported");
+        fail_unsupported(node.describe(), ": string constants ('", key, "') are not supported");
       } else if (key == "sparse_value") {
-        fail(node.describe(), ": sparse constants ('sparse_value') are not supported");
+        fail_unsupported(node.describe(), ": sparse constants ('sparse_value') are not supported");
       } else {
         continue;
       }

@@ -231,12 +231,20 @@ TEST(ShapeOpsDropout, Opset7MaskHasInputType) {
   EXPECT_EQ(as_doubles(outputs[1]), std::vector<double>(3, 1.0));
 }
 
-TEST(ShapeOpsDropout, TrainingModeIsRejected) {
-  graph::Node node = make_node("Dropout", 3, 1, 13);
+TEST(ShapeOpsDropout, TrainingModeOnlyWithRatioZero) {
+  graph::Node node = make_node("Dropout", 3, 2, 13);
   Tensor x = iota_typed(DataType::kFloat32, {3});
   Tensor training = make_typed(DataType::kBool, {}, {1});
-  expect_node_error([&] { run_op(node, {x, Tensor(), training}); }, node, "training");
+  // Ratio 0 drops nothing: still the identity, mask all true.
+  for (bool constant : {false, true}) {
+    auto outputs = run_op(node, {x, floats({}, {0}), training}, constant);
+    EXPECT_EQ(outputs[0].raw(), x.raw());
+    EXPECT_EQ(as_doubles(outputs[1]), std::vector<double>(3, 1.0));
+  }
+  // Random dropout (the default ratio 0.5, or an explicit one) is unsupported.
+  EXPECT_THROW(run_op(node, {x, Tensor(), training}), UnsupportedError);
   expect_node_error([&] { run_op(node, {x, Tensor(), training}, true); }, node, "training");
+  expect_node_error([&] { run_op(node, {x, floats({}, {0.25f}), training}); }, node, "0.25");
 }
 
 // --------------------------------------------------------- ConstantOfShape --
@@ -301,6 +309,7 @@ TEST(ShapeOpsConstant, UnsupportedOrMissingValueThrows) {
   graph::Node strings = make_node("Constant", 0, 1, 13);
   strings.attrs["value_string"] = string_attr("hello");
   expect_node_error([&] { run_op(strings, {}); }, strings, "string");
+  EXPECT_THROW(run_op(strings, {}), UnsupportedError);
   graph::Node none = make_node("Constant", 0, 1, 13);
   expect_node_error([&] { run_op(none, {}); }, none, "exactly one");
   graph::Node two = make_node("Constant", 0, 1, 13);

@@ -513,6 +513,7 @@ TEST(TensorOpsCast, UnsupportedTargetsThrow) {
   graph::Node to_string = make_node("Cast", 1, 1, 13);
   to_string.attrs["to"] = int_attr(8);
   expect_node_error([&] { run_op(to_string, {floats({1}, {1})}); }, to_string, "string");
+  EXPECT_THROW(run_op(to_string, {floats({1}, {1})}), UnsupportedError);
   graph::Node complex = make_node("Cast", 1, 1, 13);
   complex.attrs["to"] = int_attr(14);
   expect_node_error([&] { run_op(complex, {floats({1}, {1})}); }, complex, "unsupported");
