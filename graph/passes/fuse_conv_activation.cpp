@@ -33,8 +33,16 @@ std::string other_input(const Node& node, const std::string& value) {
   return "";
 }
 
+// A one-element float constant of rank 0 or 1: multiplying or adding it
+// cannot change the shape of a Conv output (rank >= 3).
+std::optional<float> scalar_constant(const GraphEditor& editor, const std::string& value) {
+  const Tensor* t = editor.constant(value);
+  if (!t || t->rank() > 1) return std::nullopt;
+  return single_float(t);
+}
+
 bool is_constant_equal(const GraphEditor& editor, const std::string& value, float wanted) {
-  std::optional<float> v = single_float(editor.constant(value));
+  std::optional<float> v = scalar_constant(editor, value);
   return v && *v == wanted;
 }
 
@@ -61,7 +69,7 @@ std::optional<std::pair<float, float>> clip_bounds(const GraphEditor& editor, co
 bool divides_by_six(const GraphEditor& editor, const Node& node, const std::string& value) {
   if (is_op(node, "Div")) return node.inputs.size() == 2 && node.inputs[0] == value && is_constant_equal(editor, node.inputs[1], 6.0f);
   if (!is_op(node, "Mul")) return false;
-  std::optional<float> c = single_float(editor.constant(other_input(node, value)));
+  std::optional<float> c = scalar_constant(editor, other_input(node, value));
   return c && std::fabs(*c * 6.0f - 1.0f) < 1e-5f;
 }
 
@@ -135,6 +143,15 @@ std::optional<Activation> match_gated(const GraphEditor& editor, size_t first, s
     if (gate.op_type == "Sigmoid") return Activation{"Swish", {}, {first, second}, editor.node(second).outputs[0]};
     return Activation{"HardSwish", {gate.attr_float("alpha", 0.2f), gate.attr_float("beta", 0.5f)}, {first, second},
                       editor.node(second).outputs[0]};
+  }
+  // y * Sigmoid(y * 1): Paddle's swish with beta 1
+  if (is_op(gate, "Mul") && is_constant_equal(editor, other_input(gate, y), 1.0f)) {
+    std::optional<size_t> sigmoid = editor.sole_reader(gate.outputs[0]);
+    if (!sigmoid || !is_op(editor.node(*sigmoid), "Sigmoid") || editor.node(*sigmoid).inputs.size() != 1)
+      return std::nullopt;
+    std::optional<size_t> mul = mul_by_y(editor, editor.node(*sigmoid).outputs[0], y);
+    if (!mul || *mul != second) return std::nullopt;
+    return Activation{"Swish", {}, {first, *sigmoid, second}, editor.node(second).outputs[0]};
   }
   // y * Clip(y + 3, 0, 6) / 6 in its two orders
   std::optional<size_t> clip = match_shifted_relu6(editor, first, y);

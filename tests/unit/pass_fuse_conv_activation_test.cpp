@@ -112,6 +112,16 @@ TEST(PassFuseConvActivation, SwishInBothOperandOrders) {
   }
 }
 
+TEST(PassFuseConvActivation, PaddleSwishWithBetaOne) {
+  GraphBuilder b = conv_graph();
+  b.floats("one", {}, {1});
+  b.node("Mul", {"y", "one"}, {"scaled"});
+  b.node("Sigmoid", {"scaled"}, {"s"});
+  b.node("Mul", {"y", "s"}, {"z"});
+  EXPECT_EQ(graph::fuse_conv_activation(b.g), 1u);
+  expect_fused(b, "Swish", {});
+}
+
 TEST(PassFuseConvActivation, TimesHardSigmoidIsHardSwishWithItsParameters) {
   GraphBuilder b = conv_graph();
   auto& hs = b.node("HardSigmoid", {"y"}, {"h"});
@@ -307,6 +317,24 @@ TEST(PassFuseConvActivation, NearMissesOfGatedForms) {
     b.floats("five", {}, {5});
     b.node("Mul", {"y", "h"}, {"p"});
     b.node("Div", {"p", "five"}, {"z"});
+    expect_untouched(b);
+  }
+  {
+    SCOPED_TRACE("swish with beta 2");
+    GraphBuilder b = conv_graph();
+    b.floats("two", {}, {2});
+    b.node("Mul", {"y", "two"}, {"scaled"});
+    b.node("Sigmoid", {"scaled"}, {"s"});
+    b.node("Mul", {"y", "s"}, {"z"});
+    expect_untouched(b);
+  }
+  {
+    SCOPED_TRACE("a rank-5 constant 3 would broadcast y to rank 5");
+    GraphBuilder b = conv_graph();
+    add_shifted_relu6(b);
+    b.g.initializers["three"] = Tensor::from_floats({1, 1, 1, 1, 1}, {3});
+    b.node("Mul", {"y", "h"}, {"p"});
+    b.node("Div", {"p", "six"}, {"z"});
     expect_untouched(b);
   }
   {
