@@ -63,11 +63,21 @@ const char* opt_level_name(OptLevel level) {
   return "?";
 }
 
+// Subgraph bodies are not loaded (only marked), so the values they read from
+// the outer graph are invisible to the passes: a graph with one is left alone.
+bool has_subgraphs(const Graph& g) {
+  for (const Node& node : g.nodes)
+    for (const auto& [key, attr] : node.attrs)
+      if (attr.kind == Attribute::Kind::kGraph || attr.kind == Attribute::Kind::kGraphs) return true;
+  return false;
+}
+
 OptimizeReport optimize(Graph& g, const OptimizeOptions& options) {
   const OpRegistry& registry = options.registry ? *options.registry : OpRegistry::global();
   std::vector<Pass> enabled;
-  for (const Pass& pass : all_passes())
-    if (runs(pass, options, registry)) enabled.push_back(pass);
+  if (!has_subgraphs(g))
+    for (const Pass& pass : all_passes())
+      if (runs(pass, options, registry)) enabled.push_back(pass);
   return run_passes(g, enabled, options);
 }
 

@@ -38,7 +38,9 @@ struct OptimizeOptions {
 // Every pass kiln has, in the order a round runs them.
 const std::vector<Pass>& all_passes();
 
-// Optimizes `g` in place and reports what fired.
+// Optimizes `g` in place and reports what fired. A graph with subgraph
+// attributes (If, Loop, Scan) is left as it is: kiln does not load subgraph
+// bodies, so the passes could not see which outer values they read.
 OptimizeReport optimize(Graph& g, const OptimizeOptions& options = {});
 
 // The fixed-point loop itself, over the given passes (all of them, whatever

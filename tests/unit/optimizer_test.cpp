@@ -153,6 +153,16 @@ TEST(Optimizer, ReportPrintsCountsAndFiredPasses) {
   EXPECT_EQ(text.find("eliminate_common_subexpressions"), std::string::npos) << text;  // did not fire
 }
 
+TEST(Optimizer, GraphsWithSubgraphsAreLeftAlone) {
+  GraphBuilder b = exporter_graph();
+  graph::Attribute body;
+  body.kind = graph::Attribute::Kind::kGraph;
+  b.node("If", {"x"}, {"branch"}).attrs["then_branch"] = body;
+  OptimizeReport report = graph::optimize(b.g, options_for(OptLevel::kAll));
+  EXPECT_TRUE(report.passes.empty());
+  EXPECT_EQ(b.g.nodes.size(), 10u);
+}
+
 TEST(Optimizer, PassListHasUniqueNamesAndLevels) {
   std::set<std::string> names;
   for (const graph::Pass& p : graph::all_passes()) {
