@@ -135,6 +135,7 @@ void expect_broadcast_matches(const Shape& a_shape, const Shape& b_shape, const 
   const Tensor a = Tensor::from_floats(a_shape, pattern(element_count(a_shape), 1));
   const Tensor b = Tensor::from_floats(b_shape, pattern(element_count(b_shape), 2));
   for (const char* op : {"Add", "Mul", "Sub"}) {
+    const std::string op_name = op;
     const Tensor out = run_single(make_node(op, 2), {a, b}, threads);
     ASSERT_EQ(out.shape(), expected_shape) << op << " " << shape_to_string(a_shape) << " , " << shape_to_string(b_shape);
     const float* pa = a.data<float>();
@@ -143,7 +144,7 @@ void expect_broadcast_matches(const Shape& a_shape, const Shape& b_shape, const 
     int mismatches = 0;
     for_each_position(expected_shape, [&](const Shape& pos, int64_t i) {
       const float x = pa[broadcast_index(a_shape, pos)], y = pb[broadcast_index(b_shape, pos)];
-      const float want = std::string(op) == "Add" ? x + y : std::string(op) == "Mul" ? x * y : x - y;
+      const float want = op_name == "Add" ? x + y : op_name == "Mul" ? x * y : x - y;
       if (po[i] != want && ++mismatches <= 5)
         ADD_FAILURE() << op << " " << shape_to_string(a_shape) << " , " << shape_to_string(b_shape)
                       << " element " << i << ": got " << po[i] << ", want " << want;
