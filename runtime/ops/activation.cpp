@@ -263,10 +263,11 @@ struct PReluOp {
 };
 
 // PRelu(X, slope): slope broadcasts to X's shape (unidirectionally: the output
-// has X's shape).
+// has X's shape). Before opset 7 a 1-D slope of X.dim(1) elements holds one
+// value per channel (dimension 1), as Caffe-style exporters wrote it.
 class PReluKernel : public OpKernel {
  public:
-  explicit PReluKernel(const KernelInit& init) { check_arity(init, 2, 2); }
+  explicit PReluKernel(const KernelInit& init) : per_channel_slope_(init.opset() < 7) { check_arity(init, 2, 2); }
 
   void run(KernelContext& ctx) override {
     const graph::Node& node = ctx.node();
@@ -274,7 +275,11 @@ class PReluKernel : public OpKernel {
     const Tensor& slope = ctx.required_input(1);
     if (slope.dtype() != x.dtype())
       fail(node.describe(), ": slope has type ", dtype_name(slope.dtype()), ", X has ", dtype_name(x.dtype()));
-    const BroadcastLayout layout = plan_broadcast(node, {x.shape(), slope.shape()});
+    Shape slope_shape = slope.shape();
+    if (per_channel_slope_ && slope.rank() == 1 && x.rank() >= 2 && slope.dim(0) == x.dim(1) && slope.size() > 1) {
+      slope_shape.resize(x.rank() - 1, 1);  // [C] -> [C, 1, ..., 1]
+    }
+    const BroadcastLayout layout = plan_broadcast(node, {x.shape(), slope_shape});
     if (layout.output_shape != x.shape())
       fail(node.describe(), ": slope of shape ", shape_to_string(slope.shape()),
            " does not broadcast to X of shape ", shape_to_string(x.shape()));
@@ -283,6 +288,9 @@ class PReluKernel : public OpKernel {
       broadcast_binary(layout, elements<T>(x), elements<T>(slope), elements<T>(y), PReluOp{}, ctx.threads());
     });
   }
+
+ private:
+  bool per_channel_slope_;
 };
 
 template <class Function, class Types>
@@ -294,12 +302,12 @@ KernelFactory unary() {
 
 void register_activation_ops(OpRegistry& registry) {
   // Opset-1 versions differ only by the legacy `consumed_inputs` hint, which
-  // kiln ignores, so these register from 1. PRelu before 7 broadcast its slope
-  // by another rule; Clip switches from attributes to inputs at 11.
+  // kiln ignores, so these register from 1. PRelu before 7 had a per-channel
+  // slope rule; Clip switches from attributes to inputs at 11.
   registry.add("Relu", unary<Relu, SignedTypes>(), 1);
   registry.add("LeakyRelu", unary<LeakyRelu, FloatTypes>(), 1);
   registry.add("ThresholdedRelu", unary<ThresholdedRelu, FloatTypes>(), 10);
-  registry.add("PRelu", make_kernel<PReluKernel>, 7);
+  registry.add("PRelu", make_kernel<PReluKernel>, 1);
   registry.add("Sigmoid", unary<Sigmoid, FloatTypes>(), 1);
   registry.add("HardSigmoid", unary<HardSigmoid, FloatTypes>(), 1);
   registry.add("HardSwish", unary<HardSwish, FloatTypes>(), 14);

@@ -95,6 +95,45 @@ BroadcastLayout plan_broadcast(const graph::Node& node, const std::vector<Shape>
   return layout;
 }
 
+LegacyBroadcast LegacyBroadcast::from_node(const graph::Node& node) {
+  LegacyBroadcast legacy;
+  if (node.opset >= 7) return legacy;
+  legacy.enabled = true;
+  const int64_t broadcast = node.attr_int("broadcast", 0);
+  if (broadcast != 0 && broadcast != 1)
+    fail(node.describe(), ": attribute 'broadcast' must be 0 or 1, got ", broadcast);
+  legacy.broadcast = broadcast == 1;
+  legacy.has_axis = node.has_attr("axis");
+  legacy.axis = node.attr_int("axis", 0);
+  return legacy;
+}
+
+Shape LegacyBroadcast::operand_shape(const graph::Node& node, const Shape& a, const Shape& b) const {
+  if (!enabled) return b;
+  if (!broadcast) {
+    if (a != b)
+      fail(node.describe(), ": shapes ", shape_to_string(a), " and ", shape_to_string(b),
+           " differ and attribute broadcast is not 1");
+    return b;
+  }
+  const int64_t rank_a = static_cast<int64_t>(a.size()), rank_b = static_cast<int64_t>(b.size());
+  Shape aligned = b;
+  if (element_count(b) == 1) {
+    aligned = Shape{};
+  } else if (has_axis) {
+    const int64_t start = axis < 0 ? axis + rank_a : axis;
+    if (start < 0 || start + rank_b > rank_a)
+      fail(node.describe(), ": cannot broadcast shape ", shape_to_string(b), " to ", shape_to_string(a),
+           " at axis ", axis);
+    aligned = Shape(static_cast<size_t>(start), 1);
+    aligned.insert(aligned.end(), b.begin(), b.end());
+    aligned.resize(a.size(), 1);
+  }
+  if (broadcast_shapes(node, {a, aligned}) != a)
+    fail(node.describe(), ": cannot broadcast shape ", shape_to_string(b), " to ", shape_to_string(a));
+  return aligned;
+}
+
 void BroadcastLayout::row_offsets(int64_t row, int64_t* offsets) const {
   const size_t n = num_inputs();
   for (size_t k = 0; k < n; ++k) offsets[k] = 0;

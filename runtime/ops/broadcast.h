@@ -49,6 +49,22 @@ struct BroadcastLayout {
 // The walk of `input_shapes` broadcast together (see the file comment).
 BroadcastLayout plan_broadcast(const graph::Node& node, const std::vector<Shape>& input_shapes);
 
+// Binary operators before opset 7 (Add, Sub, Mul, Div, Pow, Equal, Greater,
+// Less, And, Or, Xor) broadcast only B to A, and only with attribute
+// broadcast=1; `axis` says where B's dims start in A (default: at the right).
+struct LegacyBroadcast {
+  bool enabled = false;  // the node's opset is below 7
+  bool broadcast = false;
+  bool has_axis = false;
+  int64_t axis = 0;
+
+  // Reads the attributes of `node` (nothing when its opset is 7 or later).
+  static LegacyBroadcast from_node(const graph::Node& node);
+  // The shape B is seen with by numpy broadcasting (same element count); a
+  // kiln::Error naming the node and both shapes when B does not broadcast to A.
+  Shape operand_shape(const graph::Node& node, const Shape& a, const Shape& b) const;
+};
+
 // Calls segment(input_offsets, output_offset, count) over pieces of the
 // output that together cover it once: for j in [0, count), output element
 // output_offset + j comes from element input_offsets[k] + j * inner_strides[k]

@@ -237,13 +237,16 @@ std::vector<Value> converted_elements(const Tensor& tensor, const graph::Node& n
 // has X's type.
 class PowKernel : public OpKernel {
  public:
-  explicit PowKernel(const KernelInit& init) { check_arity(init, 2, 2); }
+  explicit PowKernel(const KernelInit& init) : legacy_(LegacyBroadcast::from_node(init.node())) {
+    check_arity(init, 2, 2);
+  }
 
   void run(KernelContext& ctx) override {
     const graph::Node& node = ctx.node();
     const Tensor& base = ctx.required_input(0);
     const Tensor& exponent = ctx.required_input(1);
-    const BroadcastLayout layout = plan_broadcast(node, {base.shape(), exponent.shape()});
+    const BroadcastLayout layout =
+        plan_broadcast(node, {base.shape(), legacy_.operand_shape(node, base.shape(), exponent.shape())});
     Tensor& out = ctx.allocate_output(0, base.dtype(), layout.output_shape);
     const bool float_math = is_float_type(base.dtype()) || is_float_type(exponent.dtype());
     visit_type_or_fail(NumericTypes{}, base.dtype(), node, "base", [&]<class T>(TypeTag<T>) {
@@ -266,6 +269,8 @@ class PowKernel : public OpKernel {
   static bool is_float_type(DataType type) {
     return visit_type(FloatTypes{}, type, []<class T>(TypeTag<T>) {});
   }
+
+  LegacyBroadcast legacy_;
 };
 
 // ---- Binary operators -----------------------------------------------------
@@ -281,7 +286,10 @@ Op make_op(const graph::Node& node) {
 template <class Op, class Types>
 class BinaryKernel : public OpKernel {
  public:
-  explicit BinaryKernel(const KernelInit& init) : op_(make_op<Op>(init.node())) { check_arity(init, 2, 2); }
+  explicit BinaryKernel(const KernelInit& init)
+      : op_(make_op<Op>(init.node())), legacy_(LegacyBroadcast::from_node(init.node())) {
+    check_arity(init, 2, 2);
+  }
 
   void run(KernelContext& ctx) override {
     const graph::Node& node = ctx.node();
@@ -290,7 +298,7 @@ class BinaryKernel : public OpKernel {
     if (a.dtype() != b.dtype())
       fail(node.describe(), ": inputs have different types (", dtype_name(a.dtype()), " and ",
            dtype_name(b.dtype()), ")");
-    const BroadcastLayout layout = plan_broadcast(node, {a.shape(), b.shape()});
+    const BroadcastLayout layout = plan_broadcast(node, {a.shape(), legacy_.operand_shape(node, a.shape(), b.shape())});
     visit_type_or_fail(Types{}, a.dtype(), node, "input", [&]<class T>(TypeTag<T>) {
       using Out = std::conditional_t<Op::kBoolOutput, bool, T>;
       if constexpr (requires { op_.template check<T>(node, b); }) op_.template check<T>(node, b);
@@ -301,6 +309,7 @@ class BinaryKernel : public OpKernel {
 
  private:
   Op op_;
+  LegacyBroadcast legacy_;
 };
 
 // ---- Variadic operators ---------------------------------------------------
@@ -406,32 +415,34 @@ class WhereKernel : public OpKernel {
 }  // namespace
 
 void register_elementwise_ops(OpRegistry& registry) {
-  // Opsets before 7 used the legacy `broadcast`/`axis` attributes instead of
-  // numpy broadcasting; kiln starts at 7. Later versions only add types.
-  registry.add("Add", make_kernel<BinaryKernel<AddOp, NumericTypes>>, 7);
-  registry.add("Sub", make_kernel<BinaryKernel<SubOp, NumericTypes>>, 7);
-  registry.add("Mul", make_kernel<BinaryKernel<MulOp, NumericTypes>>, 7);
-  registry.add("Div", make_kernel<BinaryKernel<DivOp, NumericTypes>>, 7);
+  // Opsets before 7 broadcast B to A by the `broadcast`/`axis` attributes
+  // (LegacyBroadcast); 7 on use numpy broadcasting. Later versions only add
+  // types (and Pow's mixed-type exponent at 12).
+  registry.add("Add", make_kernel<BinaryKernel<AddOp, NumericTypes>>, 1);
+  registry.add("Sub", make_kernel<BinaryKernel<SubOp, NumericTypes>>, 1);
+  registry.add("Mul", make_kernel<BinaryKernel<MulOp, NumericTypes>>, 1);
+  registry.add("Div", make_kernel<BinaryKernel<DivOp, NumericTypes>>, 1);
   registry.add("Mod", make_kernel<BinaryKernel<ModOp, NumericTypes>>, 10);
-  registry.add("Pow", make_kernel<PowKernel>, 7);
+  registry.add("Pow", make_kernel<PowKernel>, 1);
   registry.add("BitShift", make_kernel<BinaryKernel<BitShiftOp, UnsignedIntTypes>>, 11);
 
-  registry.add("Equal", make_kernel<BinaryKernel<EqualOp, NumericAndBoolTypes>>, 7);
-  registry.add("Greater", make_kernel<BinaryKernel<GreaterOp, NumericTypes>>, 7);
-  registry.add("Less", make_kernel<BinaryKernel<LessOp, NumericTypes>>, 7);
+  registry.add("Equal", make_kernel<BinaryKernel<EqualOp, NumericAndBoolTypes>>, 1);
+  registry.add("Greater", make_kernel<BinaryKernel<GreaterOp, NumericTypes>>, 1);
+  registry.add("Less", make_kernel<BinaryKernel<LessOp, NumericTypes>>, 1);
   registry.add("GreaterOrEqual", make_kernel<BinaryKernel<GreaterOrEqualOp, NumericTypes>>, 12);
   registry.add("LessOrEqual", make_kernel<BinaryKernel<LessOrEqualOp, NumericTypes>>, 12);
 
-  registry.add("And", make_kernel<BinaryKernel<AndOp, BoolTypes>>, 7);
-  registry.add("Or", make_kernel<BinaryKernel<OrOp, BoolTypes>>, 7);
-  registry.add("Xor", make_kernel<BinaryKernel<XorOp, BoolTypes>>, 7);
+  registry.add("And", make_kernel<BinaryKernel<AndOp, BoolTypes>>, 1);
+  registry.add("Or", make_kernel<BinaryKernel<OrOp, BoolTypes>>, 1);
+  registry.add("Xor", make_kernel<BinaryKernel<XorOp, BoolTypes>>, 1);
   registry.add("Not", make_kernel<UnaryKernel<NotFunction, BoolTypes>>, 1);
 
-  // Opsets 6 and 7 required equal shapes; broadcasting (8+) covers them.
-  registry.add("Max", make_kernel<VariadicKernel<MaxOp, NumericTypes>>, 6);
-  registry.add("Min", make_kernel<VariadicKernel<MinOp, NumericTypes>>, 6);
-  registry.add("Sum", make_kernel<VariadicKernel<AddOp, NumericTypes>>, 6);
-  registry.add("Mean", make_kernel<VariadicKernel<AddOp, FloatTypes, /*kMean=*/true>>, 6);
+  // Before opset 8 the inputs had equal shapes, which broadcasting covers;
+  // version 1 only adds the legacy `consumed_inputs` hint.
+  registry.add("Max", make_kernel<VariadicKernel<MaxOp, NumericTypes>>, 1);
+  registry.add("Min", make_kernel<VariadicKernel<MinOp, NumericTypes>>, 1);
+  registry.add("Sum", make_kernel<VariadicKernel<AddOp, NumericTypes>>, 1);
+  registry.add("Mean", make_kernel<VariadicKernel<AddOp, FloatTypes, /*kMean=*/true>>, 1);
 
   registry.add("Where", make_kernel<WhereKernel>, 9);
 }

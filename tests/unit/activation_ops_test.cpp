@@ -113,7 +113,15 @@ TEST(ActivationOps, PReluSlopeMustNotGrowX) {
   EXPECT_TRUE(contains(grows, "2x2x3"));
   const std::string incompatible = error_of(make_node("PRelu", 2), {x, Tensor::from_floats({2}, {1, 1})});
   EXPECT_TRUE(contains(incompatible, "2x3, 2"));
-  EXPECT_EQ(OpRegistry::global().find("", "PRelu", 6), nullptr);  // older slope rule not supported
+}
+
+TEST(ActivationOps, PReluBeforeOpset7HasPerChannelSlope) {
+  const Tensor x = Tensor::from_floats({1, 3, 2}, {-1, 1, -1, 1, -2, 2});
+  const Tensor slope = Tensor::from_floats({3}, {0.5f, 2, 3});
+  EXPECT_EQ(to_floats(run_op(make_node("PRelu", 2, 1, 6), {x, slope}).at(0)),
+            (std::vector<float>{-0.5f, 1, -2, 1, -6, 2}));
+  // From opset 7 the same slope is aligned at the right and does not fit.
+  EXPECT_THROW(run_op(make_node("PRelu", 2, 1, 7), {x, slope}), Error);
 }
 
 // ---- Smooth activations -----------------------------------------------------

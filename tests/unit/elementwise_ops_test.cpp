@@ -54,9 +54,33 @@ TEST(ElementwiseOps, AddOpset7And13AndFloat64) {
   }
 }
 
-TEST(ElementwiseOps, NotRegisteredBeforeOpset7) {
-  EXPECT_EQ(OpRegistry::global().find("", "Add", 6), nullptr);
-  EXPECT_NE(OpRegistry::global().find("", "Add", 7), nullptr);
+// Before opset 7: B broadcasts to A only with broadcast=1, starting at `axis`.
+TEST(ElementwiseOps, LegacyBroadcastBeforeOpset7) {
+  const Tensor a = Tensor::from_floats({2, 3, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  graph::Node at_axis = make_node("Add", 2, 1, 6);
+  at_axis.attrs["broadcast"] = int_attr(1);
+  at_axis.attrs["axis"] = int_attr(1);
+  EXPECT_EQ(to_floats(run_single(at_axis, {a, Tensor::from_floats({3}, {100, 200, 300})})),
+            (std::vector<float>{101, 102, 203, 204, 305, 306, 107, 108, 209, 210, 311, 312}));
+  graph::Node suffix = make_node("Mul", 2, 1, 1);
+  suffix.attrs["broadcast"] = int_attr(1);
+  suffix.attrs["consumed_inputs"] = ints_attr({0, 0});  // legacy hint, ignored
+  EXPECT_EQ(to_floats(run_single(suffix, {a, Tensor::from_floats({2}, {1, -1})})),
+            (std::vector<float>{1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12}));
+  EXPECT_EQ(to_floats(run_single(suffix, {a, Tensor::from_floats({1, 1}, {2})}))[11], 24.0f);  // one element
+  graph::Node pow = make_node("Pow", 2, 1, 6);
+  pow.attrs["broadcast"] = int_attr(1);
+  pow.attrs["axis"] = int_attr(0);
+  EXPECT_EQ(to_floats(run_single(pow, {Tensor::from_floats({2, 2}, {2, 3, 2, 3}), Tensor::from_floats({2}, {1, 2})})),
+            (std::vector<float>{2, 3, 4, 9}));
+  // No broadcast attribute: shapes must match.
+  EXPECT_TRUE(contains(error_of(make_node("Add", 2, 1, 6), {a, Tensor::from_floats({2}, {1, 1})}), "broadcast"));
+  EXPECT_EQ(to_floats(run_single(make_node("Sub", 2, 1, 6), {a, a})), std::vector<float>(12, 0));
+  // B may not grow A, and axis must leave room for B.
+  EXPECT_THROW(run_single(suffix, {Tensor::from_floats({2}, {1, 1}), a}), Error);
+  graph::Node bad_axis = at_axis;
+  bad_axis.attrs["axis"] = int_attr(2);
+  EXPECT_THROW(run_single(bad_axis, {a, Tensor::from_floats({3}, {1, 2, 3})}), Error);
 }
 
 TEST(ElementwiseOps, IntegerDivTruncatesTowardZero) {
