@@ -156,8 +156,8 @@ TEST(ElementwiseOps, WrongInputCountIsAnErrorAtBuild) {
 // Add and Mul of a and b broadcast, checked element by element against an
 // independent index walk.
 void expect_broadcast_matches(const Shape& a_shape, const Shape& b_shape, const Shape& expected_shape, int threads = 1) {
-  const Tensor a = Tensor::from_floats(a_shape, pattern(element_count(a_shape), 1));
-  const Tensor b = Tensor::from_floats(b_shape, pattern(element_count(b_shape), 2));
+  const Tensor a = tensor_of<float>(a_shape, pattern(element_count(a_shape), 1));
+  const Tensor b = tensor_of<float>(b_shape, pattern(element_count(b_shape), 2));
   for (const char* op : {"Add", "Mul", "Sub"}) {
     const std::string op_name = op;
     const Tensor out = run_single(make_node(op, 2), {a, b}, threads);
@@ -238,7 +238,7 @@ TEST(ElementwiseBroadcast, IncompatibleShapesNameNodeAndShapes) {
   }
   EXPECT_THROW(run_binary("Add", Tensor::from_floats({2, 3, 4}, pattern(24, 0)), Tensor::from_floats({3, 1, 4}, pattern(12, 0))),
                Error);
-  EXPECT_THROW(run_binary("Add", Tensor::from_floats({0}, {}), Tensor::from_floats({3}, pattern(3, 0))), Error);
+  EXPECT_THROW(run_binary("Add", tensor_of<float>({0}, {}), Tensor::from_floats({3}, pattern(3, 0))), Error);
 }
 
 // ---- Pow ------------------------------------------------------------------
