@@ -1,6 +1,7 @@
 // Activations and unary math: Relu LeakyRelu PRelu Sigmoid HardSigmoid
-// HardSwish Tanh Elu Selu Celu Softplus Softsign ThresholdedRelu Clip, and
-// Sqrt Exp Log Neg Abs Reciprocal Floor Ceil Round Erf Sign.
+// HardSwish Tanh Elu Selu Celu Softplus Softsign ThresholdedRelu Shrink Clip,
+// and Sqrt Exp Log Floor Ceil Round Erf, trigonometric and hyperbolic
+// functions, Reciprocal Neg Abs Sign IsNaN IsInf.
 //
 // Each unary operator is one function object: its constructor reads and
 // checks the attributes (session build time), operator() maps one value.
@@ -70,11 +71,6 @@ struct HardSwish {
   }
 };
 
-struct Tanh {
-  explicit Tanh(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::tanh(x); }
-};
-
 // x for x >= 0, alpha * (e^x - 1) below.
 struct Elu {
   float alpha;
@@ -121,38 +117,45 @@ struct Softsign {
 
 // ---- Unary math -----------------------------------------------------------
 
-struct Sqrt {
-  explicit Sqrt(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::sqrt(x); }
+// Unary math that is one <cmath> call on Element<T>::Value; kFunction is a
+// captureless generic lambda (see the registrations).
+template <auto kFunction>
+struct CMath {
+  explicit CMath(const graph::Node&) {}
+  template <class V> V operator()(V x) const { return kFunction(x); }
 };
-struct Exp {
-  explicit Exp(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::exp(x); }
-};
-struct Log {
-  explicit Log(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::log(x); }
-};
+
 struct Reciprocal {
   explicit Reciprocal(const graph::Node&) {}
   template <class V> V operator()(V x) const { return V(1) / x; }
 };
-struct Floor {
-  explicit Floor(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::floor(x); }
+
+// x + bias below -lambd, x - bias above lambd, 0 in between.
+struct Shrink {
+  float lambd, bias;
+  explicit Shrink(const graph::Node& node) : lambd(node.attr_float("lambd", 0.5f)), bias(node.attr_float("bias", 0.0f)) {}
+  template <class V> V operator()(V x) const {
+    if (x < -static_cast<V>(lambd)) return x + static_cast<V>(bias);
+    if (x > static_cast<V>(lambd)) return x - static_cast<V>(bias);
+    return V(0);
+  }
 };
-struct Ceil {
-  explicit Ceil(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::ceil(x); }
+
+struct IsNaN {
+  static constexpr bool kBoolOutput = true;
+  explicit IsNaN(const graph::Node&) {}
+  template <class V> bool operator()(V x) const { return std::isnan(x); }
 };
-// Halves round to even (the default floating-point rounding mode).
-struct Round {
-  explicit Round(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::nearbyint(x); }
-};
-struct Erf {
-  explicit Erf(const graph::Node&) {}
-  template <class V> V operator()(V x) const { return std::erf(x); }
+
+// Attributes detect_positive / detect_negative (default 1) pick which infinities count.
+struct IsInf {
+  static constexpr bool kBoolOutput = true;
+  bool positive, negative;
+  explicit IsInf(const graph::Node& node)
+      : positive(node.attr_int("detect_positive", 1) != 0), negative(node.attr_int("detect_negative", 1) != 0) {}
+  template <class V> bool operator()(V x) const {
+    return std::isinf(x) && (x > V(0) ? positive : negative);
+  }
 };
 
 struct Neg {
@@ -311,25 +314,40 @@ void register_activation_ops(OpRegistry& registry) {
   registry.add("Sigmoid", unary<Sigmoid, FloatTypes>(), 1);
   registry.add("HardSigmoid", unary<HardSigmoid, FloatTypes>(), 1);
   registry.add("HardSwish", unary<HardSwish, FloatTypes>(), 14);
-  registry.add("Tanh", unary<Tanh, FloatTypes>(), 1);
+  registry.add("Tanh", unary<CMath<[](auto x) { return std::tanh(x); }>, FloatTypes>(), 1);
   registry.add("Elu", unary<Elu, FloatTypes>(), 1);
   registry.add("Selu", unary<Selu, FloatTypes>(), 1);
   registry.add("Celu", unary<Celu, FloatTypes>(), 12);
   registry.add("Softplus", unary<Softplus, FloatTypes>(), 1);
   registry.add("Softsign", unary<Softsign, FloatTypes>(), 1);
+  registry.add("Shrink", unary<Shrink, FloatTypes>(), 9);
   registry.add("Clip", make_kernel<ClipKernel>, 1);
 
-  registry.add("Sqrt", unary<Sqrt, FloatTypes>(), 1);
-  registry.add("Exp", unary<Exp, FloatTypes>(), 1);
-  registry.add("Log", unary<Log, FloatTypes>(), 1);
+  registry.add("Sqrt", unary<CMath<[](auto x) { return std::sqrt(x); }>, FloatTypes>(), 1);
+  registry.add("Exp", unary<CMath<[](auto x) { return std::exp(x); }>, FloatTypes>(), 1);
+  registry.add("Log", unary<CMath<[](auto x) { return std::log(x); }>, FloatTypes>(), 1);
+  registry.add("Floor", unary<CMath<[](auto x) { return std::floor(x); }>, FloatTypes>(), 1);
+  registry.add("Ceil", unary<CMath<[](auto x) { return std::ceil(x); }>, FloatTypes>(), 1);
+  // Halves round to even: nearbyint in the default rounding mode.
+  registry.add("Round", unary<CMath<[](auto x) { return std::nearbyint(x); }>, FloatTypes>(), 11);
+  registry.add("Erf", unary<CMath<[](auto x) { return std::erf(x); }>, FloatTypes>(), 9);
+  registry.add("Sin", unary<CMath<[](auto x) { return std::sin(x); }>, FloatTypes>(), 7);
+  registry.add("Cos", unary<CMath<[](auto x) { return std::cos(x); }>, FloatTypes>(), 7);
+  registry.add("Tan", unary<CMath<[](auto x) { return std::tan(x); }>, FloatTypes>(), 7);
+  registry.add("Asin", unary<CMath<[](auto x) { return std::asin(x); }>, FloatTypes>(), 7);
+  registry.add("Acos", unary<CMath<[](auto x) { return std::acos(x); }>, FloatTypes>(), 7);
+  registry.add("Atan", unary<CMath<[](auto x) { return std::atan(x); }>, FloatTypes>(), 7);
+  registry.add("Sinh", unary<CMath<[](auto x) { return std::sinh(x); }>, FloatTypes>(), 9);
+  registry.add("Cosh", unary<CMath<[](auto x) { return std::cosh(x); }>, FloatTypes>(), 9);
+  registry.add("Asinh", unary<CMath<[](auto x) { return std::asinh(x); }>, FloatTypes>(), 9);
+  registry.add("Acosh", unary<CMath<[](auto x) { return std::acosh(x); }>, FloatTypes>(), 9);
+  registry.add("Atanh", unary<CMath<[](auto x) { return std::atanh(x); }>, FloatTypes>(), 9);
   registry.add("Reciprocal", unary<Reciprocal, FloatTypes>(), 1);
-  registry.add("Floor", unary<Floor, FloatTypes>(), 1);
-  registry.add("Ceil", unary<Ceil, FloatTypes>(), 1);
-  registry.add("Round", unary<Round, FloatTypes>(), 11);
-  registry.add("Erf", unary<Erf, FloatTypes>(), 9);
   registry.add("Neg", unary<Neg, SignedTypes>(), 1);
   registry.add("Abs", unary<Abs, NumericTypes>(), 1);
   registry.add("Sign", unary<Sign, NumericTypes>(), 9);
+  registry.add("IsNaN", unary<IsNaN, FloatTypes>(), 9);
+  registry.add("IsInf", unary<IsInf, FloatTypes>(), 10);
 }
 
 }  // namespace kiln

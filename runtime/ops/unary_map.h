@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "runtime/op_kernel.h"
 #include "runtime/ops/arity.h"
@@ -18,10 +19,10 @@ void map_elements(const In* in, Out* out, int64_t n, const Function& f, int thre
   for (int64_t i = 0; i < n; ++i) out[i] = Element<Out>::store(f(Element<In>::load(in[i])));
 }
 
-// An operator applying Function to every element of input 0 (output: same type
-// and shape) for the types in Types. Function is built from the node at session
-// build time, where it reads and checks its attributes, and is called with
-// Element<T>::Value.
+// An operator applying Function to every element of input 0 (output: same
+// shape, same type or bool when Function::kBoolOutput) for the types in Types.
+// Function is built from the node at session build time, where it reads and
+// checks its attributes, and is called with Element<T>::Value.
 template <class Function, class Types>
 class UnaryKernel : public OpKernel {
  public:
@@ -30,12 +31,14 @@ class UnaryKernel : public OpKernel {
   void run(KernelContext& ctx) override {
     const Tensor& x = ctx.required_input(0);
     visit_type_or_fail(Types{}, x.dtype(), ctx.node(), "input", [&]<class T>(TypeTag<T>) {
-      Tensor& y = ctx.allocate_output(0, x.dtype(), x.shape());
-      map_elements(elements<T>(x), elements<T>(y), x.size(), function_, ctx.threads());
+      using Out = std::conditional_t<kBoolOutput, bool, T>;
+      Tensor& y = ctx.allocate_output(0, data_type_of<Out>(), x.shape());
+      map_elements(elements<T>(x), elements<Out>(y), x.size(), function_, ctx.threads());
     });
   }
 
  private:
+  static constexpr bool kBoolOutput = requires { requires Function::kBoolOutput; };
   Function function_;
 };
 

@@ -215,6 +215,47 @@ TEST(UnaryMathOps, Erf) {
                   "Erf");
 }
 
+TEST(UnaryMathOps, TrigonometricAndHyperbolic) {
+  expect_near_all(run_floats("Sin", {0, 0.5235987755982988f, -1.5707963267948966f}, 7), {0, 0.5f, -1}, "Sin");
+  expect_near_all(run_floats("Cos", {0, 1.0471975511965976f, 3.141592653589793f}), {1, 0.5f, -1}, "Cos");
+  expect_near_all(run_floats("Tan", {0, 0.7853981633974483f}), {0, 1}, "Tan");
+  expect_near_all(run_floats("Asin", {0, 0.5f, -1}), {0, 0.5235987755982988f, -1.5707963267948966f}, "Asin");
+  expect_near_all(run_floats("Acos", {1, 0.5f, -1}), {0, 1.0471975511965976f, 3.141592653589793f}, "Acos");
+  expect_near_all(run_floats("Atan", {0, 1, -1}), {0, 0.7853981633974483f, -0.7853981633974483f}, "Atan");
+  expect_near_all(run_floats("Sinh", {0, 1}), {0, 1.1752011936438014f}, "Sinh");
+  expect_near_all(run_floats("Cosh", {0, 1}), {1, 1.5430806348152437f}, "Cosh");
+  expect_near_all(run_floats("Asinh", {0, 1.1752011936438014f}), {0, 1}, "Asinh");
+  expect_near_all(run_floats("Acosh", {1, 1.5430806348152437f}), {0, 1}, "Acosh");
+  expect_near_all(run_floats("Atanh", {0, 0.46211715726000974f}), {0, 0.5f}, "Atanh");
+  EXPECT_TRUE(std::isnan(run_floats("Asin", {2})[0]));
+}
+
+TEST(UnaryMathOps, IsNaNAndIsInfGiveBool) {
+  const Tensor x = Tensor::from_floats({5}, {1, kNaN, kInf, -kInf, 0});
+  const Tensor nan = run_op(make_node("IsNaN", 1), {x}).at(0);
+  EXPECT_EQ(nan.dtype(), DataType::kBool);
+  EXPECT_EQ(values_of<bool>(nan), (std::vector<bool>{false, true, false, false, false}));
+  EXPECT_EQ(values_of<bool>(run_op(make_node("IsInf", 1), {x}).at(0)), (std::vector<bool>{false, false, true, true, false}));
+  graph::Node positive_only = make_node("IsInf", 1);
+  positive_only.attrs["detect_negative"] = int_attr(0);
+  EXPECT_EQ(values_of<bool>(run_op(positive_only, {x}).at(0)), (std::vector<bool>{false, false, true, false, false}));
+  graph::Node negative_only = make_node("IsInf", 1);
+  negative_only.attrs["detect_positive"] = int_attr(0);
+  EXPECT_EQ(values_of<bool>(run_op(negative_only, {x}).at(0)), (std::vector<bool>{false, false, false, true, false}));
+  const Tensor d = run_op(make_node("IsNaN", 1), {tensor_of<double>({2}, {std::nan(""), 1.0})}).at(0);
+  EXPECT_EQ(values_of<bool>(d), (std::vector<bool>{true, false}));
+}
+
+TEST(ActivationOps, ShrinkHardAndSoft) {
+  graph::Node hard = make_node("Shrink", 1);
+  hard.attrs["lambd"] = float_attr(1.5f);
+  EXPECT_EQ(run_floats(hard, {-2, -1, 0, 1, 2}), (std::vector<float>{-2, 0, 0, 0, 2}));
+  graph::Node soft = hard;
+  soft.attrs["bias"] = float_attr(1.5f);
+  EXPECT_EQ(run_floats(soft, {-2, -1, 0, 1, 2}), (std::vector<float>{-0.5f, 0, 0, 0, 0.5f}));
+  EXPECT_EQ(run_floats("Shrink", {-0.75f, 0.5f, 0.75f}), (std::vector<float>{-0.75f, 0, 0.75f}));
+}
+
 TEST(UnaryMathOps, Sign) {
   const std::vector<float> got = run_floats("Sign", {-2, 0, 3, kNaN, -kInf});
   EXPECT_EQ(got[0], -1.0f);
