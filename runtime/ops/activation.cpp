@@ -200,15 +200,21 @@ void clip_elements(const T* in, T* out, int64_t n, typename Element<T>::Value lo
                threads);
 }
 
-// Clip-6: bounds from the float attributes min and max.
+// Clip-1/6: bounds from the float attributes min and max; float types.
 // Clip-11+: bounds from the optional scalar inputs 1 (min) and 2 (max), of the
-// input's type. A missing bound does not clip.
+// input's type; integer types too (12+). A missing bound does not clip.
 class ClipKernel : public OpKernel {
  public:
   explicit ClipKernel(const KernelInit& init) : bounds_from_inputs_(init.opset() >= 11) {
     const graph::Node& node = init.node();
     if (bounds_from_inputs_) {
       check_arity(init, 1, 3);
+      for (size_t i : {1, 2}) {
+        const Tensor* bound = init.constant_input(i);
+        if (bound && bound->size() != 1)
+          fail(node.describe(), ": '", i == 1 ? "min" : "max", "' must be a scalar, got shape ",
+               shape_to_string(bound->shape()));
+      }
     } else {
       check_arity(init, 1, 1);
       if (node.has_attr("min")) min_attr_ = node.attr_float("min", 0.0f);
@@ -219,19 +225,24 @@ class ClipKernel : public OpKernel {
   void run(KernelContext& ctx) override {
     const graph::Node& node = ctx.node();
     const Tensor& x = ctx.required_input(0);
-    visit_type_or_fail(NumericTypes{}, x.dtype(), node, "input", [&]<class T>(TypeTag<T>) {
-      using V = typename Element<T>::Value;
-      V low = lowest_value<V>(), high = highest_value<V>();
-      if (bounds_from_inputs_) {
+    if (bounds_from_inputs_) {
+      visit_type_or_fail(NumericTypes{}, x.dtype(), node, "input", [&]<class T>(TypeTag<T>) {
+        using V = typename Element<T>::Value;
+        V low = lowest_value<V>(), high = highest_value<V>();
         if (const Tensor* t = ctx.input(1)) low = bound_value<T>(node, *t, x.dtype(), "min");
         if (const Tensor* t = ctx.input(2)) high = bound_value<T>(node, *t, x.dtype(), "max");
-      } else {
-        if (min_attr_) low = static_cast<V>(*min_attr_);
-        if (max_attr_) high = static_cast<V>(*max_attr_);
-      }
-      Tensor& y = ctx.allocate_output(0, x.dtype(), x.shape());
-      clip_elements(elements<T>(x), elements<T>(y), x.size(), low, high, ctx.threads());
-    });
+        Tensor& y = ctx.allocate_output(0, x.dtype(), x.shape());
+        clip_elements(elements<T>(x), elements<T>(y), x.size(), low, high, ctx.threads());
+      });
+    } else {
+      visit_type_or_fail(FloatTypes{}, x.dtype(), node, "input", [&]<class T>(TypeTag<T>) {
+        using V = typename Element<T>::Value;
+        const V low = min_attr_ ? static_cast<V>(*min_attr_) : lowest_value<V>();
+        const V high = max_attr_ ? static_cast<V>(*max_attr_) : highest_value<V>();
+        Tensor& y = ctx.allocate_output(0, x.dtype(), x.shape());
+        clip_elements(elements<T>(x), elements<T>(y), x.size(), low, high, ctx.threads());
+      });
+    }
   }
 
  private:

@@ -72,10 +72,10 @@ struct LegacyBroadcast {
 template <class Segment>
 void for_each_broadcast_segment(const BroadcastLayout& layout, int threads, Segment&& segment) {
   if (layout.output_size == 0) return;
-  // One long row (same shapes, or a scalar operand) is cut into chunks so it
-  // can still be shared between threads; otherwise each row is one piece.
+  // Long rows (one row when the shapes are equal or an operand is a scalar)
+  // are cut into chunks so that threads can share them.
   constexpr int64_t kChunk = int64_t{1} << 14;
-  const int64_t chunk = layout.row_count == 1 ? kChunk : layout.inner_size;
+  const int64_t chunk = std::min(layout.inner_size, kChunk);
   const int64_t chunks_per_row = (layout.inner_size + chunk - 1) / chunk;
   const int64_t pieces = layout.row_count * chunks_per_row;
   const size_t num_inputs = layout.num_inputs();

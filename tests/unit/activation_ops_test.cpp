@@ -370,6 +370,23 @@ TEST(ClipOp, BadBoundsAreErrors) {
   EXPECT_TRUE(contains(wrong_type, "float64"));
   const std::string not_scalar = error_of(clip_node(13, true, false), {x, Tensor::from_floats({2}, {0, 1})});
   EXPECT_TRUE(contains(not_scalar, "scalar"));
+  // Clip-6 takes float types only.
+  EXPECT_TRUE(contains(error_of(make_node("Clip", 1, 1, 6), {tensor_of<int8_t>({1}, {1})}), "int8"));
+}
+
+TEST(ClipOp, ConstantNonScalarBoundFailsAtBuild) {
+  const graph::Node node = clip_node(13, false, true);
+  const Tensor wide_max = Tensor::from_floats({2}, {0, 1});
+  const KernelFactory factory = OpRegistry::global().find("", "Clip", 13);
+  ASSERT_NE(factory, nullptr);
+  try {
+    factory(KernelInit(node, {nullptr, nullptr, &wide_max}, 1));
+    ADD_FAILURE() << "no error for a constant max of shape 2";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "'max' must be a scalar"));
+  }
+  const Tensor scalar_max = Tensor::from_floats({}, {1});
+  EXPECT_NO_THROW(factory(KernelInit(node, {nullptr, nullptr, &scalar_max}, 1)));
 }
 
 TEST(ClipOp, LargeTensorOnTwoThreads) {
