@@ -140,6 +140,7 @@ const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 int Session::threads() const { return impl_->threads; }
 const OptimizeReport& Session::optimization_summary() const { return impl_->optimize_report; }
+const MemorySummary& Session::memory_summary() const { return impl_->executor.memory_summary(); }
 
 NamedTensors Session::run(const NamedTensors& inputs) { return impl_->executor.run(impl_->graph, inputs); }
 

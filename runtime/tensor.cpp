@@ -164,6 +164,16 @@ Tensor Tensor::from_int64s(Shape shape, const std::vector<int64_t>& values) {
   return t;
 }
 
+Tensor Tensor::view(DataType type, Shape shape, std::shared_ptr<void> owner, void* data) {
+  Tensor t;
+  if (!is_supported_dtype(type)) fail("tensors of type ", dtype_name(type), " are not supported");
+  t.dtype_ = type;
+  t.shape_ = std::move(shape);
+  t.size_ = element_count(t.shape_);
+  t.data_ = std::shared_ptr<void>(std::move(owner), data);
+  return t;
+}
+
 Tensor Tensor::reshaped(Shape shape) const {
   if (element_count(shape) != size_)
     fail("cannot reshape ", shape_to_string(shape_), " (", size_, " elements) to ",

@@ -85,6 +85,20 @@ struct TensorInfo {
 
 using NamedTensors = std::map<std::string, Tensor>;
 
+// What the static memory plan decided (all sizes in bytes). Intermediate
+// values whose shapes are known when the session is built share one arena by
+// lifetime; the others are allocated when they are produced and freed after
+// their last use.
+struct MemorySummary {
+  size_t arena_bytes = 0;        // the arena every run allocates once
+  size_t peak_live_bytes = 0;    // the most planned bytes alive at one time (lower bound for arena_bytes)
+  size_t unplanned_bytes = 0;    // sum of planned values if nothing were reused
+  size_t planned_values = 0;     // intermediates placed in the arena
+  size_t dynamic_values = 0;     // intermediates whose size is only known at run time
+  size_t constant_bytes = 0;     // weights and folded constants
+  std::string note;              // why planning was skipped, if it was
+};
+
 class Session {
  public:
   static Session open(const std::string& model_path, const SessionOptions& options = {});
@@ -100,6 +114,8 @@ class Session {
   // What the graph optimizer did at build time: node counts before and after,
   // and how often each pass of SessionOptions::opt_level fired.
   const OptimizeReport& optimization_summary() const;
+  // The static memory plan (see MemorySummary).
+  const MemorySummary& memory_summary() const;
 
   // Runs the model. Every declared input must be given; outputs come back by name.
   NamedTensors run(const NamedTensors& inputs);

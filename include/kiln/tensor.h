@@ -81,6 +81,9 @@ class Tensor {
   // A float32 / int64 tensor from values (handy in tests and folding).
   static Tensor from_floats(Shape shape, const std::vector<float>& values);
   static Tensor from_int64s(Shape shape, const std::vector<int64_t>& values);
+  // A tensor over bytes someone else owns: `owner` keeps them alive, `data`
+  // (64-byte aligned, at least element_count(shape) elements) is where they are.
+  static Tensor view(DataType type, Shape shape, std::shared_ptr<void> owner, void* data);
 
   DataType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
@@ -89,6 +92,12 @@ class Tensor {
   int64_t size() const { return size_; }  // number of elements
   size_t nbytes() const { return static_cast<size_t>(size_) * element_size(dtype_); }
   bool defined() const { return dtype_ != DataType::kUndefined; }
+  // The allocation this tensor keeps alive (for making views of it).
+  const std::shared_ptr<void>& storage() const { return data_; }
+  // True when both tensors keep the same allocation alive (views included).
+  bool shares_storage_with(const Tensor& other) const {
+    return !data_.owner_before(other.data_) && !other.data_.owner_before(data_);
+  }
 
   void* raw() { return data_.get(); }
   const void* raw() const { return data_.get(); }

@@ -64,6 +64,7 @@ Shape reshape_target(const Shape& input, const std::vector<int64_t>& spec, bool 
 // Reshape-5+: the target shape is input 1; allowzero (14+) keeps literal zeros.
 class ReshapeKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit ReshapeKernel(const KernelInit& init) : allow_zero_(init.node().attr_int("allowzero", 0) != 0) {
     if (init.num_inputs() < 2) fail(init.node().describe(), ": Reshape needs the shape input");
     if (const Tensor* spec = init.constant_input(1)) {
@@ -94,6 +95,7 @@ class ReshapeKernel : public OpKernel {
 // Flatten: 2-D view (prod(dims[:axis]), prod(dims[axis:])); axis in [-rank, rank].
 class FlattenKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit FlattenKernel(const KernelInit& init) : axis_(init.node().attr_int("axis", 1)) {}
 
   void run(KernelContext& ctx) override {
@@ -134,6 +136,7 @@ std::optional<std::vector<int64_t>> constant_axes(const KernelInit& init, bool r
 
 class SqueezeKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit SqueezeKernel(const KernelInit& init) : axes_(constant_axes(init, false)) {}
 
   void run(KernelContext& ctx) override {
@@ -163,6 +166,7 @@ class SqueezeKernel : public OpKernel {
 
 class UnsqueezeKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit UnsqueezeKernel(const KernelInit& init) : axes_(constant_axes(init, true)) {}
 
   void run(KernelContext& ctx) override {
@@ -223,6 +227,7 @@ class SizeKernel : public OpKernel {
 // Expand: bidirectional (numpy) broadcast of the input to the given shape.
 class ExpandKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit ExpandKernel(const KernelInit& init) {
     if (init.num_inputs() < 2) fail(init.node().describe(), ": Expand needs the shape input");
   }
@@ -252,6 +257,7 @@ class ExpandKernel : public OpKernel {
 
 class IdentityKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit IdentityKernel(const KernelInit&) {}
   void run(KernelContext& ctx) override { ctx.set_output(0, ctx.required_input(0)); }
 };
@@ -262,6 +268,7 @@ class IdentityKernel : public OpKernel {
 // (where it is the identity too), random dropout is not.
 class DropoutKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit DropoutKernel(const KernelInit& init) : mask_is_bool_(init.opset() >= 10) {
     if (init.opset() >= 12 && init.has_input(2) && init.constant_input(2) &&
         (!init.has_input(1) || init.constant_input(1)))

@@ -33,6 +33,7 @@ int64_t product(const Shape& shape, size_t begin, size_t end) {
 // each output row is the inputs' rows laid side by side.
 class ConcatKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit ConcatKernel(const KernelInit& init) : axis_(ops::required_int_attr(init.node(), "axis")) {
     if (init.num_inputs() == 0) fail(init.node().describe(), ": Concat needs at least one input");
   }
