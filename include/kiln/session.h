@@ -10,6 +10,7 @@
 // shape) throws kiln::Error with a message meant for a person.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,15 @@
 #include "kiln/tensor.h"
 
 namespace kiln {
+
+// What the executor reports after each node when SessionOptions::node_observer is set.
+struct NodeRunInfo {
+  const std::string& node_name;
+  const std::string& op_type;
+  const std::vector<const Tensor*>& inputs;   // nullptr for omitted optional inputs
+  const std::vector<Tensor>& outputs;
+  double seconds;                             // wall time of the node's kernel
+};
 
 enum class OptLevel { kNone, kBasic, kExtended, kAll };
 
@@ -31,6 +41,8 @@ struct SessionOptions {
   std::map<std::string, Shape> input_shapes;
   // Values for named symbolic dims ("batch" -> 1).
   std::map<std::string, int64_t> dim_values;
+  // Called after every node of every run (for profiling and shape reports).
+  std::function<void(const NodeRunInfo&)> node_observer;
 };
 
 // One model input or output as declared: dims < 0 are dynamic, with their
