@@ -18,6 +18,8 @@
 #include <optional>
 #include <sstream>
 
+#include "graph/onnx_tensor.h"
+
 namespace kiln {
 namespace {
 
@@ -370,8 +372,15 @@ void save_npy(const std::string& path, const Tensor& tensor) {
 Tensor load_tensor_file(const std::string& path) {
   std::string extension = lowercase(std::filesystem::path(path).extension().string());
   if (extension == ".npy") return load_npy(path);
-  if (extension == ".pb")
-    fail("cannot read '", path, "': .pb tensor files are not supported yet");
+  if (extension == ".pb") {
+    try {
+      return graph::load_tensor_pb(path);
+    } catch (const Error& e) {
+      std::string message = e.what();
+      if (message.find(path) != std::string::npos) throw;
+      fail("'", path, "': ", message);
+    }
+  }
   fail("cannot read '", path, "': unknown tensor file extension '", extension, "' (use .npy or .pb)");
 }
 

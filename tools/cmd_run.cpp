@@ -1,0 +1,151 @@
+// `kiln run MODEL`: runs a model once on inputs from files (or deterministic
+// pseudo-random data), prints a summary of each output and the timings, and
+// optionally writes every output as DIR/<sanitized name>.npy.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/session.h"
+#include "kiln/tensor_io.h"
+#include "tools/cli_common.h"
+
+namespace kiln::cli {
+namespace {
+
+struct RunArgs {
+  std::string model;
+  std::vector<std::string> inputs;  // NAME=PATH
+  ShapeArgs shape_args;
+  int threads = 0;
+  std::string output_dir;
+};
+
+std::string input_names(const Session& session) {
+  std::string names;
+  for (const TensorInfo& info : session.inputs()) names += (names.empty() ? "" : ", ") + info.name;
+  return names.empty() ? "none" : names;
+}
+
+// --input NAME=PATH, checked against the model's inputs.
+std::map<std::string, std::string> input_files(const RunArgs& args, const Session& session) {
+  std::map<std::string, std::string> files;
+  for (const std::string& text : args.inputs) {
+    auto [name, path] = split_assignment(text, "--input");
+    if (path.empty()) fail("bad --input '", text, "': the file name is empty");
+    bool known = false;
+    for (const TensorInfo& info : session.inputs()) known |= info.name == name;
+    if (!known) fail("--input names '", name, "', but the model has no such input (inputs: ", input_names(session), ")");
+    if (!files.emplace(name, path).second) fail("--input given twice for '", name, "'");
+  }
+  return files;
+}
+
+// Output name -> file path, refusing names that collide once sanitized.
+std::map<std::string, std::string> output_files(const std::string& dir, const Session& session) {
+  std::map<std::string, std::string> files;
+  std::map<std::string, std::string> owner_of_file;
+  for (const TensorInfo& info : session.outputs()) {
+    std::string file = sanitize_file_name(info.name) + ".npy";
+    auto [it, inserted] = owner_of_file.emplace(file, info.name);
+    if (!inserted)
+      fail("outputs '", it->second, "' and '", info.name, "' would both be written to ", file,
+           " (characters outside [A-Za-z0-9._-] become '_')");
+    files[info.name] = (std::filesystem::path(dir) / file).string();
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) fail("cannot create output directory '", dir, "': ", ec.message());
+  return files;
+}
+
+std::string hex_seed(const std::string& input_name) {
+  char text[24];
+  std::snprintf(text, sizeof(text), "0x%016llx", static_cast<unsigned long long>(seed_from_name(input_name)));
+  return text;
+}
+
+int run_model(const RunArgs& args) {
+  SessionOptions options;
+  options.threads = args.threads;
+  apply_shape_args(args.shape_args, options);
+
+  Stopwatch open_clock;
+  Session session = Session::open(args.model, options);
+  double open_ms = open_clock.milliseconds();
+
+  std::map<std::string, std::string> in_files = input_files(args, session);
+  std::map<std::string, std::string> out_files;
+  if (!args.output_dir.empty()) out_files = output_files(args.output_dir, session);
+
+  std::printf("model    %s\n", args.model.c_str());
+  std::printf("threads  %d\n", session.threads());
+  std::printf("session  created in %.1f ms\n", open_ms);
+  NamedTensors inputs;
+  for (const TensorInfo& info : session.inputs()) {
+    auto file = in_files.find(info.name);
+    Tensor tensor = file != in_files.end() ? load_tensor_file(file->second) : random_input(info);
+    std::string origin = file != in_files.end() ? "from " + file->second
+                                                : "pseudo-random, seed " + hex_seed(info.name);
+    std::printf("input    %s: %s %s (%s)\n", info.name.c_str(), dtype_name(tensor.dtype()),
+                shape_to_string(tensor.shape()).c_str(), origin.c_str());
+    inputs.emplace(info.name, std::move(tensor));
+  }
+
+  Stopwatch run_clock;
+  NamedTensors outputs = session.run(inputs);
+  double run_ms = run_clock.milliseconds();
+
+  std::printf("run      %.1f ms\n", run_ms);
+  for (const TensorInfo& info : session.outputs()) {
+    auto it = outputs.find(info.name);
+    if (it == outputs.end()) fail("the session returned no value for output '", info.name, "'");
+    const Tensor& tensor = it->second;
+    std::printf("output   %s: %s %s  %s\n", info.name.c_str(), dtype_name(tensor.dtype()),
+                shape_to_string(tensor.shape()).c_str(), summarize(tensor).c_str());
+    auto file = out_files.find(info.name);
+    if (file != out_files.end()) {
+      save_npy(file->second, tensor);
+      std::printf("         saved to %s\n", file->second.c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<RunArgs>();
+  args->threads = physical_core_count();
+  CLI::App* command = app.add_subcommand("run", "Run a model once and summarize its outputs");
+  command->footer(
+      "Inputs come from .npy or .pb (ONNX TensorProto) files. Inputs not given are filled with deterministic\n"
+      "pseudo-random data (floats uniform in [-1, 1), integers in [0, 8), seeded by the input's name) of the\n"
+      "shape given by --shape, or of the model's own shape when it is static.\n"
+      "Prints each output's dtype, shape, min/max/mean and first values, and the time to create the session\n"
+      "and to run it.\n\n"
+      "Examples:\n"
+      "  kiln run det.onnx --shape x=1x3x736x1280 --output-dir out\n"
+      "  kiln run model.onnx --input x=x.npy --input mask=mask.pb --threads 1\n");
+  command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
+  command
+      ->add_option("-i,--input", args->inputs, "Input tensor from a file, e.g. --input x=image.npy. Repeatable.")
+      ->type_name("NAME=PATH")
+      ->allow_extra_args(false);
+  add_shape_options(*command, args->shape_args);
+  command->add_option("-t,--threads", args->threads, "Intra-op threads (default: the number of physical cores)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096).description(""))
+      ->capture_default_str();
+  command->add_option("-o,--output-dir", args->output_dir,
+                      "Write each output to DIR/<name>.npy; characters of the name outside [A-Za-z0-9._-] "
+                      "become '_'. The folder is created if needed.")
+      ->type_name("DIR");
+  command->callback([args, &action] { action = [args] { return run_model(*args); }; });
+}
+
+}  // namespace kiln::cli
