@@ -89,7 +89,12 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& base
     if (d < 0) fail("tensor '", what, "' has negative dimension ", d);
     shape.push_back(d);
   }
-  int64_t count = element_count(shape);
+  int64_t count = 0;
+  try {
+    count = element_count(shape);
+  } catch (const Error& e) {
+    fail("tensor '", what, "': ", e.what());
+  }
   size_t esize = element_size(type);
   if (static_cast<uint64_t>(count) > (uint64_t{1} << 40) / esize)
     fail("tensor '", what, "' of shape ", shape_to_string(shape), " is larger than 1 TiB");

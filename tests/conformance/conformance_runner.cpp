@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "graph/onnx_loader.h"
 #include "graph/onnx_tensor.h"
+#include "graph/shape_inference.h"
 #include "kiln/session.h"
 
 namespace fs = std::filesystem;
@@ -139,6 +141,15 @@ Outcome run_test(const fs::path& dir, Tolerance tol, std::string& detail) {
     detail = std::string("load: ") + e.what();
     return Outcome::kFail;
   }
+  // Static shape inference must agree with what the kernels produce.
+  kiln::graph::ValueInfoMap inferred;
+  try {
+    kiln::graph::Graph g = kiln::graph::load_onnx_file((dir / "model.onnx").string());
+    inferred = kiln::graph::infer_shapes(g);
+  } catch (const std::exception& e) {
+    detail = std::string("shape inference: ") + e.what();
+    return Outcome::kFail;
+  }
   std::vector<fs::path> sets;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
@@ -159,6 +170,15 @@ Outcome run_test(const fs::path& dir, Tolerance tol, std::string& detail) {
       const auto& outputs = session->outputs();
       for (size_t i = 0; i < outputs.size() && i < output_files.size(); ++i) {
         kiln::Tensor want = kiln::graph::load_tensor_pb(output_files[i].string());
+        auto inferred_it = inferred.find(outputs[i].name);
+        if (inferred_it != inferred.end()) {
+          auto static_shape = inferred_it->second.static_shape();
+          if (static_shape && *static_shape != want.shape()) {
+            detail = "shape inference says " + outputs[i].name + " is " + kiln::shape_to_string(*static_shape) +
+                     ", the expected output is " + kiln::shape_to_string(want.shape());
+            return Outcome::kFail;
+          }
+        }
         std::string diff = compare(outputs[i].name, results.at(outputs[i].name), want, tol);
         if (!diff.empty()) {
           detail = set.filename().string() + ": " + diff;
