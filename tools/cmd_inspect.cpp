@@ -1,6 +1,7 @@
 // `kiln inspect MODEL`: what a model declares (inputs, outputs, opsets,
-// producer, op types, parameters) and, when every input shape is known, the
-// shapes and MACs found by running it once on pseudo-random inputs.
+// producer, op types, parameters), and per-node shapes and MACs from static
+// shape inference, completed when needed by running the model once on
+// pseudo-random inputs (which needs every input shape to be known).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -13,8 +14,11 @@
 #include <vector>
 
 #include "graph/onnx_loader.h"
+#include "graph/shape_inference.h"
 #include "kiln/session.h"
+#include "runtime/op_registry.h"
 #include "tools/cli_common.h"
+#include "tools/node_shapes.h"
 
 namespace kiln::cli {
 namespace {
@@ -26,44 +30,9 @@ struct InspectArgs {
   bool list_nodes = false;
 };
 
-// One node as seen during the shape run.
-struct NodeShapes {
-  std::string name;
-  std::string op_type;
-  std::vector<std::optional<Shape>> inputs;  // nullopt: omitted optional input
-  std::vector<std::optional<Shape>> outputs;
-  int64_t macs = 0;  // multiply-accumulates, for the ops counted below
-};
-
-int64_t product(const Shape& shape, size_t from = 0) {
-  int64_t p = 1;
-  for (size_t i = from; i < shape.size(); ++i) p *= shape[i];
-  return p;
-}
-
-// Multiply-accumulates of Conv, ConvTranspose, Gemm and MatMul from their
-// runtime shapes (no attributes needed); 0 for other ops or missing shapes.
-//   Conv:          output elements x (C/group x kernel), W = [M, C/group, k...]
-//   ConvTranspose: input elements x (M/group x kernel),  W = [C, M/group, k...]
-//   Gemm, MatMul:  output elements x K
-int64_t count_macs(const NodeShapes& node) {
-  auto in = [&](size_t i) -> const Shape* {
-    return i < node.inputs.size() && node.inputs[i] ? &*node.inputs[i] : nullptr;
-  };
-  const Shape* out = !node.outputs.empty() && node.outputs[0] ? &*node.outputs[0] : nullptr;
-  if (node.op_type == "Conv" && out && in(1) && in(1)->size() >= 2) return product(*out) * product(*in(1), 1);
-  if (node.op_type == "ConvTranspose" && in(0) && in(1) && in(1)->size() >= 2)
-    return product(*in(0)) * product(*in(1), 1);
-  if (node.op_type == "MatMul" && out && in(0) && !in(0)->empty()) return product(*out) * in(0)->back();
-  if (node.op_type == "Gemm" && out && in(0) && out->size() == 2 && (*out)[0] > 0)
-    return product(*out) * (product(*in(0)) / (*out)[0]);
-  return 0;
-}
-
-std::string shape_list(const std::vector<std::optional<Shape>>& shapes) {
+std::string shape_list(const std::vector<ValueShape>& shapes) {
   std::string text;
-  for (size_t i = 0; i < shapes.size(); ++i)
-    text += (i ? ", " : "") + (shapes[i] ? shape_to_string(*shapes[i]) : std::string("-"));
+  for (size_t i = 0; i < shapes.size(); ++i) text += (i ? ", " : "") + shapes[i].text;
   return text;
 }
 
@@ -93,109 +62,178 @@ void print_declared(const std::string& path, const graph::Graph& g) {
   print_values("inputs", g.inputs);
   print_values("outputs", g.outputs);
 
+  // Weights live in initializers, or (paddle2onnx and others) in Constant nodes.
   int64_t parameters = 0;
   uint64_t parameter_bytes = 0;
   for (const auto& [name, tensor] : g.initializers) {
     parameters += tensor.size();
     parameter_bytes += tensor.nbytes();
   }
-  std::printf("%-12s%s in %zu initializers (%s)\n", "parameters", with_commas(parameters).c_str(),
-              g.initializers.size(), human_bytes(parameter_bytes).c_str());
+  size_t constant_nodes = 0;
+  for (const auto& node : g.nodes) {
+    const Tensor* value = node.op_type == "Constant" && node.domain.empty() ? node.attr_tensor("value") : nullptr;
+    if (!value) continue;
+    ++constant_nodes;
+    parameters += value->size();
+    parameter_bytes += value->nbytes();
+  }
+  std::printf("%-12s%s (%s) in %zu initializers and %zu Constant nodes\n", "parameters",
+              with_commas(parameters).c_str(), human_bytes(parameter_bytes).c_str(), g.initializers.size(),
+              constant_nodes);
   std::printf("%-12s%zu\n", "nodes", g.nodes.size());
 
-  std::map<std::string, int> op_counts;
-  for (const auto& node : g.nodes)
-    ++op_counts[node.domain.empty() ? node.op_type : node.domain + "." + node.op_type];
-  std::vector<std::pair<std::string, int>> sorted(op_counts.begin(), op_counts.end());
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  size_t width = 0;
-  for (const auto& [op, count] : sorted) width = std::max(width, op.size());
-  std::printf("%-12s%zu\n", "op types", sorted.size());
-  for (const auto& [op, count] : sorted) std::printf("  %-*s  %d\n", static_cast<int>(width), op.c_str(), count);
+  struct OpUse {
+    int count = 0;
+    bool supported = true;  // every node of the type has a kernel for its opset
+  };
+  std::map<std::string, OpUse> op_uses;
+  const OpRegistry& registry = OpRegistry::global();
+  for (const auto& node : g.nodes) {
+    OpUse& use = op_uses[node.domain.empty() ? node.op_type : node.domain + "." + node.op_type];
+    ++use.count;
+    use.supported &= registry.find(node.domain, node.op_type, node.opset) != nullptr;
+  }
+  std::vector<std::pair<std::string, OpUse>> sorted(op_uses.begin(), op_uses.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+  size_t width = 0, unsupported = 0;
+  for (const auto& [op, use] : sorted) {
+    width = std::max(width, op.size());
+    unsupported += !use.supported;
+  }
+  std::printf("%-12s%zu", "op types", sorted.size());
+  if (unsupported) std::printf(" (%zu not supported by kiln yet)", unsupported);
+  std::printf("\n");
+  for (const auto& [op, use] : sorted)
+    std::printf("  %-*s  %-6d%s\n", static_cast<int>(width), op.c_str(), use.count,
+                use.supported ? "" : "  not supported");
 }
 
-void print_shape_run(const std::vector<NodeShapes>& nodes, const std::string& input_shapes, double run_ms,
-                     bool list_nodes) {
-  std::printf("%-12sfrom one run on pseudo-random inputs (%s) in %.1f ms\n", "shapes", input_shapes.c_str(), run_ms);
+// Applies --shape / --dim to the declared inputs (already validated by
+// Session::open, which applies the same options).
+void fix_input_shapes(graph::Graph& g, const SessionOptions& options) {
+  for (graph::ValueInfo& input : g.inputs) {
+    auto given = options.input_shapes.find(input.name);
+    if (given != options.input_shapes.end()) {
+      input.has_shape = true;
+      input.dims.assign(given->second.size(), graph::Dim{});
+      for (size_t i = 0; i < given->second.size(); ++i) input.dims[i].value = given->second[i];
+    }
+    for (graph::Dim& d : input.dims) {
+      auto value = d.is_fixed() ? options.dim_values.end() : options.dim_values.find(d.symbol);
+      if (value != options.dim_values.end()) d.value = value->second;
+    }
+  }
+}
+
+// Why the model cannot run on pseudo-random inputs, or "" when it can.
+// `g` has the --shape / --dim values applied.
+std::string why_not_runnable(const graph::Graph& g, const std::optional<Session>& session,
+                             const std::string& open_problem) {
+  for (const graph::ValueInfo& input : g.inputs)
+    if (!input.static_shape())
+      return "input '" + input.name + "' has dynamic shape " + input.shape_string() + "; pass --shape " +
+             input.name + "=DIMS (or --dim)";
+  if (!session) return "the model cannot run: " + open_problem;
+  return "";
+}
+
+void print_shapes(const std::vector<NodeShapes>& nodes, const std::string& source, const std::string& note,
+                  bool list_nodes) {
+  std::printf("%-12s%s\n", "shapes", source.c_str());
   std::map<std::string, int64_t> macs_by_op;
   int64_t total = 0;
+  size_t counted = 0, uncounted = 0;
   for (const NodeShapes& node : nodes) {
-    if (node.macs == 0) continue;
-    macs_by_op[node.op_type] += node.macs;
-    total += node.macs;
+    if (!counts_macs(node.op_type)) continue;
+    if (!node.macs) {
+      ++uncounted;
+      continue;
+    }
+    ++counted;
+    macs_by_op[node.op_type] += *node.macs;
+    total += *node.macs;
   }
-  std::string parts;
   std::vector<std::pair<std::string, int64_t>> sorted(macs_by_op.begin(), macs_by_op.end());
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (const auto& [op, macs] : sorted) parts += (parts.empty() ? "" : ", ") + op + " " + with_si_suffix(static_cast<double>(macs));
-  std::printf("%-12s%s (%s) counted over Conv, ConvTranspose, Gemm, MatMul%s%s\n", "MACs",
-              with_si_suffix(static_cast<double>(total)).c_str(), with_commas(total).c_str(),
-              parts.empty() ? "" : ": ", parts.c_str());
+  std::string parts;
+  for (const auto& [op, macs] : sorted)
+    parts += (parts.empty() ? "" : ", ") + op + " " + with_si_suffix(static_cast<double>(macs));
+  if (counted + uncounted == 0) {
+    std::printf("%-12s0 (no Conv, ConvTranspose, Gemm or MatMul nodes)\n", "MACs");
+  } else {
+    std::printf("%-12s%s (%s)%s%s\n", "MACs", with_si_suffix(static_cast<double>(total)).c_str(),
+                with_commas(total).c_str(), parts.empty() ? "" : ": ", parts.c_str());
+  }
+  if (uncounted)
+    std::printf("%-12s%zu of %zu Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted%s%s\n",
+                "", uncounted, counted + uncounted, note.empty() ? "" : ": ", note.c_str());
   if (!list_nodes) return;
-  std::printf("%-12s%zu (name, op, input shapes -> output shapes, MACs)\n", "per node", nodes.size());
+  std::printf("%-12s%zu (name  op  input shapes -> output shapes  MACs)\n", "per node", nodes.size());
   for (const NodeShapes& node : nodes) {
     std::printf("  %s  %s  %s -> %s", node.name.c_str(), node.op_type.c_str(), shape_list(node.inputs).c_str(),
                 shape_list(node.outputs).c_str());
-    if (node.macs) std::printf("  %s", with_si_suffix(static_cast<double>(node.macs)).c_str());
+    if (node.macs) std::printf("  %s", with_si_suffix(static_cast<double>(*node.macs)).c_str());
     std::printf("\n");
   }
-}
-
-// Runs the model once with an observer recording every node's shapes.
-// Prints why when shapes cannot be had; kiln::Error only for bad options.
-void inspect_shapes(const InspectArgs& args) {
-  if (args.no_run) {
-    std::printf("%-12snot computed (--no-run)\n", "shapes");
-    return;
-  }
-  auto nodes = std::make_shared<std::vector<NodeShapes>>();
-  SessionOptions options;
-  apply_shape_args(args.shape_args, options);
-  options.node_observer = [nodes](const NodeRunInfo& info) {
-    NodeShapes node{info.node_name, info.op_type, {}, {}, 0};
-    for (const Tensor* t : info.inputs) node.inputs.push_back(t ? std::optional<Shape>(t->shape()) : std::nullopt);
-    for (const Tensor& t : info.outputs)
-      node.outputs.push_back(t.defined() ? std::optional<Shape>(t.shape()) : std::nullopt);
-    node.macs = count_macs(node);
-    nodes->push_back(std::move(node));
-  };
-
-  std::optional<Session> session;
-  try {
-    session.emplace(Session::open(args.model, options));
-  } catch (const UnsupportedError& e) {
-    std::printf("%-12snot computed: %s\n", "shapes", one_line(e.what()).c_str());
-    return;
-  }
-  std::string input_shapes;
-  NamedTensors inputs;
-  for (const TensorInfo& info : session->inputs()) {
-    if (!has_static_shape(info)) {
-      std::printf("%-12snot computed: input '%s' has dynamic shape %s; pass --shape %s=DIMS (or --dim) to compute "
-                  "shapes and MACs\n",
-                  "shapes", info.name.c_str(), info.shape_string().c_str(), info.name.c_str());
-      return;
-    }
-    Tensor tensor = random_input(info);
-    input_shapes += (input_shapes.empty() ? "" : ", ") + info.name + ": " + shape_to_string(tensor.shape());
-    inputs.emplace(info.name, std::move(tensor));
-  }
-  if (input_shapes.empty()) input_shapes = "no inputs";
-  Stopwatch clock;
-  try {
-    session->run(inputs);
-  } catch (const Error& e) {
-    std::printf("%-12snot computed: running on pseudo-random inputs failed: %s\n", "shapes", one_line(e.what()).c_str());
-    return;
-  }
-  print_shape_run(*nodes, input_shapes, clock.milliseconds(), args.list_nodes);
 }
 
 int inspect_model(const InspectArgs& args) {
   graph::Graph g = graph::load_onnx_file(args.model);
   print_declared(args.model, g);
-  std::fflush(stdout);
-  inspect_shapes(args);
+
+  // Opening a session checks --shape / --dim against the model (a bad one is
+  // an error); a model with unsupported ops can still be described.
+  SessionOptions options;
+  apply_shape_args(args.shape_args, options);
+  auto observed = std::make_shared<std::vector<NodeShapes>>();
+  options.node_observer = [observed](const NodeRunInfo& info) { observed->push_back(node_shapes_from_run(info)); };
+  std::optional<Session> session;
+  std::string open_problem;
+  try {
+    session.emplace(Session::open(args.model, options));
+  } catch (const UnsupportedError& e) {
+    open_problem = one_line(e.what());
+    if (open_problem.find("unsupported operator") != std::string::npos)
+      open_problem = "it uses ops kiln does not support yet (marked above)";
+  }
+
+  fix_input_shapes(g, options);
+  std::vector<NodeShapes> nodes;
+  std::string source = "from static shape inference";
+  try {
+    nodes = node_shapes_from_inference(g, graph::infer_shapes(g));
+  } catch (const Error& e) {
+    source = "static shape inference failed: " + one_line(e.what());
+  }
+
+  // Fill what inference left unknown by running the model once.
+  std::string note;
+  bool missing = std::any_of(nodes.begin(), nodes.end(), [](const NodeShapes& n) { return counts_macs(n.op_type) && !n.macs; });
+  if ((missing || nodes.empty()) && !g.nodes.empty()) {
+    note = args.no_run ? "not run (--no-run)" : why_not_runnable(g, session, open_problem);
+    if (note.empty()) {
+      std::string input_shapes;
+      NamedTensors inputs;
+      for (const TensorInfo& info : session->inputs()) {
+        Tensor tensor = random_input(info);
+        input_shapes += (input_shapes.empty() ? "" : ", ") + info.name + ": " + shape_to_string(tensor.shape());
+        inputs.emplace(info.name, std::move(tensor));
+      }
+      Stopwatch clock;
+      try {
+        session->run(inputs);
+        nodes = *observed;
+        char timing[64];
+        std::snprintf(timing, sizeof(timing), ", %.1f ms", clock.milliseconds());
+        source = "from one run on pseudo-random inputs (" + (input_shapes.empty() ? "no inputs" : input_shapes) +
+                 timing + ")";
+      } catch (const Error& e) {
+        note = "running on pseudo-random inputs failed: " + one_line(e.what());
+      }
+    }
+  }
+  print_shapes(nodes, source, note, args.list_nodes);
   return 0;
 }
 
@@ -207,15 +245,16 @@ void add_inspect_command(CLI::App& app, Action& action) {
   command->footer(
       "Prints inputs and outputs (dynamic dimensions by name), opset imports, producer, op-type counts, node\n"
       "count, parameter count and size, and the MACs of Conv, ConvTranspose, Gemm and MatMul.\n"
-      "Shapes and MACs come from running the model once on pseudo-random inputs, which needs every input\n"
-      "shape to be known: static in the model, or given with --shape / --dim.\n\n"
+      "Shapes and MACs come from static shape inference; what it leaves unknown is filled by running the\n"
+      "model once on pseudo-random inputs, which needs every input shape to be known: static in the model,\n"
+      "or given with --shape / --dim.\n\n"
       "Examples:\n"
       "  kiln inspect model.onnx\n"
       "  kiln inspect det.onnx --shape x=1x3x736x1280 --nodes\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
   add_shape_options(*command, args->shape_args);
   command->add_flag("--nodes", args->list_nodes, "Also list every node with its input and output shapes and MACs");
-  command->add_flag("--no-run", args->no_run, "Do not run the model (no shapes or MACs)");
+  command->add_flag("--no-run", args->no_run, "Never run the model; report only what static shape inference finds");
   command->callback([args, &action] { action = [args] { return inspect_model(*args); }; });
 }
 

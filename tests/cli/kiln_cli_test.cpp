@@ -216,8 +216,8 @@ TEST_F(KilnCli, UnsupportedOpIsNamed) {
   // inspect still describes the model and says why it has no shapes.
   KilnResult r = kiln({"inspect", m});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("KilnNoSuchOp"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("not computed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("op types    1 (1 not supported by kiln yet)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("KilnNoSuchOp  1       not supported"), std::string::npos) << r.out;
 }
 
 TEST_F(KilnCli, BadInputsGiveOneLineAndExitOne) {
@@ -294,7 +294,7 @@ TEST_F(KilnCli, InspectReportsDeclaredFacts) {
   KilnResult r = kiln({"inspect", m});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* expected : {"producer    kiln-cli-test 1.0", "opsets      ai.onnx 17", "x  float32  1x3x8x8",
-                               "y  float32  1x4x8x8", "parameters  108 in 1 initializers (432 B)", "nodes       2",
+                               "y  float32  1x4x8x8", "parameters  108 (432 B) in 1 initializers and 0 Constant nodes", "nodes       2",
                                "  Conv  1", "  Relu  1"})
     EXPECT_NE(r.out.find(expected), std::string::npos) << "'" << expected << "' missing from:\n" << r.out;
 
@@ -302,21 +302,87 @@ TEST_F(KilnCli, InspectReportsDeclaredFacts) {
   r = kiln({"inspect", dynamic});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("x  float32  batchx3"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("pass --shape x="), std::string::npos) << r.out;
-  r = kiln({"inspect", dynamic, "--dim", "batch=5"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("x: 5x3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MACs        0 (no Conv, ConvTranspose, Gemm or MatMul nodes)"), std::string::npos) << r.out;
 }
 
-TEST_F(KilnCli, InspectCountsConvMacs) {
+TEST_F(KilnCli, InspectCountsMacsFromStaticShapes) {
   std::string m = save_model("conv.onnx", conv_relu_model());
-  KilnResult r = kiln({"inspect", m, "--nodes"});
+  KilnResult r = kiln({"inspect", m, "--nodes", "--no-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  if (r.out.find("unsupported operator") != std::string::npos)
-    GTEST_SKIP() << "Conv or Relu is not registered yet:\n" << r.out;
   // 1x4x8x8 outputs, each 3x3x3 multiply-accumulates.
+  EXPECT_NE(r.out.find("MACs        6.91 K (6,912): Conv 6.91 K"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  conv  Conv  1x3x8x8, 4x3x3x3 -> 1x4x8x8  6.91 K"), std::string::npos) << r.out;
+
+  // One node of each other counted op, each fed by its own graph input.
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  auto add_node = [&](const std::string& op, const std::vector<std::string>& inputs, const std::string& output) {
+    auto* node = g->add_node();
+    node->set_op_type(op);
+    node->set_name(op);
+    for (const auto& in : inputs) node->add_input(in);
+    node->add_output(output);
+    set_value_info(g->add_output(), output, onnx::TensorProto::FLOAT, {});
+    g->mutable_output()->rbegin()->mutable_type()->mutable_tensor_type()->clear_shape();
+    return node;
+  };
+  auto add_input = [&](const std::string& name, const std::vector<std::string>& dims) {
+    set_value_info(g->add_input(), name, onnx::TensorProto::FLOAT, dims);
+  };
+  add_input("a", {"2", "5", "7"});
+  add_input("b", {"7", "3"});
+  add_node("MatMul", {"a", "b"}, "ab");  // 2x5x3 outputs x K=7: 210
+  add_input("ga", {"6", "4"});
+  add_input("gb", {"6", "5"});
+  auto* gemm = add_node("Gemm", {"ga", "gb"}, "g");  // transA: 4x5 outputs x K=6: 120
+  auto* trans_a = gemm->add_attribute();
+  trans_a->set_name("transA");
+  trans_a->set_type(onnx::AttributeProto::INT);
+  trans_a->set_i(1);
+  add_input("tx", {"1", "2", "3", "3"});
+  add_input("tw", {"2", "3", "2", "2"});
+  add_node("ConvTranspose", {"tx", "tw"}, "t");  // 18 inputs x 3x2x2: 216
+  r = kiln({"inspect", save_model("macs.onnx", model), "--nodes", "--no-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("MACs        546 (546): ConvTranspose 216, MatMul 210, Gemm 120"), std::string::npos) << r.out;
+}
+
+TEST_F(KilnCli, InspectSaysWhyShapesAreUnknown) {
+  onnx::ModelProto model = conv_relu_model();
+  auto* dims = model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  dims->mutable_dim(2)->set_dim_param("H");
+  dims->mutable_dim(3)->set_dim_param("W");
+  std::string m = save_model("dynamic_conv.onnx", model);
+  KilnResult r = kiln({"inspect", m});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("x  float32  1x3xHxW"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 of 1 Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted: "
+                       "input 'x' has dynamic shape 1x3xHxW; pass --shape x=DIMS"),
+            std::string::npos)
+      << r.out;
+  r = kiln({"inspect", m, "--dim", "H=8", "--dim", "W=8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("(6,912)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("conv  Conv  1x3x8x8, 4x3x3x3 -> 1x4x8x8"), std::string::npos) << r.out;
+  r = kiln({"inspect", m, "--shape", "x=1x3x8x8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(6,912)"), std::string::npos) << r.out;
+  // A bad --shape is an error, not a note.
+  expect_one_line_error({"inspect", m, "--shape", "x=1x4x8x8"}, 1, "1x4x8x8");
+}
+
+TEST_F(KilnCli, InspectCountsConstantNodeWeights) {
+  onnx::ModelProto model = passthrough_model({"x"}, {"2"});
+  auto* node = model.mutable_graph()->add_node();
+  node->set_op_type("Constant");
+  node->add_output("k");
+  auto* value = node->add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  graph::tensor_to_proto(Tensor::zeros(DataType::kFloat32, {2, 3}), value->mutable_t());
+  set_value_info(model.mutable_graph()->add_output(), "k", onnx::TensorProto::FLOAT, {"2", "3"});
+  KilnResult r = kiln({"inspect", save_model("constant.onnx", model)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("parameters  6 (24 B) in 0 initializers and 1 Constant nodes"), std::string::npos) << r.out;
 }
 
 TEST_F(KilnCli, RunsAConformanceModel) {
