@@ -3,6 +3,7 @@
 // optionally writes every output as DIR/<sanitized name>.npy.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -22,6 +23,7 @@ struct RunArgs {
   std::vector<std::string> inputs;  // NAME=PATH
   ShapeArgs shape_args;
   int threads = 0;
+  int runs = 1;
   std::string output_dir;
 };
 
@@ -84,7 +86,7 @@ int run_model(const RunArgs& args) {
 
   std::printf("model    %s\n", args.model.c_str());
   std::printf("threads  %d\n", session.threads());
-  std::printf("session  created in %.1f ms\n", open_ms);
+  std::printf("session  created in %.2f ms\n", open_ms);
   NamedTensors inputs;
   for (const TensorInfo& info : session.inputs()) {
     auto file = in_files.find(info.name);
@@ -96,11 +98,24 @@ int run_model(const RunArgs& args) {
     inputs.emplace(info.name, std::move(tensor));
   }
 
-  Stopwatch run_clock;
-  NamedTensors outputs = session.run(inputs);
-  double run_ms = run_clock.milliseconds();
-
-  std::printf("run      %.1f ms\n", run_ms);
+  // Every run is timed; the outputs shown and saved are the last run's.
+  std::vector<double> run_ms;
+  NamedTensors outputs;
+  for (int i = 0; i < args.runs; ++i) {
+    Stopwatch run_clock;
+    outputs = session.run(inputs);
+    run_ms.push_back(run_clock.milliseconds());
+  }
+  if (args.runs == 1) {
+    std::printf("run      %.2f ms\n", run_ms[0]);
+  } else {
+    double first = run_ms[0];
+    std::sort(run_ms.begin(), run_ms.end());
+    size_t n = run_ms.size();
+    double median = n % 2 ? run_ms[n / 2] : (run_ms[n / 2 - 1] + run_ms[n / 2]) / 2;
+    std::printf("run      %d runs: first %.2f ms, median %.2f ms, min %.2f ms\n", args.runs, first, median,
+                run_ms[0]);
+  }
   for (const TensorInfo& info : session.outputs()) {
     auto it = outputs.find(info.name);
     if (it == outputs.end()) fail("the session returned no value for output '", info.name, "'");
@@ -140,6 +155,10 @@ void add_run_command(CLI::App& app, Action& action) {
   command->add_option("-t,--threads", args->threads, "Intra-op threads (default: the number of physical cores)")
       ->type_name("N")
       ->check(CLI::Range(1, 4096).description(""))
+      ->capture_default_str();
+  command->add_option("-r,--runs", args->runs, "Run the model N times and print the first, median and fastest times")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1000000).description(""))
       ->capture_default_str();
   command->add_option("-o,--output-dir", args->output_dir,
                       "Write each output to DIR/<name>.npy; characters of the name outside [A-Za-z0-9._-] "

@@ -174,7 +174,7 @@ TEST_F(KilnCli, HelpExitsZeroForEveryCommand) {
     EXPECT_TRUE(r.err.empty()) << r.err;
   }
   KilnResult run_help = kiln({"run", "--help"});
-  for (const char* option : {"--input", "--shape", "--dim", "--threads", "--output-dir"})
+  for (const char* option : {"--input", "--shape", "--dim", "--threads", "--runs", "--output-dir"})
     EXPECT_NE(run_help.out.find(option), std::string::npos) << option << " missing from:\n" << run_help.out;
   KilnResult inspect_help = kiln({"inspect", "--help"});
   for (const char* option : {"--shape", "--dim", "--nodes"})
@@ -262,6 +262,15 @@ TEST_F(KilnCli, RunWritesSanitizedOutputFiles) {
   EXPECT_NE(r.out.find("output   feat.map-1: float32 2x3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("session  created in"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("run      "), std::string::npos) << r.out;
+}
+
+TEST_F(KilnCli, RunRepeatsWithRuns) {
+  std::string m = save_model("pass.onnx", passthrough_model({"x"}, {"4"}));
+  KilnResult r = kiln({"run", m, "--runs", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("run      3 runs: first "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", median "), std::string::npos) << r.out;
+  expect_one_line_error({"run", m, "--runs", "0"}, 2, "runs");
 }
 
 TEST_F(KilnCli, RunRefusesOutputNamesThatCollide) {
