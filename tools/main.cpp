@@ -20,7 +20,7 @@ constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
 void print_error(const std::string& message) {
-  std::cout.flush();
+  std::fflush(stdout);
   std::cerr << "kiln: error: " << kiln::cli::one_line(message) << std::endl;
 }
 

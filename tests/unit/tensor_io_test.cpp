@@ -259,6 +259,44 @@ TEST_F(TensorIo, HugeDeclaredShapesFailBeforeAllocating) {
   expect_load_error("header_len_v1.npy", bytes, "truncated");
 }
 
+// Mutated headers and lengths must load or throw kiln::Error, never crash or
+// allocate what the file does not hold (run under ASan in the asan preset).
+TEST_F(TensorIo, MutatedFilesNeverCrash) {
+  std::string good = make_npy(1, dict_for("<f4", "(2, 3)"), zero_bytes(24));
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  const char alphabet[] = "{}()[]':,<>|=0123456789 TrueFalsdcrphOLfiub\n\x00\xff";
+  int loaded = 0, rejected = 0;
+  for (int iteration = 0; iteration < 1500; ++iteration) {
+    std::string bytes = good;
+    int edits = 1 + next() % 4;
+    for (int e = 0; e < edits; ++e) {
+      size_t at = next() % bytes.size();
+      switch (next() % 4) {
+        case 0: bytes[at] = alphabet[next() % (sizeof(alphabet) - 1)]; break;
+        case 1: bytes[at] = static_cast<char>(next()); break;
+        case 2: bytes.erase(at, 1 + next() % 8); break;
+        default: bytes.insert(at, 1, alphabet[next() % (sizeof(alphabet) - 1)]); break;
+      }
+      if (bytes.empty()) bytes.assign(1, 'x');
+    }
+    std::string p = write_file("mutated_" + std::to_string(iteration) + ".npy", bytes);
+    try {
+      Tensor t = load_npy(p);
+      EXPECT_LE(t.nbytes(), bytes.size()) << "iteration " << iteration;
+      ++loaded;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 500);   // most mutations break the file
+  EXPECT_GT(loaded, 0);       // some only touch data or padding
+}
+
 TEST_F(TensorIo, MissingFileAndDirectoryNameThePath) {
   try {
     load_npy(path("does_not_exist.npy"));
