@@ -48,7 +48,7 @@ std::map<std::string, std::string> input_files(const RunArgs& args, const Sessio
 }
 
 // Output name -> file path, refusing names that collide once sanitized.
-std::map<std::string, std::string> output_files(const std::string& dir, const Session& session) {
+std::map<std::string, std::string> plan_output_files(const std::string& dir, const Session& session) {
   std::map<std::string, std::string> files;
   std::map<std::string, std::string> owner_of_file;
   for (const TensorInfo& info : session.outputs()) {
@@ -59,10 +59,16 @@ std::map<std::string, std::string> output_files(const std::string& dir, const Se
            " (characters outside [A-Za-z0-9._-] become '_')");
     files[info.name] = (std::filesystem::path(dir) / file).string();
   }
+  return files;
+}
+
+void create_output_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir)) fail("cannot create output directory '", dir, "': ", ec.message());
-  return files;
+  if (ec || !std::filesystem::is_directory(dir)) {
+    std::string reason = ec ? ec.message() : "a file of that name exists";
+    fail("cannot create output directory '", dir, "': ", reason);
+  }
 }
 
 std::string hex_seed(const std::string& input_name) {
@@ -82,7 +88,7 @@ int run_model(const RunArgs& args) {
 
   std::map<std::string, std::string> in_files = input_files(args, session);
   std::map<std::string, std::string> out_files;
-  if (!args.output_dir.empty()) out_files = output_files(args.output_dir, session);
+  if (!args.output_dir.empty()) out_files = plan_output_files(args.output_dir, session);
 
   std::printf("model    %s\n", args.model.c_str());
   std::printf("threads  %d\n", session.threads());
@@ -97,6 +103,8 @@ int run_model(const RunArgs& args) {
                 shape_to_string(tensor.shape()).c_str(), origin.c_str());
     inputs.emplace(info.name, std::move(tensor));
   }
+
+  if (!args.output_dir.empty()) create_output_dir(args.output_dir);
 
   // Every run is timed; the outputs shown and saved are the last run's.
   std::vector<double> run_ms;

@@ -231,6 +231,8 @@ TEST_F(KilnCli, BadInputsGiveOneLineAndExitOne) {
   expect_one_line_error({"run", m, "--dim", "N=two"}, 1, "bad --dim");
   expect_one_line_error({"run", m, "--input", "y=" + path("y.npy")}, 1, "no such input");
   expect_one_line_error({"run", m, "--input", "x=" + path("absent.npy")}, 1, "absent.npy");
+  std::ofstream(path("plain_file")) << "x";
+  expect_one_line_error({"run", m, "--shape", "x=2x3", "--output-dir", path("plain_file")}, 1, "plain_file");
   save_npy(path("wide.npy"), Tensor::zeros(DataType::kFloat32, {2, 4}));
   expect_one_line_error({"run", m, "--input", "x=" + path("wide.npy")}, 1, "shape");
   save_npy(path("ints.npy"), Tensor::zeros(DataType::kInt32, {2, 3}));
@@ -276,6 +278,7 @@ TEST_F(KilnCli, RunRepeatsWithRuns) {
 TEST_F(KilnCli, RunRefusesOutputNamesThatCollide) {
   std::string m = save_model("collide.onnx", passthrough_model({"a/b", "a:b"}, {"2"}));
   expect_one_line_error({"run", m, "--output-dir", path("out")}, 1, "a_b.npy");
+  EXPECT_FALSE(fs::exists(path("out")));
   // Without --output-dir nothing is written, so nothing collides.
   EXPECT_EQ(kiln({"run", m}).exit_code, 0);
 }
