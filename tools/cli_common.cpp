@@ -107,6 +107,7 @@ Tensor random_input(const TensorInfo& input) {
 
 namespace {
 std::string format_value(double v) {
+  if (std::isnan(v)) return "nan";
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), "%.6g", v);
   return buffer;

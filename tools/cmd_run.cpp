@@ -71,6 +71,14 @@ void create_output_dir(const std::string& dir) {
   }
 }
 
+Tensor bfloat16_to_float32(const Tensor& tensor) {
+  Tensor wide(DataType::kFloat32, tensor.shape());
+  const auto* in = static_cast<const uint16_t*>(tensor.raw());
+  float* out = wide.data<float>();
+  for (int64_t i = 0; i < tensor.size(); ++i) out[i] = bfloat16_to_float(in[i]);
+  return wide;
+}
+
 std::string hex_seed(const std::string& input_name) {
   char text[24];
   std::snprintf(text, sizeof(text), "0x%016llx", static_cast<unsigned long long>(seed_from_name(input_name)));
@@ -132,8 +140,13 @@ int run_model(const RunArgs& args) {
                 shape_to_string(tensor.shape()).c_str(), summarize(tensor).c_str());
     auto file = out_files.find(info.name);
     if (file != out_files.end()) {
-      save_npy(file->second, tensor);
-      std::printf("         saved to %s\n", file->second.c_str());
+      if (tensor.dtype() == DataType::kBFloat16) {  // numpy has no bfloat16; float32 holds it exactly
+        save_npy(file->second, bfloat16_to_float32(tensor));
+        std::printf("         saved to %s (as float32: .npy has no bfloat16)\n", file->second.c_str());
+      } else {
+        save_npy(file->second, tensor);
+        std::printf("         saved to %s\n", file->second.c_str());
+      }
     }
   }
   return 0;

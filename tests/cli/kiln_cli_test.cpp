@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/onnx_loader.h"
 #include "graph/onnx_tensor.h"
 #include "kiln/tensor_io.h"
 
@@ -266,6 +268,19 @@ TEST_F(KilnCli, RunWritesSanitizedOutputFiles) {
   EXPECT_NE(r.out.find("run      "), std::string::npos) << r.out;
 }
 
+TEST_F(KilnCli, RunSavesBfloat16AsFloat32) {
+  onnx::ModelProto model = empty_model();
+  set_value_info(model.mutable_graph()->add_input(), "h", onnx::TensorProto::BFLOAT16, {"5"});
+  set_value_info(model.mutable_graph()->add_output(), "h", onnx::TensorProto::BFLOAT16, {"5"});
+  KilnResult r = kiln({"run", save_model("bf16.onnx", model), "-o", path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(as float32: .npy has no bfloat16)"), std::string::npos) << r.out;
+  Tensor written = load_npy(path("out/h.npy"));
+  Tensor expected = random_tensor(DataType::kBFloat16, {5}, seed_from_name("h"));
+  ASSERT_EQ(written.dtype(), DataType::kFloat32);
+  for (int64_t i = 0; i < 5; ++i) EXPECT_EQ(written.data<float>()[i], expected.value_as_double(i)) << i;
+}
+
 TEST_F(KilnCli, RunRepeatsWithRuns) {
   std::string m = save_model("pass.onnx", passthrough_model({"x"}, {"4"}));
   KilnResult r = kiln({"run", m, "--runs", "3"});
@@ -397,19 +412,44 @@ TEST_F(KilnCli, InspectCountsConstantNodeWeights) {
   EXPECT_NE(r.out.find("parameters  6 (24 B) in 0 initializers and 1 Constant nodes"), std::string::npos) << r.out;
 }
 
-TEST_F(KilnCli, RunsAConformanceModel) {
-  fs::path test = fs::path(kConformanceData) / "test_relu";
-  if (!fs::exists(test / "model.onnx")) GTEST_SKIP() << "no ONNX conformance data at " << test;
-  std::string out_dir = path("out");
-  KilnResult r = kiln({"run", (test / "model.onnx").string(), "--input",
-                       "x=" + (test / "test_data_set_0" / "input_0.pb").string(), "--output-dir", out_dir});
-  if (r.exit_code == 1 && r.err.find("unsupported operator") != std::string::npos)
-    GTEST_SKIP() << "Relu is not registered yet: " << r.err;
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  Tensor written = load_npy(out_dir + "/y.npy");
-  Tensor expected = graph::load_tensor_pb((test / "test_data_set_0" / "output_0.pb").string());
-  ASSERT_EQ(written.shape(), expected.shape());
-  for (int64_t i = 0; i < expected.size(); ++i) EXPECT_EQ(written.data<float>()[i], expected.data<float>()[i]) << i;
+// Conformance models run through the command line: inputs from .pb files,
+// every output written to <name>.npy and equal to the reference output.
+TEST_F(KilnCli, RunsConformanceModels) {
+  int ran = 0;
+  std::string not_run;
+  for (const char* name : {"test_split_equal_parts_1d", "test_conv_with_strides_padding", "test_relu"}) {
+    fs::path test = fs::path(kConformanceData) / name;
+    if (!fs::exists(test / "model.onnx")) GTEST_SKIP() << "no ONNX conformance data at " << test;
+    graph::Graph g = graph::load_onnx_file((test / "model.onnx").string());
+    fs::path data = test / "test_data_set_0";
+    std::string out_dir = path(std::string("out_") + name);
+    std::vector<std::string> args = {"run", (test / "model.onnx").string(), "--output-dir", out_dir};
+    for (size_t i = 0; i < g.inputs.size(); ++i)
+      args.insert(args.end(), {"--input", g.inputs[i].name + "=" + (data / ("input_" + std::to_string(i) + ".pb")).string()});
+    KilnResult r = kiln(args);
+    if (r.exit_code == 1 && r.err.find("unsupported operator") != std::string::npos) {
+      not_run += std::string(" ") + name;
+      continue;
+    }
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    ++ran;
+    std::vector<std::string> expected_files, files;
+    for (const auto& output : g.outputs) expected_files.push_back(output.name + ".npy");
+    for (const auto& entry : fs::directory_iterator(out_dir)) files.push_back(entry.path().filename().string());
+    std::sort(expected_files.begin(), expected_files.end());
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(files, expected_files) << name;
+    for (size_t i = 0; i < g.outputs.size(); ++i) {
+      Tensor written = load_npy(out_dir + "/" + g.outputs[i].name + ".npy");
+      Tensor expected = graph::load_tensor_pb((data / ("output_" + std::to_string(i) + ".pb")).string());
+      ASSERT_EQ(written.dtype(), expected.dtype()) << name;
+      ASSERT_EQ(written.shape(), expected.shape()) << name;
+      for (int64_t k = 0; k < expected.size(); ++k)
+        EXPECT_NEAR(written.value_as_double(k), expected.value_as_double(k), 1e-5 + 1e-4 * std::abs(expected.value_as_double(k)))
+            << name << " output " << g.outputs[i].name << " element " << k;
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "none of the models' ops is registered yet:" << not_run;
 }
 
 }  // namespace
