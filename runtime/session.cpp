@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "graph/onnx_loader.h"
+#include "graph/optimizer.h"
 #include "runtime/executor.h"
 
 namespace kiln {
@@ -49,6 +50,7 @@ struct Session::Impl {
   Executor executor;
   std::vector<TensorInfo> inputs, outputs;
   int threads = 1;
+  OptimizeReport optimize_report;
 };
 
 namespace {
@@ -108,6 +110,9 @@ std::unique_ptr<Session::Impl> build(graph::Graph g, const SessionOptions& optio
   if (options.threads < 0) fail("threads must be >= 0 (0 = one per physical core), got ", options.threads);
   impl->threads = options.threads > 0 ? options.threads : physical_core_count();
   fix_input_shapes(g, options);
+  graph::OptimizeOptions optimize_options;
+  optimize_options.level = options.opt_level;
+  impl->optimize_report = graph::optimize(g, optimize_options);
   impl->graph = std::move(g);
   for (const auto& v : impl->graph.inputs) impl->inputs.push_back(to_tensor_info(v));
   for (const auto& v : impl->graph.outputs) impl->outputs.push_back(to_tensor_info(v));
@@ -134,6 +139,7 @@ Session Session::from_bytes(const std::string& model_bytes, const SessionOptions
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 int Session::threads() const { return impl_->threads; }
+const OptimizeReport& Session::optimization_summary() const { return impl_->optimize_report; }
 
 NamedTensors Session::run(const NamedTensors& inputs) { return impl_->executor.run(impl_->graph, inputs); }
 
