@@ -48,6 +48,32 @@ void apply_shape_args(const ShapeArgs& args, SessionOptions& options) {
   }
 }
 
+void add_opt_level_option(CLI::App& command, std::string& level) {
+  command.add_option("-O,--opt-level", level, "Graph optimization level: none, basic, extended or all")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"none", "basic", "extended", "all"}).description(""))
+      ->capture_default_str();
+}
+
+OptLevel parse_opt_level(const std::string& level) {
+  if (level == "none") return OptLevel::kNone;
+  if (level == "basic") return OptLevel::kBasic;
+  if (level == "extended") return OptLevel::kExtended;
+  if (level == "all") return OptLevel::kAll;
+  fail("unknown optimization level '", level, "' (none, basic, extended or all)");
+}
+
+std::string describe_optimization(const OptimizeReport& report) {
+  std::ostringstream out;
+  out << report.nodes_before << " -> " << report.nodes_after << " nodes";
+  std::string fired;
+  for (const auto& pass : report.passes)
+    if (pass.rewrites) fired += (fired.empty() ? "" : ", ") + pass.pass + " " + std::to_string(pass.rewrites);
+  if (!fired.empty()) out << " (" << fired << ")";
+  if (!report.converged) out << "; stopped at the round limit";
+  return out.str();
+}
+
 Shape parse_shape(const std::string& text) {
   if (text == "scalar") return {};
   if (text.empty()) fail("empty shape (write e.g. 1x3x224x224, or 'scalar')");

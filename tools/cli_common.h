@@ -35,6 +35,12 @@ void add_shape_options(CLI::App& command, ShapeArgs& args);
 // Parses them into a session's input_shapes / dim_values (kiln::Error on bad syntax).
 void apply_shape_args(const ShapeArgs& args, SessionOptions& options);
 
+// --opt-level none|basic|extended|all (default all), shared by commands that build sessions.
+void add_opt_level_option(CLI::App& command, std::string& level);
+OptLevel parse_opt_level(const std::string& level);
+// "level all: 672 -> 310 nodes (fold_constants 12, fuse_conv_batchnorm 3)".
+std::string describe_optimization(const OptimizeReport& report);
+
 // "1x3x736x1280" -> {1, 3, 736, 1280}; "scalar" -> {}. kiln::Error on bad syntax.
 Shape parse_shape(const std::string& text);
 // "NAME=VALUE" -> {NAME, VALUE}, split at the first '=' (or the last when

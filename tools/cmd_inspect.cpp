@@ -185,6 +185,7 @@ int inspect_model(const InspectArgs& args) {
   // Opening a session checks --shape / --dim against the model (a bad one is
   // an error); a model with unsupported ops can still be described.
   SessionOptions options;
+  options.opt_level = OptLevel::kNone;  // the shape run reports the nodes as the model declares them
   apply_shape_args(args.shape_args, options);
   auto observed = std::make_shared<std::vector<NodeShapes>>();
   options.node_observer = [observed](const NodeRunInfo& info) { observed->push_back(node_shapes_from_run(info)); };

@@ -24,6 +24,7 @@ struct RunArgs {
   ShapeArgs shape_args;
   int threads = 0;
   int runs = 1;
+  std::string opt_level = "all";
   std::string output_dir;
 };
 
@@ -88,6 +89,7 @@ std::string hex_seed(const std::string& input_name) {
 int run_model(const RunArgs& args) {
   SessionOptions options;
   options.threads = args.threads;
+  options.opt_level = parse_opt_level(args.opt_level);
   apply_shape_args(args.shape_args, options);
 
   Stopwatch open_clock;
@@ -101,6 +103,7 @@ int run_model(const RunArgs& args) {
   std::printf("model    %s\n", args.model.c_str());
   std::printf("threads  %d\n", session.threads());
   std::printf("session  created in %.2f ms\n", open_ms);
+  std::printf("graph    %s %s\n", args.opt_level.c_str(), describe_optimization(session.optimization_summary()).c_str());
   NamedTensors inputs;
   for (const TensorInfo& info : session.inputs()) {
     auto file = in_files.find(info.name);
@@ -177,6 +180,7 @@ void add_run_command(CLI::App& app, Action& action) {
       ->type_name("N")
       ->check(CLI::Range(1, 4096).description(""))
       ->capture_default_str();
+  add_opt_level_option(*command, args->opt_level);
   command->add_option("-r,--runs", args->runs, "Run the model N times and print the first, median and fastest times")
       ->type_name("N")
       ->check(CLI::Range(1, 1000000).description(""))

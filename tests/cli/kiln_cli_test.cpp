@@ -176,7 +176,7 @@ TEST_F(KilnCli, HelpExitsZeroForEveryCommand) {
     EXPECT_TRUE(r.err.empty()) << r.err;
   }
   KilnResult run_help = kiln({"run", "--help"});
-  for (const char* option : {"--input", "--shape", "--dim", "--threads", "--runs", "--output-dir"})
+  for (const char* option : {"--input", "--shape", "--dim", "--threads", "--runs", "--opt-level", "--output-dir"})
     EXPECT_NE(run_help.out.find(option), std::string::npos) << option << " missing from:\n" << run_help.out;
   KilnResult inspect_help = kiln({"inspect", "--help"});
   for (const char* option : {"--shape", "--dim", "--nodes"})
@@ -190,6 +190,7 @@ TEST_F(KilnCli, UsageErrorsExitTwo) {
   expect_one_line_error({"run", "m.onnx", "--no-such-option"}, 2, "--no-such-option");
   expect_one_line_error({"run", "m.onnx", "--threads", "zero"}, 2, "threads");
   expect_one_line_error({"run", "m.onnx", "--threads", "0"}, 2, "threads");
+  expect_one_line_error({"run", "m.onnx", "--opt-level", "fast"}, 2, "opt-level");
 }
 
 TEST_F(KilnCli, BadModelFilesGiveOneLineAndExitOne) {
@@ -265,6 +266,7 @@ TEST_F(KilnCli, RunWritesSanitizedOutputFiles) {
   EXPECT_NE(r.out.find("output   a/b:c: float32 2x3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("output   feat.map-1: float32 2x3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("session  created in"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("graph    all 0 -> 0 nodes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("run      "), std::string::npos) << r.out;
 }
 
