@@ -82,6 +82,15 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
   check_op_support(g);
   for (const auto& [name, tensor] : g.initializers) constants_[static_cast<size_t>(slot_of(name))] = tensor;
   for (const auto& in : g.inputs) input_slots_.push_back(slot_of(in.name));
+  // Give every value its slot now: slot_of() grows constants_, and the
+  // constant inputs handed to kernels below point into it.
+  for (const auto& node : g.nodes) {
+    for (const std::string& name : node.inputs)
+      if (!name.empty()) slot_of(name);
+    for (const std::string& name : node.outputs)
+      if (!name.empty()) slot_of(name);
+  }
+  for (const auto& out : g.outputs) slot_of(out.name);
 
   for (const auto& node : g.nodes) {
     Step step;
