@@ -376,6 +376,52 @@ TEST_F(KilnCli, InspectCountsMacsFromStaticShapes) {
   EXPECT_NE(r.out.find("MACs        546 (546): ConvTranspose 216, MatMul 210, Gemm 120"), std::string::npos) << r.out;
 }
 
+// Range has no static shape rule, so the MatMul it feeds has unknown shapes
+// until inspect runs the model once.
+TEST_F(KilnCli, InspectRunsTheModelForShapesInferenceMisses) {
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "a", onnx::TensorProto::FLOAT, {"4", "6"});
+  set_value_info(g->add_output(), "y", onnx::TensorProto::FLOAT, {});
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  for (auto [name, value] : {std::pair<const char*, float>{"start", 0.f}, {"limit", 6.f}, {"delta", 1.f}}) {
+    onnx::TensorProto* init = g->add_initializer();
+    graph::tensor_to_proto(Tensor::from_floats({}, {value}), init);
+    init->set_name(name);
+  }
+  auto* range = g->add_node();
+  range->set_op_type("Range");
+  range->set_name("range");
+  for (const char* in : {"start", "limit", "delta"}) range->add_input(in);
+  range->add_output("r");
+  auto* matmul = g->add_node();
+  matmul->set_op_type("MatMul");
+  matmul->set_name("matmul");
+  matmul->add_input("a");
+  matmul->add_input("r");
+  matmul->add_output("y");
+  std::string m = save_model("range.onnx", model);
+
+  KilnResult r = kiln({"inspect", m, "--no-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 of 1 Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted: not run"),
+            std::string::npos)
+      << r.out;
+  // A Range whose inputs disagree in type cannot run; inspect says so and still exits 0.
+  onnx::ModelProto broken = model;
+  broken.mutable_graph()->mutable_initializer(1)->set_data_type(onnx::TensorProto::INT32);
+  r = kiln({"inspect", save_model("broken.onnx", broken)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("not counted: the model cannot run: node 'range' (Range)"), std::string::npos) << r.out;
+
+  r = kiln({"inspect", m, "--nodes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  if (r.out.find("not supported") != std::string::npos) GTEST_SKIP() << "Range or MatMul is not registered:\n" << r.out;
+  EXPECT_NE(r.out.find("shapes      from one run on pseudo-random inputs (a: 4x6, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MACs        24 (24): MatMul 24"), std::string::npos) << r.out;  // 4 outputs x K=6
+  EXPECT_NE(r.out.find("  matmul  MatMul  4x6, 6 -> 4  24"), std::string::npos) << r.out;
+}
+
 TEST_F(KilnCli, InspectSaysWhyShapesAreUnknown) {
   onnx::ModelProto model = conv_relu_model();
   auto* dims = model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
@@ -395,8 +441,10 @@ TEST_F(KilnCli, InspectSaysWhyShapesAreUnknown) {
   r = kiln({"inspect", m, "--shape", "x=1x3x8x8"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("(6,912)"), std::string::npos) << r.out;
-  // A bad --shape is an error, not a note.
+  // A bad --shape or --dim is an error, not a note.
   expect_one_line_error({"inspect", m, "--shape", "x=1x4x8x8"}, 1, "1x4x8x8");
+  expect_one_line_error({"inspect", m, "--shape", "y=1x3x8x8"}, 1, "no such input");
+  expect_one_line_error({"inspect", m, "--dim", "Z=8"}, 1, "'Z'");
 }
 
 TEST_F(KilnCli, InspectCountsConstantNodeWeights) {
