@@ -80,10 +80,8 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
   threads_ = threads;
   observer_ = std::move(observer);
   check_op_support(g);
-  for (const auto& [name, tensor] : g.initializers) constants_[static_cast<size_t>(slot_of(name))] = tensor;
-  for (const auto& in : g.inputs) input_slots_.push_back(slot_of(in.name));
-  // Give every value its slot now: slot_of() grows constants_, and the
-  // constant inputs handed to kernels below point into it.
+  // Give every value its slot first: constants_ must not grow while kernels
+  // are built, since KernelInit holds pointers into it.
   for (const auto& node : g.nodes) {
     for (const std::string& name : node.inputs)
       if (!name.empty()) slot_of(name);
@@ -91,6 +89,9 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
       if (!name.empty()) slot_of(name);
   }
   for (const auto& out : g.outputs) slot_of(out.name);
+  for (const auto& [name, tensor] : g.initializers) constants_[static_cast<size_t>(slot_of(name))] = tensor;
+  for (const auto& in : g.inputs) input_slots_.push_back(slot_of(in.name));
+  const size_t slot_count = constants_.size();
 
   for (const auto& node : g.nodes) {
     Step step;
@@ -126,6 +127,7 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
     steps_.push_back(std::move(step));
   }
   for (const auto& out : g.outputs) output_slots_.push_back(slot_of(out.name));
+  if (constants_.size() != slot_count) fail("internal error: executor slots grew while kernels were built");
 
   // Release each non-constant value after its last reader, unless it is a graph output.
   std::set<int> keep(output_slots_.begin(), output_slots_.end());

@@ -107,3 +107,35 @@ TEST(Session, ObserverSeesEveryNode) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// Regression: the executor once handed kernels pointers into its constant
+// table while still growing it, so a kernel reading a constant at build time
+// (Reshape's shape here) read freed memory in a graph with many values.
+TEST(Session, KernelsSeeConstantsInLongGraphs) {
+  ModelBuilder m;
+  m.input("x", {2, 3});
+  std::string prev = "x";
+  for (int i = 0; i < 64; ++i) {
+    std::string c = "c" + std::to_string(i), out = "v" + std::to_string(i);
+    m.initializer(c, {1}, {1.0f});
+    m.node("Add", {prev, c}, {out});
+    prev = out;
+  }
+  auto* shape = m.graph().add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(1);
+  shape->add_int64_data(6);
+  m.node("Reshape", {prev, "shape"}, {"y"});
+  m.output("y");
+  Session s = Session::from_bytes(m.bytes());
+  Tensor y = s.run({{"x", Tensor::from_floats({2, 3}, {0, 1, 2, 3, 4, 5})}}).at("y");
+  ASSERT_EQ(y.shape(), (Shape{6}));
+  for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(y.data<float>()[i], i + 64.0f);
+}
+
+}  // namespace
+}  // namespace kiln
