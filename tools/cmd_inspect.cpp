@@ -105,8 +105,10 @@ void print_declared(const std::string& path, const graph::Graph& g) {
   if (unsupported) std::printf(" (%zu not supported by kiln yet)", unsupported);
   std::printf("\n");
   for (const auto& [op, use] : sorted)
-    std::printf("  %-*s  %-6d%s\n", static_cast<int>(width), op.c_str(), use.count,
-                use.supported ? "" : "  not supported");
+    if (use.supported)
+      std::printf("  %-*s  %d\n", static_cast<int>(width), op.c_str(), use.count);
+    else
+      std::printf("  %-*s  %-6d  not supported\n", static_cast<int>(width), op.c_str(), use.count);
 }
 
 // Checks --shape / --dim against the declared inputs and applies them (the
