@@ -1,0 +1,225 @@
+#include "kernels/f32_gemm_packed.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <numeric>
+#include <sstream>
+
+#include "kiln/error.h"
+
+namespace kiln::kernels {
+namespace {
+
+size_t round_down(size_t value, size_t multiple) { return value / multiple * multiple; }
+size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+size_t ceil_div(size_t value, size_t divisor) { return (value + divisor - 1) / divisor; }
+
+// A 64-byte-aligned float buffer that only grows: one per thread for packed B,
+// so repeated GEMM calls reuse it instead of allocating.
+class AlignedFloatBuffer {
+ public:
+  AlignedFloatBuffer() = default;
+  AlignedFloatBuffer(const AlignedFloatBuffer&) = delete;
+  AlignedFloatBuffer& operator=(const AlignedFloatBuffer&) = delete;
+  ~AlignedFloatBuffer() { std::free(data_); }
+
+  float* reserve(size_t count) {
+    if (count > capacity_) {
+      std::free(data_);
+      data_ = static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64)));
+      capacity_ = data_ != nullptr ? count : 0;
+      if (data_ == nullptr) throw std::bad_alloc();
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local AlignedFloatBuffer t_packed_b;
+
+// Packs B[0:kc][0:nc] (rows ldb apart) into NR-column panels, k-major, the
+// last panel zero-padded: panel q holds columns [q*NR, q*NR + NR).
+template <size_t NR>
+void pack_b_rows(const float* b, size_t ldb, size_t kc, size_t nc, float* packed) {
+  size_t full_panels = nc / NR, leftover = nc % NR;
+  for (size_t p = 0; p < kc; ++p) {
+    const float* source = b + p * ldb;
+    float* destination = packed + p * NR;
+    for (size_t q = 0; q < full_panels; ++q)
+      std::memcpy(destination + q * NR * kc, source + q * NR, sizeof(float) * NR);
+    if (leftover != 0) {
+      float* tail = destination + full_panels * NR * kc;
+      std::memcpy(tail, source + full_panels * NR, sizeof(float) * leftover);
+      std::fill(tail + leftover, tail + NR, 0.0f);
+    }
+  }
+}
+
+// The same panels from B stored transposed: element (p, j) at b[j * ldb + p].
+template <size_t NR>
+void pack_b_columns(const float* b, size_t ldb, size_t kc, size_t nc, float* packed) {
+  for (size_t first = 0; first < nc; first += NR) {
+    size_t columns = std::min(NR, nc - first);
+    float* panel = packed + first * kc;
+    for (size_t j = 0; j < columns; ++j) {
+      const float* source = b + (first + j) * ldb;
+      for (size_t p = 0; p < kc; ++p) panel[p * NR + j] = source[p];
+    }
+    for (size_t j = columns; j < NR; ++j)
+      for (size_t p = 0; p < kc; ++p) panel[p * NR + j] = 0.0f;
+  }
+}
+
+using PackBFn = void (*)(const float* b, size_t ldb, size_t kc, size_t nc, float* packed);
+
+PackBFn pack_b_function(size_t nr, bool trans_b) {
+  switch (nr) {
+    case 8: return trans_b ? &pack_b_columns<8> : &pack_b_rows<8>;
+    case 16: return trans_b ? &pack_b_columns<16> : &pack_b_rows<16>;
+    case 32: return trans_b ? &pack_b_columns<32> : &pack_b_rows<32>;
+  }
+  fail("f32 GEMM: no B packing routine for NR=", nr);
+}
+
+// One thread's share: rows [row_begin, row_end) and columns [col_begin,
+// col_end) of C, the whole K.
+struct GemmRange {
+  size_t row_begin, row_end, col_begin, col_end;
+};
+
+void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBFn pack_b, bool trans_b, const float* b,
+                    size_t ldb, float* c, size_t ldc, const F32GemmEpilogue& epilogue, const GemmRange& range) {
+  const F32GemmMicrokernel& kernel = a.kernel();
+  const size_t mr = kernel.mr, nr = kernel.nr, k = a.k();
+  float* packed_b = t_packed_b.reserve(blocking.kc * round_up(blocking.nc, nr));
+
+  for (size_t jc = range.col_begin; jc < range.col_end; jc += blocking.nc) {
+    size_t nc = std::min(blocking.nc, range.col_end - jc);
+    size_t pc = 0;
+    do {  // at least once, so K = 0 still writes bias + activation
+      size_t kc = std::min(blocking.kc, k - pc);
+      const float* b_block = trans_b ? b + jc * ldb + pc : b + pc * ldb + jc;
+      pack_b(b_block, ldb, kc, nc, packed_b);
+      bool first_block = pc == 0, last_block = pc + kc >= k;
+      F32GemmTileEpilogue tile_epilogue{nullptr, !first_block || epilogue.accumulate,
+                                        last_block ? epilogue.activation : Activation::none, epilogue.param0,
+                                        epilogue.param1};
+      for (size_t ic = range.row_begin; ic < range.row_end; ic += blocking.mc) {
+        size_t mc = std::min(blocking.mc, range.row_end - ic);
+        for (size_t jr = 0; jr < nc; jr += nr) {
+          const float* b_panel = packed_b + jr * kc;
+          float* c_column = c + jc + jr;
+          size_t tile_columns = std::min(nr, nc - jr);
+          for (size_t ir = ic; ir < ic + mc; ir += mr) {
+            tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + ir : nullptr;
+            kernel.tile(std::min(mr, ic + mc - ir), tile_columns, kc, a.panel(ir) + pc * mr, b_panel,
+                        c_column + ir * ldc, ldc, tile_epilogue);
+          }
+        }
+      }
+      pc += kc;
+    } while (pc < k);
+  }
+}
+
+// How many ways to split the rows and the columns of C among the threads.
+// Columns first (each thread then packs only its own part of B); rows as
+// well when there are too few column blocks to go round.
+struct ThreadGrid {
+  size_t row_parts, column_parts;
+};
+
+ThreadGrid choose_thread_grid(size_t row_tiles, size_t column_granules, double flops, int threads) {
+  constexpr double kMinFlopsPerThread = 2.0e6;  // below this, waking a thread costs more than it saves
+  size_t usable = static_cast<size_t>(std::clamp(flops / kMinFlopsPerThread, 1.0, double(std::max(threads, 1))));
+  ThreadGrid best{1, 1};
+  for (size_t column_parts = std::min(usable, column_granules); column_parts >= 1; --column_parts) {
+    size_t row_parts = std::min(usable / column_parts, row_tiles);
+    if (row_parts * column_parts > best.row_parts * best.column_parts) best = {row_parts, column_parts};
+  }
+  return best;
+}
+
+}  // namespace
+
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches) {
+  const size_t mr = kernel.mr, nr = kernel.nr;
+  size_t kc = std::clamp<size_t>(caches.l1d_bytes / 2 / (nr * sizeof(float)), 64, 512);
+  kc = round_down(kc, 8);
+  size_t mc = std::max(mr, round_down(caches.l2_bytes / 2 / (kc * sizeof(float)), mr));
+  size_t nc = std::max(nr, round_down(caches.l2_bytes / 2 / (kc * sizeof(float)), nr));
+  return {mc, kc, nc};
+}
+
+const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
+  static const F32GemmMicrokernel& kernel = f32_gemm_microkernel_for(selected_isa());
+  return kernel;
+}
+
+std::string describe_f32_gemm_dispatch() {
+  const F32GemmMicrokernel& kernel = f32_gemm_selected_microkernel();
+  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches);
+  std::ostringstream out;
+  out << "f32 GEMM:     " << kernel.name << " (MR=" << kernel.mr << ", NR=" << kernel.nr
+      << "), blocking MC=" << blocking.mc << " KC=" << blocking.kc << " NC=" << blocking.nc << "\n";
+  return out.str();
+}
+
+F32PackedA::F32PackedA(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
+                       float alpha)
+    : kernel_(&kernel), m_(m), k_(k), panels_(round_up(m, kernel.mr) * k, 0.0f) {
+  const size_t mr = kernel.mr;
+  for (size_t row0 = 0; row0 < m; row0 += mr) {
+    float* panel = panels_.data() + row0 * k;
+    size_t rows = std::min(mr, m - row0);
+    for (size_t p = 0; p < k; ++p)
+      for (size_t r = 0; r < rows; ++r) {
+        float value = trans_a ? a[p * lda + row0 + r] : a[(row0 + r) * lda + p];
+        panel[p * mr + r] = alpha * value;
+      }
+  }
+}
+
+void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b, size_t ldb, float* c, size_t ldc,
+                     const F32GemmEpilogue& epilogue, int threads) {
+  const size_t m = a.m();
+  if (m == 0 || n == 0) return;
+  const F32GemmMicrokernel& kernel = a.kernel();
+  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches);
+  const PackBFn pack_b = pack_b_function(kernel.nr, trans_b);
+
+  // Threads split columns on multiples of NR and of 16 floats, so that two
+  // threads never write the same 64-byte line of a row of C (when C's rows
+  // are 64-byte aligned).
+  const size_t column_granule = std::lcm<size_t>(kernel.nr, 16);
+  const size_t row_tiles = ceil_div(m, kernel.mr), column_granules = ceil_div(n, column_granule);
+  const double flops = 2.0 * double(m) * double(n) * double(std::max<size_t>(a.k(), 1));
+  const ThreadGrid grid = choose_thread_grid(row_tiles, column_granules, flops, threads);
+  const size_t parts = grid.row_parts * grid.column_parts;
+
+  auto range_of = [&](size_t part) {
+    size_t row_part = part / grid.column_parts, column_part = part % grid.column_parts;
+    GemmRange range;
+    range.row_begin = row_tiles * row_part / grid.row_parts * kernel.mr;
+    range.row_end = std::min(m, row_tiles * (row_part + 1) / grid.row_parts * kernel.mr);
+    range.col_begin = column_granules * column_part / grid.column_parts * column_granule;
+    range.col_end = std::min(n, column_granules * (column_part + 1) / grid.column_parts * column_granule);
+    return range;
+  };
+  if (parts == 1) {
+    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(0));
+    return;
+  }
+#pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static, 1)
+  for (size_t part = 0; part < parts; ++part)
+    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(part));
+}
+
+}  // namespace kiln::kernels

@@ -1,0 +1,73 @@
+// kiln's packed f32 GEMM driver: packing, cache blocking and threading
+// around the per-ISA microkernels of kernels/f32_gemm_microkernel.h.
+//
+// For operators whose A is constant (a convolution's weights, M = output
+// channels x K), pack A once when the session is built:
+//   F32PackedA weights(f32_gemm_selected_microkernel(), false, m, k, w, k);
+// then on every run multiply it by an unpacked row-major B (K x N: an im2col
+// buffer, or the input feature map of a 1x1 convolution):
+//   f32_gemm_packed(weights, false, n, b, n, c, ldc, {bias, false, Activation::relu}, threads);
+//
+// Loop nest (per thread, over its share of C's columns and rows):
+//   for each NC block of columns         B block of KC x NC packed per thread
+//     for each KC block of K             (k-major NR-column panels)
+//       for each MC block of rows        A block, MC x KC, read from L2
+//         for each NR panel of B         B micro-panel, KC x NR, held in L1
+//           for each MR panel of A       -> microkernel (one MR x NR tile)
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "kernels/f32_gemm_epilogue.h"
+#include "kernels/f32_gemm_microkernel.h"
+#include "runtime/cpu_info.h"
+
+namespace kiln::kernels {
+
+// Cache-blocking sizes (in elements) for one microkernel on one machine.
+struct F32GemmBlocking {
+  size_t mc;  // rows of A per block: MC x KC floats use about half of L2
+  size_t kc;  // depth per block: a KC x NR micro-panel of B uses about half of L1
+  size_t nc;  // columns of B per block (a multiple of NR)
+};
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches);
+
+// The dispatch table's choice, filled once from selected_isa(): the baseline
+// kernel upgraded to the best one the CPU (and KILN_ISA) allow. Throws
+// kiln::Error when KILN_ISA is invalid.
+const F32GemmMicrokernel& f32_gemm_selected_microkernel();
+
+// Lines for `kiln info`: the chosen GEMM kernel and its blocking.
+std::string describe_f32_gemm_dispatch();
+
+// A (M x K) times alpha, packed for one microkernel: panels of MR rows, each
+// k-major (panel[p * MR + r]), the last panel zero-padded to MR rows.
+class F32PackedA {
+ public:
+  F32PackedA() = default;
+  // trans_a: A is stored K x M (element (i, p) at a[p * lda + i]).
+  F32PackedA(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
+             float alpha = 1.0f);
+
+  const F32GemmMicrokernel& kernel() const { return *kernel_; }
+  size_t m() const { return m_; }
+  size_t k() const { return k_; }
+  // The panel holding rows [row, row + MR); row must be a multiple of MR.
+  const float* panel(size_t row) const { return panels_.data() + row * k_; }
+
+ private:
+  const F32GemmMicrokernel* kernel_ = nullptr;
+  size_t m_ = 0, k_ = 0;
+  std::vector<float> panels_;
+};
+
+// C (M x N, rows ldc apart) = epilogue(A * B) with A packed. B is K x N
+// row-major with rows ldb apart or, with trans_b, stored N x K (element
+// (p, j) at b[j * ldb + p]). Runs on up to `threads` OpenMP threads; C must
+// not overlap A or B.
+void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b, size_t ldb, float* c, size_t ldc,
+                     const F32GemmEpilogue& epilogue, int threads);
+
+}  // namespace kiln::kernels
