@@ -106,6 +106,13 @@ void gemm_tile_rows(size_t nr, size_t kc, const float* a_panel, const float* b_p
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
 
+      // Start bringing the C tile into cache while the k loop runs.
+#pragma GCC unroll 16
+  for (int r = 0; r < kRows; ++r) {
+    __builtin_prefetch(c + r * ldc, 1);
+    __builtin_prefetch(c + r * ldc + NV * kLanes - 1, 1);
+  }
+
   for (size_t p = 0; p < kc; ++p) {
     Vec b_row[NV];
 #pragma GCC unroll 16
