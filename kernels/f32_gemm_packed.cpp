@@ -88,39 +88,41 @@ PackBFn pack_b_function(size_t nr, bool trans_b) {
   fail("f32 GEMM: no B packing routine for NR=", nr);
 }
 
-// One thread's share: rows [row_begin, row_end) and columns [col_begin,
-// col_end) of C, the whole K.
+// One thread's share: panels [panel_begin, panel_end) of packed A (rows of
+// C) and columns [col_begin, col_end) of C, the whole K.
 struct GemmRange {
-  size_t row_begin, row_end, col_begin, col_end;
+  size_t panel_begin, panel_end, col_begin, col_end;
 };
 
 void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBFn pack_b, bool trans_b, const float* b,
                     size_t ldb, float* c, size_t ldc, const F32GemmEpilogue& epilogue, const GemmRange& range) {
   const F32GemmMicrokernel& kernel = a.kernel();
   const size_t mr = kernel.mr, nr = kernel.nr, k = a.k();
+  const size_t panels_per_block = std::max<size_t>(1, blocking.mc / mr);
   float* packed_b = t_packed_b.reserve(blocking.kc * round_up(blocking.nc, nr));
 
   for (size_t jc = range.col_begin; jc < range.col_end; jc += blocking.nc) {
     size_t nc = std::min(blocking.nc, range.col_end - jc);
     size_t pc = 0;
-    do {  // at least once, so K = 0 still writes bias + activation
-      size_t kc = std::min(blocking.kc, k - pc);
+    do {                                          // at least once, so K = 0 still writes bias + activation
+      size_t kc = std::min(blocking.kc, k - pc);  // 0 only when K = 0
       const float* b_block = trans_b ? b + jc * ldb + pc : b + pc * ldb + jc;
       pack_b(b_block, ldb, kc, nc, packed_b);
       bool first_block = pc == 0, last_block = pc + kc >= k;
       F32GemmTileEpilogue tile_epilogue{nullptr, !first_block || epilogue.accumulate,
                                         last_block ? epilogue.activation : Activation::none, epilogue.param0,
                                         epilogue.param1};
-      for (size_t ic = range.row_begin; ic < range.row_end; ic += blocking.mc) {
-        size_t mc = std::min(blocking.mc, range.row_end - ic);
+      for (size_t ic = range.panel_begin; ic < range.panel_end; ic += panels_per_block) {
+        size_t ic_end = std::min(ic + panels_per_block, range.panel_end);
         for (size_t jr = 0; jr < nc; jr += nr) {
           const float* b_panel = packed_b + jr * kc;
           float* c_column = c + jc + jr;
           size_t tile_columns = std::min(nr, nc - jr);
-          for (size_t ir = ic; ir < ic + mc; ir += mr) {
-            tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + ir : nullptr;
-            kernel.tile(std::min(mr, ic + mc - ir), tile_columns, kc, a.panel(ir) + pc * mr, b_panel,
-                        c_column + ir * ldc, ldc, tile_epilogue);
+          for (size_t ir = ic; ir < ic_end; ++ir) {
+            size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
+            tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+            kernel.tile(rows, tile_columns, kc, a.panel(ir) + pc * mr, b_panel, c_column + row * ldc, ldc,
+                        tile_epilogue);
           }
         }
       }
@@ -149,12 +151,19 @@ ThreadGrid choose_thread_grid(size_t row_tiles, size_t column_granules, double f
 
 }  // namespace
 
-F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches) {
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t k) {
   const size_t mr = kernel.mr, nr = kernel.nr;
-  size_t kc = std::clamp<size_t>(caches.l1d_bytes / 2 / (nr * sizeof(float)), 64, 512);
-  kc = round_down(kc, 8);
-  size_t mc = std::max(mr, round_down(caches.l2_bytes / 2 / (kc * sizeof(float)), mr));
-  size_t nc = std::max(nr, round_down(caches.l2_bytes / 2 / (kc * sizeof(float)), nr));
+  // KC: a KC x NR micro-panel of B fills about half of L1. K is then cut
+  // into equal blocks (576 -> 3 x 192, not 256 + 256 + 64).
+  size_t kc_limit = std::clamp<size_t>(round_down(caches.l1d_bytes / 2 / (nr * sizeof(float)), 8), 64, 512);
+  size_t kc = k == 0 ? 1 : ceil_div(k, ceil_div(k, kc_limit));
+  // MC: an MC x KC block of A fills about a quarter of L2.
+  size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * sizeof(float)), mr));
+  // NC: a KC x NC block of packed B takes an eighth of L3 (at most 4 MiB,
+  // at least L2 when there is no L3). Short K gives long column blocks,
+  // hence long contiguous reads of B's rows, which the prefetchers like.
+  size_t b_block_bytes = std::clamp<size_t>(caches.l3_bytes / 8, caches.l2_bytes, 4u << 20);
+  size_t nc = std::clamp(round_down(b_block_bytes / (kc * sizeof(float)), nr), nr, round_down(16384, nr));
   return {mc, kc, nc};
 }
 
@@ -165,7 +174,7 @@ const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
 
 std::string describe_f32_gemm_dispatch() {
   const F32GemmMicrokernel& kernel = f32_gemm_selected_microkernel();
-  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches);
+  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, 1 << 20);
   std::ostringstream out;
   out << "f32 GEMM:     " << kernel.name << " (MR=" << kernel.mr << ", NR=" << kernel.nr
       << "), blocking MC=" << blocking.mc << " KC=" << blocking.kc << " NC=" << blocking.nc << "\n";
@@ -174,16 +183,24 @@ std::string describe_f32_gemm_dispatch() {
 
 F32PackedA::F32PackedA(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
                        float alpha)
-    : kernel_(&kernel), m_(m), k_(k), panels_(round_up(m, kernel.mr) * k, 0.0f) {
+    : kernel_(&kernel), m_(m), k_(k) {
   const size_t mr = kernel.mr;
-  for (size_t row0 = 0; row0 < m; row0 += mr) {
-    float* panel = panels_.data() + row0 * k;
-    size_t rows = std::min(mr, m - row0);
-    for (size_t p = 0; p < k; ++p)
-      for (size_t r = 0; r < rows; ++r) {
-        float value = trans_a ? a[p * lda + row0 + r] : a[(row0 + r) * lda + p];
-        panel[p * mr + r] = alpha * value;
-      }
+  size_t panels = ceil_div(m, mr);
+  for (size_t i = 1; i <= panels; ++i) panel_rows_.push_back(std::min(m, i * mr));
+  size_t leftover = m % mr;
+  if (panels >= 2 && leftover != 0) panel_rows_[panels - 1] = m - (mr + leftover) / 2;
+
+  panels_.assign(panels * mr * k, 0.0f);
+  for (size_t i = 0; i < panels; ++i) {
+    float* panel = panels_.data() + i * mr * k;
+    size_t row0 = panel_rows_[i], rows = panel_rows_[i + 1] - row0;
+    if (trans_a) {
+      for (size_t p = 0; p < k; ++p)
+        for (size_t r = 0; r < rows; ++r) panel[p * mr + r] = alpha * a[p * lda + row0 + r];
+    } else {
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t p = 0; p < k; ++p) panel[p * mr + r] = alpha * a[(row0 + r) * lda + p];
+    }
   }
 }
 
@@ -192,14 +209,14 @@ void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b
   const size_t m = a.m();
   if (m == 0 || n == 0) return;
   const F32GemmMicrokernel& kernel = a.kernel();
-  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches);
+  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, a.k());
   const PackBFn pack_b = pack_b_function(kernel.nr, trans_b);
 
   // Threads split columns on multiples of NR and of 16 floats, so that two
   // threads never write the same 64-byte line of a row of C (when C's rows
   // are 64-byte aligned).
   const size_t column_granule = std::lcm<size_t>(kernel.nr, 16);
-  const size_t row_tiles = ceil_div(m, kernel.mr), column_granules = ceil_div(n, column_granule);
+  const size_t row_tiles = a.panel_count(), column_granules = ceil_div(n, column_granule);
   const double flops = 2.0 * double(m) * double(n) * double(std::max<size_t>(a.k(), 1));
   const ThreadGrid grid = choose_thread_grid(row_tiles, column_granules, flops, threads);
   const size_t parts = grid.row_parts * grid.column_parts;
@@ -207,8 +224,8 @@ void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b
   auto range_of = [&](size_t part) {
     size_t row_part = part / grid.column_parts, column_part = part % grid.column_parts;
     GemmRange range;
-    range.row_begin = row_tiles * row_part / grid.row_parts * kernel.mr;
-    range.row_end = std::min(m, row_tiles * (row_part + 1) / grid.row_parts * kernel.mr);
+    range.panel_begin = row_tiles * row_part / grid.row_parts;
+    range.panel_end = row_tiles * (row_part + 1) / grid.row_parts;
     range.col_begin = column_granules * column_part / grid.column_parts * column_granule;
     range.col_end = std::min(n, column_granules * (column_part + 1) / grid.column_parts * column_granule);
     return range;

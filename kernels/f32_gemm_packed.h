@@ -26,13 +26,14 @@
 
 namespace kiln::kernels {
 
-// Cache-blocking sizes (in elements) for one microkernel on one machine.
+// Cache-blocking sizes (in elements) for one microkernel, one machine and a
+// GEMM of depth k (see f32_gemm_packed.cpp for how each is sized).
 struct F32GemmBlocking {
-  size_t mc;  // rows of A per block: MC x KC floats use about half of L2
-  size_t kc;  // depth per block: a KC x NR micro-panel of B uses about half of L1
+  size_t mc;  // rows of A per block (a multiple of MR)
+  size_t kc;  // depth per block; K is cut into equal blocks of at most kc
   size_t nc;  // columns of B per block (a multiple of NR)
 };
-F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches);
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t k);
 
 // The dispatch table's choice, filled once from selected_isa(): the baseline
 // kernel upgraded to the best one the CPU (and KILN_ISA) allow. Throws
@@ -42,8 +43,11 @@ const F32GemmMicrokernel& f32_gemm_selected_microkernel();
 // Lines for `kiln info`: the chosen GEMM kernel and its blocking.
 std::string describe_f32_gemm_dispatch();
 
-// A (M x K) times alpha, packed for one microkernel: panels of MR rows, each
-// k-major (panel[p * MR + r]), the last panel zero-padded to MR rows.
+// A (M x K) times alpha, packed for one microkernel: panels of at most MR
+// rows, each k-major (panel[p * MR + r]) and zero-padded to MR rows. All
+// panels have MR rows except that the last two share the leftover evenly
+// (M = 32, MR = 6: 6 6 6 6 4 4, not 6 6 6 6 6 2), since a very short tile
+// keeps too few accumulators busy.
 class F32PackedA {
  public:
   F32PackedA() = default;
@@ -54,12 +58,15 @@ class F32PackedA {
   const F32GemmMicrokernel& kernel() const { return *kernel_; }
   size_t m() const { return m_; }
   size_t k() const { return k_; }
-  // The panel holding rows [row, row + MR); row must be a multiple of MR.
-  const float* panel(size_t row) const { return panels_.data() + row * k_; }
+  size_t panel_count() const { return panel_rows_.size() - 1; }
+  // Panel i holds rows [first_row(i), first_row(i + 1)).
+  size_t first_row(size_t panel) const { return panel_rows_[panel]; }
+  const float* panel(size_t index) const { return panels_.data() + index * kernel_->mr * k_; }
 
  private:
   const F32GemmMicrokernel* kernel_ = nullptr;
   size_t m_ = 0, k_ = 0;
+  std::vector<size_t> panel_rows_ = {0};  // panel_count() + 1 row starts, the last one m
   std::vector<float> panels_;
 };
 
