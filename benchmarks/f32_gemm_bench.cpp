@@ -119,11 +119,12 @@ void run_openblas(benchmark::State& state, GemmShape shape, int threads) {
 // that sit in L1: the ceiling the driver can reach.
 void run_microkernel(benchmark::State& state, const F32GemmMicrokernel* kernel) {
   const size_t kc = 256, mr = kernel->mr, nr = kernel->nr;
-  std::vector<float> a_panel(kc * mr, 0.5f), b_storage(kc * nr + 16, 0.25f), c(mr * nr, 0.0f);
-  float* b_panel = b_storage.data() + (16 - reinterpret_cast<uintptr_t>(b_storage.data()) / sizeof(float) % 16) % 16;
+  std::vector<float> a_storage(kc * mr * kernel->a_copies + 16, 0.5f), b_storage(kc * nr + 16, 0.25f), c(mr * nr);
+  auto align64 = [](float* p) { return p + (16 - reinterpret_cast<uintptr_t>(p) / sizeof(float) % 16) % 16; };
+  float *a_panel = align64(a_storage.data()), *b_panel = align64(b_storage.data());
   kiln::kernels::F32GemmTileEpilogue epilogue{nullptr, false, kiln::kernels::Activation::none, 0.0f, 0.0f};
   for (auto _ : state) {
-    kernel->tile(mr, nr, kc, a_panel.data(), b_panel, c.data(), nr, epilogue);
+    kernel->tile(mr, nr, kc, a_panel, b_panel, c.data(), nr, epilogue);
     benchmark::ClobberMemory();
   }
   set_counters(state, {"tile", mr, nr, kc}, kernel->isa, 1);

@@ -2,7 +2,9 @@
 //
 // A microkernel computes one MR x NR tile of C from a packed A panel and a
 // packed B panel:
-//   a_panel: kc x MR floats, k-major: a_panel[p * MR + r] = A[row0 + r][k0 + p]
+//   a_panel: kc x MR x AC floats, k-major, each value repeated AC times
+//            (a_copies): a_panel[(p * MR + r) * AC + copy] = A[row0 + r][k0 + p],
+//            16-byte aligned
 //   b_panel: kc x NR floats, k-major: b_panel[p * NR + j] = B[k0 + p][col0 + j],
 //            64-byte aligned
 // Rows past mr and columns past nr of the panels are zero padding. The kernel
@@ -27,6 +29,7 @@ struct F32GemmMicrokernel {
   const char* name;  // op-datatype-tile-ISA, e.g. "f32_gemm_6x16_avx2"
   Isa isa;           // the level the CPU must support to run it
   int mr, nr;        // tile rows and columns
+  int a_copies;      // copies of each A value in a packed A panel (1 or the vector width)
   F32GemmTileFn tile;
 };
 

@@ -121,7 +121,7 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBF
           for (size_t ir = ic; ir < ic_end; ++ir) {
             size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
             tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
-            kernel.tile(rows, tile_columns, kc, a.panel(ir) + pc * mr, b_panel, c_column + row * ldc, ldc,
+            kernel.tile(rows, tile_columns, kc, a.panel(ir) + pc * a.k_stride(), b_panel, c_column + row * ldc, ldc,
                         tile_epilogue);
           }
         }
@@ -153,12 +153,15 @@ ThreadGrid choose_thread_grid(size_t row_tiles, size_t column_granules, double f
 
 F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t k) {
   const size_t mr = kernel.mr, nr = kernel.nr;
-  // KC: a KC x NR micro-panel of B fills about half of L1. K is then cut
-  // into equal blocks (576 -> 3 x 192, not 256 + 256 + 64).
-  size_t kc_limit = std::clamp<size_t>(round_down(caches.l1d_bytes / 2 / (nr * sizeof(float)), 8), 64, 512);
+  // KC: one KC-deep micro-panel of B (NR wide) plus one of A (MR x a_copies
+  // wide) fill about three quarters of L1. K is then cut into equal blocks
+  // (576 -> 3 x 192, not 256 + 256 + 64).
+  const size_t a_width = mr * kernel.a_copies;
+  size_t kc_limit = caches.l1d_bytes * 3 / 4 / ((nr + a_width) * sizeof(float));
+  kc_limit = std::clamp<size_t>(round_down(kc_limit, 8), 64, 512);
   size_t kc = k == 0 ? 1 : ceil_div(k, ceil_div(k, kc_limit));
-  // MC: an MC x KC block of A fills about a quarter of L2.
-  size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * sizeof(float)), mr));
+  // MC: an MC x KC block of packed A fills about a quarter of L2.
+  size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * kernel.a_copies * sizeof(float)), mr));
   // NC: a KC x NC block of packed B takes an eighth of L3 (at most 4 MiB,
   // at least L2 when there is no L3). Short K gives long column blocks,
   // hence long contiguous reads of B's rows, which the prefetchers like.
@@ -181,26 +184,29 @@ std::string describe_f32_gemm_dispatch() {
   return out.str();
 }
 
-F32PackedA::F32PackedA(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
-                       float alpha)
+void F32PackedA::FreeDeleter::operator()(float* p) const { std::free(p); }
+
+F32PackedA::F32PackedA(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a,
+                       size_t lda, float alpha)
     : kernel_(&kernel), m_(m), k_(k) {
-  const size_t mr = kernel.mr;
+  const size_t mr = kernel.mr, copies = kernel.a_copies;
   size_t panels = ceil_div(m, mr);
   for (size_t i = 1; i <= panels; ++i) panel_rows_.push_back(std::min(m, i * mr));
   size_t leftover = m % mr;
   if (panels >= 2 && leftover != 0) panel_rows_[panels - 1] = m - (mr + leftover) / 2;
 
-  panels_.assign(panels * mr * k, 0.0f);
+  size_t count = std::max<size_t>(panels * panel_stride(), 1);
+  panels_.reset(static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64))));
+  if (!panels_) throw std::bad_alloc();
+  std::fill(panels_.get(), panels_.get() + count, 0.0f);
   for (size_t i = 0; i < panels; ++i) {
-    float* panel = panels_.data() + i * mr * k;
+    float* panel = panels_.get() + i * panel_stride();
     size_t row0 = panel_rows_[i], rows = panel_rows_[i + 1] - row0;
-    if (trans_a) {
-      for (size_t p = 0; p < k; ++p)
-        for (size_t r = 0; r < rows; ++r) panel[p * mr + r] = alpha * a[p * lda + row0 + r];
-    } else {
-      for (size_t r = 0; r < rows; ++r)
-        for (size_t p = 0; p < k; ++p) panel[p * mr + r] = alpha * a[(row0 + r) * lda + p];
-    }
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t p = 0; p < k; ++p) {
+        float value = alpha * (trans_a ? a[p * lda + row0 + r] : a[(row0 + r) * lda + p]);
+        std::fill_n(panel + (p * mr + r) * copies, copies, value);
+      }
   }
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,8 @@ const F32GemmMicrokernel& f32_gemm_selected_microkernel();
 std::string describe_f32_gemm_dispatch();
 
 // A (M x K) times alpha, packed for one microkernel: panels of at most MR
-// rows, each k-major (panel[p * MR + r]) and zero-padded to MR rows. All
+// rows, each k-major (panel[(p * MR + r) * a_copies + copy]) and zero-padded
+// to MR rows, 64-byte aligned. All
 // panels have MR rows except that the last two share the leftover evenly
 // (M = 32, MR = 6: 6 6 6 6 4 4, not 6 6 6 6 6 2), since a very short tile
 // keeps too few accumulators busy.
@@ -61,13 +63,19 @@ class F32PackedA {
   size_t panel_count() const { return panel_rows_.size() - 1; }
   // Panel i holds rows [first_row(i), first_row(i + 1)).
   size_t first_row(size_t panel) const { return panel_rows_[panel]; }
-  const float* panel(size_t index) const { return panels_.data() + index * kernel_->mr * k_; }
+  const float* panel(size_t index) const { return panels_.get() + index * panel_stride(); }
+  // Floats per k step and per panel.
+  size_t k_stride() const { return size_t(kernel_->mr) * kernel_->a_copies; }
+  size_t panel_stride() const { return k_stride() * k_; }
 
  private:
   const F32GemmMicrokernel* kernel_ = nullptr;
   size_t m_ = 0, k_ = 0;
   std::vector<size_t> panel_rows_ = {0};  // panel_count() + 1 row starts, the last one m
-  std::vector<float> panels_;
+  struct FreeDeleter {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], FreeDeleter> panels_;
 };
 
 // C (M x N, rows ldc apart) = epilogue(A * B) with A packed. B is K x N

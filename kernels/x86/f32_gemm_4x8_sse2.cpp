@@ -8,7 +8,7 @@ namespace kiln::kernels {
 
 void f32_gemm_4x8_sse2(size_t mr, size_t nr, size_t kc, const float* a_panel, const float* b_panel, float* c,
                        size_t ldc, const F32GemmTileEpilogue& epilogue) {
-  x86::gemm_tile<x86::SseF32, 4, 2>(mr, nr, kc, a_panel, b_panel, c, ldc, epilogue);
+  x86::gemm_tile<x86::SseF32, 4, 2, 4>(mr, nr, kc, a_panel, b_panel, c, ldc, epilogue);
 }
 
 }  // namespace kiln::kernels

@@ -95,7 +95,10 @@ void store_tile(typename V::Vec (&acc)[kRows][NV], size_t nr, float* c, size_t l
 }
 
 // One tile with exactly kRows rows (kRows <= MR, the A panel's row stride).
-template <class V, int MR, int NV, int kRows>
+// kACopies is how many copies of each A value the packed panel holds: 1
+// (broadcast on load) or V::kLanes (already broadcast by the packer, so the
+// loop needs no shuffle: worth it where broadcasting costs a shuffle, SSE).
+template <class V, int MR, int NV, int kACopies, int kRows>
 void gemm_tile_rows(size_t nr, size_t kc, const float* a_panel, const float* b_panel, float* c, size_t ldc,
                     const F32GemmTileEpilogue& epilogue) {
   using Vec = typename V::Vec;
@@ -106,7 +109,7 @@ void gemm_tile_rows(size_t nr, size_t kc, const float* a_panel, const float* b_p
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
 
-      // Start bringing the C tile into cache while the k loop runs.
+  // Start bringing the C tile into cache while the k loop runs.
 #pragma GCC unroll 16
   for (int r = 0; r < kRows; ++r) {
     __builtin_prefetch(c + r * ldc, 1);
@@ -119,11 +122,11 @@ void gemm_tile_rows(size_t nr, size_t kc, const float* a_panel, const float* b_p
     for (int v = 0; v < NV; ++v) b_row[v] = V::load_aligned(b_panel + v * kLanes);
 #pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r) {
-      Vec a_value = V::broadcast(a_panel + r);
+      Vec a_value = kACopies == 1 ? V::broadcast(a_panel + r) : V::load_aligned(a_panel + r * kACopies);
 #pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) acc[r][v] = V::fmadd(a_value, b_row[v], acc[r][v]);
     }
-    a_panel += MR;
+    a_panel += MR * kACopies;
     b_panel += NV * kLanes;
   }
 
@@ -141,16 +144,17 @@ void gemm_tile_rows(size_t nr, size_t kc, const float* a_panel, const float* b_p
 using TileRowsFn = void (*)(size_t nr, size_t kc, const float* a_panel, const float* b_panel, float* c, size_t ldc,
                             const F32GemmTileEpilogue& epilogue);
 
-template <class V, int MR, int NV, size_t... kRowsMinusOne>
+template <class V, int MR, int NV, int kACopies, size_t... kRowsMinusOne>
 constexpr auto make_tile_rows_table(std::index_sequence<kRowsMinusOne...>) {
-  return std::array<TileRowsFn, MR>{&gemm_tile_rows<V, MR, NV, static_cast<int>(kRowsMinusOne) + 1>...};
+  return std::array<TileRowsFn, MR>{&gemm_tile_rows<V, MR, NV, kACopies, static_cast<int>(kRowsMinusOne) + 1>...};
 }
 
 // The microkernel entry point: picks the copy of the loop for mr rows.
-template <class V, int MR, int NV>
+template <class V, int MR, int NV, int kACopies>
 void gemm_tile(size_t mr, size_t nr, size_t kc, const float* a_panel, const float* b_panel, float* c, size_t ldc,
                const F32GemmTileEpilogue& epilogue) {
-  static constexpr auto kByRows = make_tile_rows_table<V, MR, NV>(std::make_index_sequence<MR>());
+  static_assert(kACopies == 1 || kACopies == V::kLanes);
+  static constexpr auto kByRows = make_tile_rows_table<V, MR, NV, kACopies>(std::make_index_sequence<MR>());
   if (mr == 0 || nr == 0) return;
   kByRows[mr - 1](nr, kc, a_panel, b_panel, c, ldc, epilogue);
 }

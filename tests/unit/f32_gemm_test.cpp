@@ -170,17 +170,20 @@ TEST_P(F32GemmKernelTest, MicrokernelEveryCornerAndEpilogue) {
           F32GemmEpilogue epilogue = epilogue_for(activation);
           epilogue.accumulate = accumulate;
           GemmProblem p = make_problem(mr, nr, kc, false, false, epilogue, with_bias, 1.0f, rng);
-          std::vector<float> a_panel(std::max<size_t>(kc, 1) * MR, 0.0f);
+          const size_t copies = kernel_->a_copies;
+          std::vector<float> a_storage(std::max<size_t>(kc, 1) * MR * copies + 16, 0.0f);
+          float* a_panel = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(a_storage.data()) + 63) & ~uintptr_t(63));
           std::vector<float, std::allocator<float>> b_storage(std::max<size_t>(kc, 1) * NR + 16, 0.0f);
           float* b_panel =
               reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(b_storage.data()) + 63) & ~uintptr_t(63));
           for (size_t q = 0; q < kc; ++q) {
-            for (size_t r = 0; r < mr; ++r) a_panel[q * MR + r] = p.a[r * p.lda + q];
+            for (size_t r = 0; r < mr; ++r)
+              for (size_t copy = 0; copy < copies; ++copy) a_panel[(q * MR + r) * copies + copy] = p.a[r * p.lda + q];
             for (size_t j = 0; j < nr; ++j) b_panel[q * NR + j] = p.b[q * p.ldb + j];
           }
           std::vector<float> c = p.c_initial;
           F32GemmTileEpilogue tile{p.epilogue.bias, accumulate, activation, epilogue.param0, epilogue.param1};
-          kernel_->tile(mr, nr, kc, a_panel.data(), b_panel, c.data() + p.ldc, p.ldc, tile);
+          kernel_->tile(mr, nr, kc, a_panel, b_panel, c.data() + p.ldc, p.ldc, tile);
           if (check_result(p, c, kernel_->name) > 0) return;
         }
 }
