@@ -21,7 +21,9 @@ void f32_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float
     }
   }
   if (alpha == 0.0f || k <= 0) return;
-  F32PackedA packed_a(f32_gemm_selected_microkernel(), trans_a, size_t(m), size_t(k), a, size_t(lda), alpha);
+  // One packing buffer per calling thread, reused from call to call.
+  thread_local F32PackedA packed_a;
+  packed_a.pack(f32_gemm_selected_microkernel(), trans_a, size_t(m), size_t(k), a, size_t(lda), alpha);
   F32GemmEpilogue accumulate;
   accumulate.accumulate = true;
   f32_gemm_packed(packed_a, trans_b, size_t(n), b, size_t(ldb), c, size_t(ldc), accumulate, threads);

@@ -88,6 +88,22 @@ PackBFn pack_b_function(size_t nr, bool trans_b) {
   fail("f32 GEMM: no B packing routine for NR=", nr);
 }
 
+// Packs `rows` rows (<= mr) of A, times alpha, into one k-major panel of mr
+// rows with kCopies copies of each value; rows past `rows` are zeros.
+// `a` points at the panel's first row (or, transposed, its first column).
+template <size_t kCopies>
+void pack_a_panel(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
+                  float* panel) {
+  for (size_t p = 0; p < k; ++p)
+    for (size_t r = 0; r < mr; ++r) {
+      float value = r >= rows ? 0.0f : alpha * (trans_a ? a[p * lda + r] : a[r * lda + p]);
+      for (size_t copy = 0; copy < kCopies; ++copy) *panel++ = value;
+    }
+}
+
+using PackAFn = void (*)(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
+                         float* panel);
+
 // One thread's share: panels [panel_begin, panel_end) of packed A (rows of
 // C) and columns [col_begin, col_end) of C, the whole K.
 struct GemmRange {
@@ -186,27 +202,31 @@ std::string describe_f32_gemm_dispatch() {
 
 void F32PackedA::FreeDeleter::operator()(float* p) const { std::free(p); }
 
-F32PackedA::F32PackedA(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a,
-                       size_t lda, float alpha)
-    : kernel_(&kernel), m_(m), k_(k) {
-  const size_t mr = kernel.mr, copies = kernel.a_copies;
-  size_t panels = ceil_div(m, mr);
+void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
+                      float alpha) {
+  kernel_ = &kernel;
+  m_ = m;
+  k_ = k;
+  const size_t mr = kernel.mr;
+  const size_t panels = ceil_div(m, mr);
+  panel_rows_.assign(1, 0);
   for (size_t i = 1; i <= panels; ++i) panel_rows_.push_back(std::min(m, i * mr));
   size_t leftover = m % mr;
   if (panels >= 2 && leftover != 0) panel_rows_[panels - 1] = m - (mr + leftover) / 2;
 
   size_t count = std::max<size_t>(panels * panel_stride(), 1);
-  panels_.reset(static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64))));
-  if (!panels_) throw std::bad_alloc();
-  std::fill(panels_.get(), panels_.get() + count, 0.0f);
+  if (count > capacity_) {
+    panels_.reset(static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64))));
+    if (!panels_) throw std::bad_alloc();
+    capacity_ = count;
+  }
+  PackAFn pack_panel = kernel.a_copies == 4 ? &pack_a_panel<4> : &pack_a_panel<1>;
+  if (kernel.a_copies != 1 && kernel.a_copies != 4)
+    fail("f32 GEMM: no A packing routine for ", kernel.a_copies, " copies");
   for (size_t i = 0; i < panels; ++i) {
-    float* panel = panels_.get() + i * panel_stride();
-    size_t row0 = panel_rows_[i], rows = panel_rows_[i + 1] - row0;
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t p = 0; p < k; ++p) {
-        float value = alpha * (trans_a ? a[p * lda + row0 + r] : a[(row0 + r) * lda + p]);
-        std::fill_n(panel + (p * mr + r) * copies, copies, value);
-      }
+    size_t row0 = panel_rows_[i];
+    const float* source = trans_a ? a + row0 : a + row0 * lda;
+    pack_panel(source, lda, trans_a, panel_rows_[i + 1] - row0, mr, k, alpha, panels_.get() + i * panel_stride());
   }
 }
 

@@ -55,7 +55,13 @@ class F32PackedA {
   F32PackedA() = default;
   // trans_a: A is stored K x M (element (i, p) at a[p * lda + i]).
   F32PackedA(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
-             float alpha = 1.0f);
+             float alpha = 1.0f) {
+    pack(kernel, trans_a, m, k, a, lda, alpha);
+  }
+  // Packs a new A, reusing this object's storage when it is large enough
+  // (for callers that pack on every run, like f32_gemm).
+  void pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
+            float alpha = 1.0f);
 
   const F32GemmMicrokernel& kernel() const { return *kernel_; }
   size_t m() const { return m_; }
@@ -76,6 +82,7 @@ class F32PackedA {
     void operator()(float* p) const;
   };
   std::unique_ptr<float[], FreeDeleter> panels_;
+  size_t capacity_ = 0;  // floats allocated in panels_
 };
 
 // C (M x N, rows ldc apart) = epilogue(A * B) with A packed. B is K x N
