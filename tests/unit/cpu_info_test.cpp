@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -68,6 +69,27 @@ TEST(CpuInfo, UnsupportedRequestMessageNamesCpuAndBestLevel) {
     EXPECT_NE(message.find("Test CPU"), std::string::npos) << message;
     EXPECT_NE(message.find("sse41"), std::string::npos) << message;
   }
+}
+
+// selected_isa() follows KILN_ISA as the process was started. CTest runs
+// this test again with KILN_ISA=sse41 and with an invalid value
+// (tests/CMakeLists.txt).
+TEST(CpuInfo, SelectedIsaFollowsEnvironment) {
+  const char* requested = std::getenv("KILN_ISA");
+  if (requested == nullptr || *requested == '\0') {
+    EXPECT_EQ(selected_isa(), cpu_info().best_isa());
+    return;
+  }
+  bool known = false;
+  for (Isa isa : {Isa::sse2, Isa::sse41, Isa::avx2, Isa::avx512})
+    known = known || std::string(requested) == isa_name(isa);
+  if (!known || !cpu_info().supports(parse_isa_name(requested))) {
+    EXPECT_THROW(selected_isa(), Error) << "KILN_ISA=" << requested;
+    EXPECT_NE(describe_platform().find("ISA selected: none"), std::string::npos) << describe_platform();
+    return;
+  }
+  EXPECT_EQ(selected_isa(), parse_isa_name(requested));
+  EXPECT_NE(describe_platform().find("forced by KILN_ISA"), std::string::npos) << describe_platform();
 }
 
 // The flags Linux lists for CPU 0 (empty when /proc/cpuinfo is unreadable).

@@ -172,7 +172,8 @@ TEST_P(F32GemmKernelTest, MicrokernelEveryCornerAndEpilogue) {
           GemmProblem p = make_problem(mr, nr, kc, false, false, epilogue, with_bias, 1.0f, rng);
           const size_t copies = kernel_->a_copies;
           std::vector<float> a_storage(std::max<size_t>(kc, 1) * MR * copies + 16, 0.0f);
-          float* a_panel = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(a_storage.data()) + 63) & ~uintptr_t(63));
+          float* a_panel =
+              reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(a_storage.data()) + 63) & ~uintptr_t(63));
           std::vector<float, std::allocator<float>> b_storage(std::max<size_t>(kc, 1) * NR + 16, 0.0f);
           float* b_panel =
               reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(b_storage.data()) + 63) & ~uintptr_t(63));
@@ -186,6 +187,38 @@ TEST_P(F32GemmKernelTest, MicrokernelEveryCornerAndEpilogue) {
           kernel_->tile(mr, nr, kc, a_panel, b_panel, c.data() + p.ldc, p.ldc, tile);
           if (check_result(p, c, kernel_->name) > 0) return;
         }
+}
+
+// The epilogue alone (kc = 0, so C = act(bias + old C)) on inputs where the
+// activations bend or saturate: 0, the hard-sigmoid knees +-2.5 and +-3, and
+// the range where exp over- or underflows (|x| ~ 87..1e4). Bound: 4 eps
+// relative, plus 2e-6 absolute for sigmoid's exp approximation.
+TEST_P(F32GemmKernelTest, EpilogueOnSaturatingInputs) {
+  const std::vector<float> inputs = {0.0f,  -0.0f,  1e-30f, -1e-30f, 0.5f,   -0.5f,  2.5f,   -2.5f, 3.0f,
+                                     -3.0f, 6.0f,   -6.0f,  20.0f,   -20.0f, 86.9f,  -86.9f, 87.5f, -87.5f,
+                                     88.7f, -88.7f, 89.0f,  -89.0f,  100.f,  -100.f, 1e4f,   -1e4f, 0.1f};
+  const size_t MR = kernel_->mr, NR = kernel_->nr;
+  std::vector<float> a_storage(MR * kernel_->a_copies + 16), b_storage(NR + 16);
+  for (Activation activation : kAllActivations) {
+    F32GemmEpilogue epilogue = epilogue_for(activation);
+    for (size_t start = 0; start < inputs.size(); start += MR) {
+      size_t rows = std::min(MR, inputs.size() - start);
+      std::vector<float> c(rows * NR);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < NR; ++j) c[r * NR + j] = j % 2 == 0 ? 0.0f : 1.0f;  // old C, added to the bias
+      F32GemmTileEpilogue tile{inputs.data() + start, true, activation, epilogue.param0, epilogue.param1};
+      kernel_->tile(rows, NR, 0, a_storage.data(), b_storage.data(), c.data(), NR, tile);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < NR; ++j) {
+          float x = inputs[start + r] + (j % 2 == 0 ? 0.0f : 1.0f);
+          float expected = f32_activation_reference(activation, x, epilogue.param0, epilogue.param1);
+          double bound = 4 * kEps * std::fabs(expected) + (activation == Activation::sigmoid ? 2e-6 : 0.0);
+          ASSERT_LE(std::fabs(c[r * NR + j] - expected), bound)
+              << kernel_->name << " " << activation_name(activation) << "(" << x << ") = " << c[r * NR + j]
+              << ", expected " << expected;
+        }
+    }
+  }
 }
 
 // The driver with this kernel: shapes around the tile and block sizes,
@@ -296,6 +329,9 @@ TEST(F32Gemm, DispatchPicksBestKernelAtOrBelowIsa) {
       }
   }
   EXPECT_EQ(&f32_gemm_selected_microkernel(), &f32_gemm_microkernel_for(selected_isa()));
+  EXPECT_STREQ(f32_gemm_microkernel_for(Isa::sse2).name, "f32_gemm_4x8_sse2");
+  EXPECT_STREQ(f32_gemm_microkernel_for(Isa::sse41).name, "f32_gemm_4x8_sse41");
+  EXPECT_STREQ(f32_gemm_microkernel_for(Isa::avx2).name, "f32_gemm_6x16_avx2");
 }
 
 }  // namespace
