@@ -1,7 +1,5 @@
 #include "kernels/f32_gemm_packed.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
