@@ -243,24 +243,33 @@ void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b
   const size_t row_tiles = a.panel_count(), column_granules = ceil_div(n, column_granule);
   const double flops = 2.0 * double(m) * double(n) * double(std::max<size_t>(a.k(), 1));
   const ThreadGrid grid = choose_thread_grid(row_tiles, column_granules, flops, threads);
-  const size_t parts = grid.row_parts * grid.column_parts;
+  const size_t thread_count = grid.row_parts * grid.column_parts;
+  // With several threads, the columns are cut into about four chunks per
+  // thread (of at least 256 columns), handed out dynamically: a thread slowed
+  // down by other work on the machine then does not hold up the others.
+  size_t column_chunks = grid.column_parts;
+  if (thread_count > 1) {
+    size_t min_chunk_granules = ceil_div(256, column_granule);
+    column_chunks = std::max(grid.column_parts, std::min(4 * grid.column_parts, column_granules / min_chunk_granules));
+  }
+  const size_t work_items = grid.row_parts * column_chunks;
 
-  auto range_of = [&](size_t part) {
-    size_t row_part = part / grid.column_parts, column_part = part % grid.column_parts;
+  auto range_of = [&](size_t item) {
+    size_t row_part = item / column_chunks, column_part = item % column_chunks;
     GemmRange range;
     range.panel_begin = row_tiles * row_part / grid.row_parts;
     range.panel_end = row_tiles * (row_part + 1) / grid.row_parts;
-    range.col_begin = column_granules * column_part / grid.column_parts * column_granule;
-    range.col_end = std::min(n, column_granules * (column_part + 1) / grid.column_parts * column_granule);
+    range.col_begin = column_granules * column_part / column_chunks * column_granule;
+    range.col_end = std::min(n, column_granules * (column_part + 1) / column_chunks * column_granule);
     return range;
   };
-  if (parts == 1) {
+  if (thread_count == 1) {
     run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(0));
     return;
   }
-#pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static, 1)
-  for (size_t part = 0; part < parts; ++part)
-    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(part));
+#pragma omp parallel for num_threads(static_cast <int>(thread_count)) schedule(dynamic, 1)
+  for (size_t item = 0; item < work_items; ++item)
+    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(item));
 }
 
 }  // namespace kiln::kernels
