@@ -126,6 +126,18 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBF
       F32GemmTileEpilogue tile_epilogue{nullptr, !first_block || epilogue.accumulate,
                                         last_block ? epilogue.activation : Activation::none, epilogue.param0,
                                         epilogue.param1};
+      if (blocking.row_panels_outer) {
+        for (size_t ir = range.panel_begin; ir < range.panel_end; ++ir) {
+          size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
+          tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+          const float* a_panel = a.panel(ir) + pc * a.k_stride();
+          float* c_row = c + row * ldc + jc;
+          for (size_t jr = 0; jr < nc; jr += nr)
+            kernel.tile(rows, std::min(nr, nc - jr), kc, a_panel, packed_b + jr * kc, c_row + jr, ldc, tile_epilogue);
+        }
+        pc += kc;
+        continue;
+      }
       for (size_t ic = range.panel_begin; ic < range.panel_end; ic += panels_per_block) {
         size_t ic_end = std::min(ic + panels_per_block, range.panel_end);
         for (size_t jr = 0; jr < nc; jr += nr) {
@@ -165,7 +177,7 @@ ThreadGrid choose_thread_grid(size_t row_tiles, size_t column_granules, double f
 
 }  // namespace
 
-F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t k) {
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k) {
   const size_t mr = kernel.mr, nr = kernel.nr;
   // KC: one KC-deep micro-panel of B (NR wide) plus one of A (MR x a_copies
   // wide) fill about three quarters of L1. K is then cut into equal blocks
@@ -176,12 +188,20 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheS
   size_t kc = k == 0 ? 1 : ceil_div(k, ceil_div(k, kc_limit));
   // MC: an MC x KC block of packed A fills about a quarter of L2.
   size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * kernel.a_copies * sizeof(float)), mr));
+  const size_t nc_limit = round_down(16384, nr);
+  if (k <= kc_limit && m <= mc) {
+    // All of A is one block and K is not split: sweep each row panel across
+    // a KC x NC block of packed B that fills half of L2. C is then written
+    // row by row, which the prefetchers follow (it matters most for short K,
+    // where writing C is most of the work).
+    size_t nc = std::clamp(round_down(caches.l2_bytes / 2 / (kc * sizeof(float)), nr), nr, nc_limit);
+    return {mc, kc, nc, true};
+  }
   // NC: a KC x NC block of packed B takes an eighth of L3 (at most 4 MiB,
-  // at least L2 when there is no L3). Short K gives long column blocks,
-  // hence long contiguous reads of B's rows, which the prefetchers like.
+  // at least L2 when there is no L3): long contiguous reads of B's rows.
   size_t b_block_bytes = std::clamp<size_t>(caches.l3_bytes / 8, caches.l2_bytes, 4u << 20);
-  size_t nc = std::clamp(round_down(b_block_bytes / (kc * sizeof(float)), nr), nr, round_down(16384, nr));
-  return {mc, kc, nc};
+  size_t nc = std::clamp(round_down(b_block_bytes / (kc * sizeof(float)), nr), nr, nc_limit);
+  return {mc, kc, nc, false};
 }
 
 const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
@@ -191,7 +211,7 @@ const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
 
 std::string describe_f32_gemm_dispatch() {
   const F32GemmMicrokernel& kernel = f32_gemm_selected_microkernel();
-  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, 1 << 20);
+  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, 1 << 20, 1 << 20);
   std::ostringstream out;
   out << "f32 GEMM:     " << kernel.name << " (MR=" << kernel.mr << ", NR=" << kernel.nr
       << "), blocking MC=" << blocking.mc << " KC=" << blocking.kc << " NC=" << blocking.nc << "\n";
@@ -233,7 +253,7 @@ void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b
   const size_t m = a.m();
   if (m == 0 || n == 0) return;
   const F32GemmMicrokernel& kernel = a.kernel();
-  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, a.k());
+  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, m, a.k());
   const PackBFn pack_b = pack_b_function(kernel.nr, trans_b);
 
   // Threads split columns on multiples of NR and of 16 floats, so that two

@@ -14,6 +14,10 @@
 //       for each MC block of rows        A block, MC x KC, read from L2
 //         for each NR panel of B         B micro-panel, KC x NR, held in L1
 //           for each MR panel of A       -> microkernel (one MR x NR tile)
+// or, when A is one block and K is not split (convolutions: small M, K):
+//   for each NC block of columns         B block of KC x NC, packed, in L2
+//     for each MR panel of A             A micro-panel held in L1
+//       for each NR panel of B           -> microkernel
 #pragma once
 
 #include <cstddef>
@@ -27,14 +31,19 @@
 
 namespace kiln::kernels {
 
-// Cache-blocking sizes (in elements) for one microkernel, one machine and a
-// GEMM of depth k (see f32_gemm_packed.cpp for how each is sized).
+// Cache-blocking sizes (in elements) and loop order for one microkernel, one
+// machine and an M x K A (see f32_gemm_packed.cpp for how each is sized).
 struct F32GemmBlocking {
   size_t mc;  // rows of A per block (a multiple of MR)
   size_t kc;  // depth per block; K is cut into equal blocks of at most kc
   size_t nc;  // columns of B per block (a multiple of NR)
+  // Inner loop order. false: for each NR panel of B, every MR panel of A
+  // (the B micro-panel stays in L1, the A block in L2). true, chosen when A
+  // is a single block: for each MR panel of A, every NR panel of the B block
+  // (the A micro-panel stays in L1, the B block in L2, C is written row by row).
+  bool row_panels_outer;
 };
-F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t k);
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k);
 
 // The dispatch table's choice, filled once from selected_isa(): the baseline
 // kernel upgraded to the best one the CPU (and KILN_ISA) allow. Throws

@@ -252,7 +252,7 @@ TEST_P(F32GemmKernelTest, PackedDriverShapeSweep) {
 // K is split (bias once, activation last) and rows and columns are blocked.
 TEST_P(F32GemmKernelTest, PackedDriverCrossesCacheBlocks) {
   const CacheSizes& caches = cpu_info().caches;
-  const size_t kc_limit = f32_gemm_blocking(*kernel_, caches, 1 << 20).kc;
+  const size_t kc_limit = f32_gemm_blocking(*kernel_, caches, 1 << 20, 1 << 20).kc;
   const size_t k_two_blocks = kc_limit + 3, k_three_blocks = 2 * kc_limit + 1, k_short = 9;
   std::mt19937 rng(7);
   struct Case {
@@ -262,10 +262,11 @@ TEST_P(F32GemmKernelTest, PackedDriverCrossesCacheBlocks) {
     int threads;
   };
   const Case cases[] = {
-      {f32_gemm_blocking(*kernel_, caches, k_two_blocks).mc + 5, 23, k_two_blocks, false, Activation::sigmoid, 2},
-      {11, f32_gemm_blocking(*kernel_, caches, k_three_blocks).nc + 19, k_three_blocks, true, Activation::relu, 2},
-      {2 * size_t(kernel_->mr) + 1, f32_gemm_blocking(*kernel_, caches, k_short).nc + 1, k_short, false,
-       Activation::hard_swish, 1},
+      {f32_gemm_blocking(*kernel_, caches, 1 << 20, k_two_blocks).mc + 5, 23, k_two_blocks, false, Activation::sigmoid,
+       2},
+      {11, f32_gemm_blocking(*kernel_, caches, 11, k_three_blocks).nc + 19, k_three_blocks, true, Activation::relu, 2},
+      {2 * size_t(kernel_->mr) + 1, f32_gemm_blocking(*kernel_, caches, 2 * size_t(kernel_->mr) + 1, k_short).nc + 1,
+       k_short, false, Activation::hard_swish, 1},
   };
   for (const Case& test_case : cases) {
     F32GemmEpilogue epilogue = epilogue_for(test_case.activation);
