@@ -42,21 +42,38 @@ class AlignedFloatBuffer {
 
 thread_local AlignedFloatBuffer t_packed_b;
 
+// Copies `rows` rows of one NR-wide column strip of B (columns past
+// `columns` are zero) into a packed panel, rows NR floats apart.
+template <size_t NR>
+void copy_strip(const float* source, size_t ldb, size_t rows, size_t columns, float* destination) {
+  for (size_t r = 0; r < rows; ++r) {
+    std::memcpy(destination + r * NR, source + r * ldb, sizeof(float) * columns);
+    std::fill(destination + r * NR + columns, destination + (r + 1) * NR, 0.0f);
+  }
+}
+
 // Packs B[0:kc][0:nc] (rows ldb apart) into NR-column panels, k-major, the
-// last panel zero-padded: panel q holds columns [q*NR, q*NR + NR).
+// last panel zero-padded: panel q holds columns [q*NR, q*NR + NR). It walks
+// eight rows of B side by side: eight streams keep more memory requests in
+// flight than one row at a time, which about doubles the read bandwidth when
+// B comes from DRAM (a conv's im2col buffer or feature map).
 template <size_t NR>
 void pack_b_rows(const float* b, size_t ldb, size_t kc, size_t nc, float* packed) {
-  size_t full_panels = nc / NR, leftover = nc % NR;
-  for (size_t p = 0; p < kc; ++p) {
+  constexpr size_t kRowsSideBySide = 8;
+  const size_t full_panels = nc / NR, leftover = nc % NR;
+  for (size_t p = 0; p < kc; p += kRowsSideBySide) {
+    const size_t rows = std::min(kRowsSideBySide, kc - p);
     const float* source = b + p * ldb;
     float* destination = packed + p * NR;
-    for (size_t q = 0; q < full_panels; ++q)
-      std::memcpy(destination + q * NR * kc, source + q * NR, sizeof(float) * NR);
-    if (leftover != 0) {
-      float* tail = destination + full_panels * NR * kc;
-      std::memcpy(tail, source + full_panels * NR, sizeof(float) * leftover);
-      std::fill(tail + leftover, tail + NR, 0.0f);
+    for (size_t q = 0; q < full_panels; ++q) {
+      if (rows == kRowsSideBySide) {
+        for (size_t r = 0; r < kRowsSideBySide; ++r)
+          std::memcpy(destination + q * NR * kc + r * NR, source + r * ldb + q * NR, sizeof(float) * NR);
+      } else {
+        copy_strip<NR>(source + q * NR, ldb, rows, NR, destination + q * NR * kc);
+      }
     }
+    if (leftover != 0) copy_strip<NR>(source + full_panels * NR, ldb, rows, leftover, destination + full_panels * NR * kc);
   }
 }
 
