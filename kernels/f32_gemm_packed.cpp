@@ -73,7 +73,8 @@ void pack_b_rows(const float* b, size_t ldb, size_t kc, size_t nc, float* packed
         copy_strip<NR>(source + q * NR, ldb, rows, NR, destination + q * NR * kc);
       }
     }
-    if (leftover != 0) copy_strip<NR>(source + full_panels * NR, ldb, rows, leftover, destination + full_panels * NR * kc);
+    if (leftover != 0)
+      copy_strip<NR>(source + full_panels * NR, ldb, rows, leftover, destination + full_panels * NR * kc);
   }
 }
 
@@ -206,11 +207,11 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheS
   // MC: an MC x KC block of packed A fills about a quarter of L2.
   size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * kernel.a_copies * sizeof(float)), mr));
   const size_t nc_limit = round_down(16384, nr);
-  if (k <= kc_limit && m <= mc) {
-    // All of A is one block and K is not split: sweep each row panel across
-    // a KC x NC block of packed B that fills half of L2. C is then written
-    // row by row, which the prefetchers follow (it matters most for short K,
-    // where writing C is most of the work).
+  if (m <= mc) {
+    // All rows of A fit one block (convolutions: M = output channels): sweep
+    // each row panel across a KC x NC block of packed B that fills half of
+    // L2. C is then written row by row, which the prefetchers follow; this
+    // matters most for short K, where writing C is most of the work.
     size_t nc = std::clamp(round_down(caches.l2_bytes / 2 / (kc * sizeof(float)), nr), nr, nc_limit);
     return {mc, kc, nc, true};
   }

@@ -14,7 +14,7 @@
 //       for each MC block of rows        A block, MC x KC, read from L2
 //         for each NR panel of B         B micro-panel, KC x NR, held in L1
 //           for each MR panel of A       -> microkernel (one MR x NR tile)
-// or, when A is one block and K is not split (convolutions: small M, K):
+// or, when M fits one MC block (convolutions: M = output channels):
 //   for each NC block of columns         B block of KC x NC, packed, in L2
 //     for each MR panel of A             A micro-panel held in L1
 //       for each NR panel of B           -> microkernel
@@ -38,8 +38,8 @@ struct F32GemmBlocking {
   size_t kc;  // depth per block; K is cut into equal blocks of at most kc
   size_t nc;  // columns of B per block (a multiple of NR)
   // Inner loop order. false: for each NR panel of B, every MR panel of A
-  // (the B micro-panel stays in L1, the A block in L2). true, chosen when A
-  // is a single block: for each MR panel of A, every NR panel of the B block
+  // (the B micro-panel stays in L1, the A block in L2). true, chosen when M
+  // fits one block: for each MR panel of A, every NR panel of the B block
   // (the A micro-panel stays in L1, the B block in L2, C is written row by row).
   bool row_panels_outer;
 };
