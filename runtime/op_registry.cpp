@@ -37,8 +37,10 @@ const OpRegistry& OpRegistry::global() {
   return registry;
 }
 
-void OpRegistry::add(const std::string& op_type, KernelFactory factory, int since_opset, int until_opset) {
-  entries_.emplace(std::make_pair(std::string(), op_type), Entry{factory, since_opset, until_opset});
+void OpRegistry::add(const std::string& op_type, KernelFactory factory, int since_opset, int until_opset,
+                     const std::string& domain) {
+  entries_.emplace(std::make_pair(domain == "ai.onnx" ? std::string() : domain, op_type),
+                   Entry{factory, since_opset, until_opset});
 }
 
 KernelFactory OpRegistry::find(const std::string& domain, const std::string& op_type, int64_t opset) const {

@@ -14,8 +14,10 @@ class OpRegistry {
   // The registry with every op kiln implements.
   static const OpRegistry& global();
 
-  // Registers an op of the default ONNX domain valid for opsets [since, until].
-  void add(const std::string& op_type, KernelFactory factory, int since_opset = 1, int until_opset = 1000);
+  // Registers an op valid for opsets [since, until] of `domain` ("" = the
+  // default ONNX domain; kiln's own fused ops live in "com.kiln").
+  void add(const std::string& op_type, KernelFactory factory, int since_opset = 1, int until_opset = 1000,
+           const std::string& domain = "");
   // nullptr when (op_type, opset) is not supported.
   KernelFactory find(const std::string& domain, const std::string& op_type, int64_t opset) const;
   bool knows(const std::string& domain, const std::string& op_type) const;

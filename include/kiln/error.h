@@ -14,12 +14,26 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// A valid model (or input) that uses something kiln does not implement:
+// an op, an opset, a data type, a value kind. Tools may treat it as "skip".
+class UnsupportedError : public Error {
+ public:
+  explicit UnsupportedError(const std::string& message) : Error(message) {}
+};
+
 // Builds a message from any streamable parts and throws kiln::Error.
 template <class... Parts>
 [[noreturn]] void fail(Parts&&... parts) {
   std::ostringstream out;
   (out << ... << std::forward<Parts>(parts));
   throw Error(out.str());
+}
+
+template <class... Parts>
+[[noreturn]] void fail_unsupported(Parts&&... parts) {
+  std::ostringstream out;
+  (out << ... << std::forward<Parts>(parts));
+  throw UnsupportedError(out.str());
 }
 
 }  // namespace kiln

@@ -10,6 +10,7 @@
 // shape) throws kiln::Error with a message meant for a person.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,18 +20,56 @@
 
 namespace kiln {
 
+// What the executor reports after each node when SessionOptions::node_observer is set.
+struct NodeRunInfo {
+  const std::string& node_name;
+  const std::string& op_type;
+  const std::vector<const Tensor*>& inputs;   // nullptr for omitted optional inputs
+  const std::vector<Tensor>& outputs;
+  double seconds;                             // wall time of the node's kernel
+};
+
+// Graph optimization levels, as in onnxruntime:
+//   kNone     the graph runs as loaded;
+//   kBasic    simplifications that keep standard ONNX ops: constant folding,
+//             Identity/Dropout removal, dead-node and common-subexpression
+//             elimination, Transpose cancellation, Conv+BatchNormalization /
+//             Conv+Mul / Conv+Add folding into the Conv's weights and bias;
+//   kExtended adds fusions into kiln's own ops (Conv+activation -> com.kiln FusedConv,
+//             see docs/fused_ops.md);
+//   kAll      everything kiln has (today the same as kExtended).
 enum class OptLevel { kNone, kBasic, kExtended, kAll };
+
+// What the graph optimizer did while a session was built.
+struct OptimizeReport {
+  struct PassCount {
+    std::string pass;     // "fuse_conv_batchnorm", ...
+    size_t rewrites = 0;  // times the pass fired, summed over all rounds
+  };
+  OptLevel level = OptLevel::kNone;
+  size_t nodes_before = 0;
+  size_t nodes_after = 0;
+  size_t initializers_before = 0;
+  size_t initializers_after = 0;
+  size_t rounds = 0;       // rounds of all passes, the last one firing nothing
+  bool converged = true;   // false if the round limit stopped a pass that kept firing
+  std::vector<PassCount> passes;  // every pass of the level, in run order
+
+  // A few lines for people: node counts, then each pass that fired.
+  std::string to_string() const;
+};
 
 struct SessionOptions {
   // Intra-op threads; 0 = the number of physical cores.
   int threads = 0;
-  // Graph optimization level (the optimizer comes in a later milestone; today
-  // every level runs the graph as loaded).
+  // Graph optimization level (see OptLevel); Session::optimization_summary() tells what it did.
   OptLevel opt_level = OptLevel::kAll;
   // Fixed shapes for whole inputs, by input name.
   std::map<std::string, Shape> input_shapes;
   // Values for named symbolic dims ("batch" -> 1).
   std::map<std::string, int64_t> dim_values;
+  // Called after every node of every run (for profiling and shape reports).
+  std::function<void(const NodeRunInfo&)> node_observer;
 };
 
 // One model input or output as declared: dims < 0 are dynamic, with their
@@ -58,6 +97,9 @@ class Session {
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
   int threads() const;
+  // What the graph optimizer did at build time: node counts before and after,
+  // and how often each pass of SessionOptions::opt_level fired.
+  const OptimizeReport& optimization_summary() const;
 
   // Runs the model. Every declared input must be given; outputs come back by name.
   NamedTensors run(const NamedTensors& inputs);

@@ -1,7 +1,356 @@
+// Conv and ConvTranspose (float32, 1-D / 2-D / 3-D).
+//
+// Conv runs one of three paths:
+//   - one input channel per group (depthwise): a direct loop per channel plane;
+//   - 1x1 kernel, stride 1, no pads: GEMM straight on the input (W x X);
+//   - otherwise: im2col over tiles of output positions, then GEMM per tile,
+//     so the column buffer stays near kColumnTileBytes whatever the image size.
+// ConvTranspose is GEMM (W^T x X) into column tiles, then col2im (the adjoint
+// of im2col) accumulating into the output.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "kernels/reference/conv_depthwise.h"
+#include "kernels/reference/im2col.h"
 #include "runtime/op_registry.h"
+#include "runtime/ops/parallel_work.h"
+#include "runtime/ops/window_attrs.h"
 
 namespace kiln {
 
-void register_conv_ops(OpRegistry& registry) { (void)registry; }
+namespace {
+
+// Target size of one thread's column buffer: large enough for long GEMM rows,
+// small enough to stay in L2.
+constexpr int64_t kColumnTileBytes = int64_t{1} << 18;
+// Fewest output positions per tile, so each GEMM call has some width.
+constexpr int64_t kMinColumnTile = 64;
+
+int64_t column_tile(int64_t rows, int64_t positions) {
+  const int64_t budget = kColumnTileBytes / (static_cast<int64_t>(sizeof(float)) * std::max<int64_t>(rows, 1));
+  return std::min(positions, std::max(kMinColumnTile, budget));
+}
+
+std::vector<int64_t> spatial_dims(const Shape& shape) { return std::vector<int64_t>(shape.begin() + 2, shape.end()); }
+
+void require_float32(const graph::Node& node, const Tensor& tensor, const char* what) {
+  if (tensor.dtype() != DataType::kFloat32)
+    fail_unsupported(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
+}
+
+// Checks a weight shape against the attributes. `group` must divide W's dim 0
+// (C_out for Conv, C_in for ConvTranspose).
+void check_weights(const graph::Node& node, const WindowAttrs& attrs, int64_t group, const Shape& w_shape) {
+  if (w_shape.size() < 3)
+    fail(node.describe(), ": weights have shape ", shape_to_string(w_shape), ", expected rank >= 3");
+  check_window_rank(node, attrs, w_shape.size() - 2);
+  const std::vector<int64_t> kernel = spatial_dims(w_shape);
+  if (!attrs.kernel_shape.empty() && attrs.kernel_shape != kernel)
+    fail(node.describe(), ": kernel_shape ", shape_to_string(attrs.kernel_shape), " does not match weights ",
+         shape_to_string(w_shape));
+  for (int64_t k : kernel)
+    if (k < 1) fail(node.describe(), ": weights have an empty kernel dim: ", shape_to_string(w_shape));
+  if (w_shape[0] % group != 0)
+    fail(node.describe(), ": group ", group, " does not divide the ", w_shape[0], " channels of weights dim 0 (",
+         shape_to_string(w_shape), ")");
+}
+
+void check_bias(const graph::Node& node, const Tensor* bias, int64_t out_channels) {
+  if (bias && (bias->rank() != 1 || bias->dim(0) != out_channels))
+    fail(node.describe(), ": bias has shape ", shape_to_string(bias->shape()), ", expected ", out_channels);
+}
+
+int64_t read_group(const graph::Node& node) {
+  const int64_t group = node.attr_int("group", 1);
+  if (group < 1) fail(node.describe(), ": group must be >= 1, got ", group);
+  return group;
+}
+
+// ---------------------------------------------------------------- Conv
+
+struct ConvProblem {
+  int64_t batch, in_channels, out_channels, group;
+  kernels::WindowGeometry geometry;
+  int64_t in_per_group() const { return in_channels / group; }
+  int64_t out_per_group() const { return out_channels / group; }
+};
+
+bool is_pointwise(const kernels::WindowGeometry& g) {
+  for (int d = 0; d < kernels::WindowGeometry::kDims; ++d)
+    if (g.kernel[d] != 1 || g.stride[d] != 1 || g.pad_begin[d] != 0 || g.in[d] != g.out[d]) return false;
+  return true;
+}
+
+// One input channel per group: every output channel is a direct 2-D/3-D
+// filter of one input plane.
+void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y,
+                    int threads) {
+  const auto& g = p.geometry;
+  const int64_t planes = p.batch * p.out_channels;
+  threads = threads_for_work(threads, planes * g.output_size() * g.kernel_size());
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const int64_t n = plane / p.out_channels;
+    const int64_t oc = plane % p.out_channels;
+    const int64_t input_channel = oc / p.out_per_group();  // == group index
+    kernels::f32_conv_depthwise_plane(g, x + (n * p.in_channels + input_channel) * g.input_size(),
+                                      w + oc * g.kernel_size(), bias ? bias[oc] : 0.0f,
+                                      y + plane * g.output_size());
+  }
+}
+
+// Per (sample, group, tile of output positions):
+//   Y[oc, tile] = W_group[oc, K] x columns[K, tile] (+ bias),  K = C_in/group * kernel taps,
+// where columns is the im2col of the tile, or the input itself for a
+// pointwise conv. Tiles run in parallel when there are enough of them;
+// otherwise the GEMM is threaded.
+void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, int threads) {
+  const auto& g = p.geometry;
+  const int64_t in_group = p.in_per_group();
+  const int64_t out_group = p.out_per_group();
+  const int64_t depth = in_group * g.kernel_size();  // GEMM K
+  const int64_t positions = g.output_size();
+  const bool pointwise = is_pointwise(g);
+  const int64_t tile = column_tile(depth, positions);
+  const int64_t tiles_per_block = (positions + tile - 1) / tile;
+  const int64_t tasks = p.batch * p.group * tiles_per_block;
+  threads = threads_for_work(threads, p.batch * p.out_channels * positions * depth);
+  const bool parallel_tiles = threads > 1 && tasks >= 2 * static_cast<int64_t>(threads);
+  const int gemm_threads = parallel_tiles ? 1 : threads;
+
+#pragma omp parallel num_threads(threads) if (parallel_tiles)
+  {
+    std::vector<float> columns(pointwise ? 0 : static_cast<size_t>(depth * tile));
+#pragma omp for schedule(dynamic)
+    for (int64_t task = 0; task < tasks; ++task) {
+      const int64_t block = task / tiles_per_block;  // n * group + group index
+      const int64_t n = block / p.group;
+      const int64_t grp = block % p.group;
+      const int64_t first = (task % tiles_per_block) * tile;
+      const int64_t count = std::min(tile, positions - first);
+      const float* x_group = x + (n * p.in_channels + grp * in_group) * g.input_size();
+      float* y_tile = y + (n * p.out_channels + grp * out_group) * positions + first;
+
+      const float* b_matrix = x_group + first;  // pointwise: the input is the column matrix
+      int64_t ldb = positions;
+      if (!pointwise) {
+        kernels::f32_im2col(g, in_group, x_group, first, count, columns.data());
+        b_matrix = columns.data();
+        ldb = count;
+      }
+      float beta = 0.0f;
+      if (bias) {
+        for (int64_t oc = 0; oc < out_group; ++oc)
+          std::fill_n(y_tile + oc * positions, count, bias[grp * out_group + oc]);
+        beta = 1.0f;
+      }
+      kernels::f32_gemm(false, false, out_group, count, depth, 1.0f, w + grp * out_group * depth, depth, b_matrix,
+                        ldb, beta, y_tile, positions, gemm_threads);
+    }
+  }
+}
+
+class ConvKernel : public OpKernel {
+ public:
+  explicit ConvKernel(const KernelInit& init)
+      : attrs_(read_window_attrs(init.node())), group_(read_group(init.node())) {
+    const graph::Node& node = init.node();
+    if (attrs_.ceil_mode) fail(node.describe(), ": Conv has no ceil_mode attribute");
+    if (const Tensor* w = init.constant_input(1)) {
+      check_weights(node, attrs_, group_, w->shape());
+      if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(0));
+    }
+  }
+
+  void run(KernelContext& ctx) override {
+    const graph::Node& node = ctx.node();
+    const Tensor& x = ctx.required_input(0);
+    const Tensor& w = ctx.required_input(1);
+    const Tensor* b = ctx.input(2);
+    require_float32(node, x, "input X");
+    require_float32(node, w, "weights W");
+    if (b) require_float32(node, *b, "bias B");
+    check_weights(node, attrs_, group_, w.shape());
+    if (x.rank() != w.rank())
+      fail(node.describe(), ": input ", shape_to_string(x.shape()), " and weights ", shape_to_string(w.shape()),
+           " differ in rank");
+    if (x.dim(1) != w.dim(1) * group_)
+      fail(node.describe(), ": input has ", x.dim(1), " channels, weights ", shape_to_string(w.shape()),
+           " with group ", group_, " expect ", w.dim(1) * group_);
+    check_bias(node, b, w.dim(0));
+
+    ConvProblem p;
+    p.batch = x.dim(0);
+    p.in_channels = x.dim(1);
+    p.out_channels = w.dim(0);
+    p.group = group_;
+    p.geometry = resolve_window(node, attrs_, spatial_dims(x.shape()), spatial_dims(w.shape()));
+    Shape y_shape = {p.batch, p.out_channels};
+    for (int d = kernels::WindowGeometry::kDims - static_cast<int>(x.rank() - 2); d < kernels::WindowGeometry::kDims; ++d)
+      y_shape.push_back(p.geometry.out[d]);
+    Tensor& y = ctx.allocate_output(0, DataType::kFloat32, y_shape);
+    if (y.size() == 0) return;
+    if (p.in_channels == 0) {  // an empty sum: the output is the bias
+      for (int64_t plane = 0; plane < p.batch * p.out_channels; ++plane)
+        std::fill_n(y.data<float>() + plane * p.geometry.output_size(), p.geometry.output_size(),
+                    b ? b->data<float>()[plane % p.out_channels] : 0.0f);
+      return;
+    }
+
+    const float* bias = b ? b->data<float>() : nullptr;
+    if (p.in_per_group() == 1)
+      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), ctx.threads());
+    else
+      conv_gemm(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), ctx.threads());
+  }
+
+ private:
+  WindowAttrs attrs_;
+  int64_t group_;
+};
+
+// ---------------------------------------------------------------- ConvTranspose
+
+class ConvTransposeKernel : public OpKernel {
+ public:
+  explicit ConvTransposeKernel(const KernelInit& init)
+      : attrs_(read_window_attrs(init.node())), group_(read_group(init.node())) {
+    const graph::Node& node = init.node();
+    output_padding_ = node.attr_ints("output_padding");
+    output_shape_ = node.attr_ints("output_shape");
+    for (int64_t v : output_padding_)
+      if (v < 0) fail(node.describe(), ": output_padding values must be >= 0, got ", v);
+    if (attrs_.ceil_mode) fail(node.describe(), ": ConvTranspose has no ceil_mode attribute");
+    if (const Tensor* w = init.constant_input(1)) {
+      check_weights(node, attrs_, group_, w->shape());
+      check_output_lists(node, w->rank() - 2);
+      if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(1) * group_);
+    }
+  }
+
+  void run(KernelContext& ctx) override {
+    const graph::Node& node = ctx.node();
+    const Tensor& x = ctx.required_input(0);
+    const Tensor& w = ctx.required_input(1);
+    const Tensor* b = ctx.input(2);
+    require_float32(node, x, "input X");
+    require_float32(node, w, "weights W");
+    if (b) require_float32(node, *b, "bias B");
+    check_weights(node, attrs_, group_, w.shape());
+    if (x.rank() != w.rank())
+      fail(node.describe(), ": input ", shape_to_string(x.shape()), " and weights ", shape_to_string(w.shape()),
+           " differ in rank");
+    if (x.dim(1) != w.dim(0))
+      fail(node.describe(), ": input has ", x.dim(1), " channels, weights ", shape_to_string(w.shape()),
+           " expect ", w.dim(0));
+    const size_t rank = x.rank() - 2;
+    check_output_lists(node, rank);
+    const int64_t batch = x.dim(0), in_channels = x.dim(1);
+    const int64_t out_group = w.dim(1), in_group = in_channels / group_;
+    const int64_t out_channels = out_group * group_;
+    check_bias(node, b, out_channels);
+
+    const kernels::WindowGeometry g = resolve(node, spatial_dims(x.shape()), spatial_dims(w.shape()));
+    Shape y_shape = {batch, out_channels};
+    for (size_t i = 0; i < rank; ++i) y_shape.push_back(g.in[kernels::WindowGeometry::kDims - rank + i]);
+    Tensor& y = ctx.allocate_output(0, DataType::kFloat32, y_shape);
+    if (y.size() == 0) return;
+
+    const float* bias = b ? b->data<float>() : nullptr;
+    const float* x_data = x.data<float>();
+    const float* w_data = w.data<float>();
+    float* y_data = y.data<float>();
+    const int64_t in_positions = g.output_size();  // ConvTranspose input = forward-conv output
+    const int64_t out_positions = g.input_size();
+    const int64_t rows = out_group * g.kernel_size();  // column rows: (output channel, tap)
+    const int64_t tile = std::max<int64_t>(1, column_tile(rows, in_positions));
+    std::vector<float> columns(static_cast<size_t>(rows * std::min(tile, in_positions)));
+    const int threads = threads_for_work(ctx.threads(), batch * in_positions * rows * in_group);
+
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t grp = 0; grp < group_; ++grp) {
+        float* y_group = y_data + (n * out_channels + grp * out_group) * out_positions;
+        for (int64_t oc = 0; oc < out_group; ++oc)
+          std::fill_n(y_group + oc * out_positions, out_positions, bias ? bias[grp * out_group + oc] : 0.0f);
+        const float* x_group = x_data + (n * in_channels + grp * in_group) * in_positions;
+        const float* w_group = w_data + grp * in_group * rows;  // [in_group][rows]
+        for (int64_t first = 0; first < in_positions; first += tile) {
+          const int64_t count = std::min(tile, in_positions - first);
+          // columns[rows, count] = W_group^T x X_group[:, first .. first+count)
+          kernels::f32_gemm(true, false, rows, count, in_group, 1.0f, w_group, rows, x_group + first, in_positions,
+                            0.0f, columns.data(), count, threads);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && out_group > 1)
+          for (int64_t oc = 0; oc < out_group; ++oc)
+            kernels::f32_col2im(g, 1, columns.data() + oc * g.kernel_size() * count, first, count,
+                                y_group + oc * out_positions);
+        }
+      }
+    }
+  }
+
+ private:
+  void check_output_lists(const graph::Node& node, size_t rank) const {
+    if (!output_padding_.empty() && output_padding_.size() != rank)
+      fail(node.describe(), ": output_padding has ", output_padding_.size(), " values, expected ", rank);
+    if (!output_shape_.empty() && output_shape_.size() != rank && output_shape_.size() != rank + 2)
+      fail(node.describe(), ": output_shape has ", output_shape_.size(), " values, expected ", rank);
+  }
+
+  // The geometry of the forward conv whose adjoint this is: its input is our
+  // output (g.in) and its output is our input (g.out).
+  kernels::WindowGeometry resolve(const graph::Node& node, const std::vector<int64_t>& input_dims,
+                                  const std::vector<int64_t>& kernel_dims) const {
+    const size_t rank = input_dims.size();
+    kernels::WindowGeometry g;
+    for (size_t i = 0; i < rank; ++i) {
+      const size_t dim = kernels::WindowGeometry::kDims - rank + i;
+      const int64_t in = input_dims[i], kernel = kernel_dims[i];
+      const int64_t stride = attrs_.strides.empty() ? 1 : attrs_.strides[i];
+      const int64_t dilation = attrs_.dilations.empty() ? 1 : attrs_.dilations[i];
+      const int64_t extra = output_padding_.empty() ? 0 : output_padding_[i];
+      const int64_t full = stride * (in - 1) + extra + dilation * (kernel - 1) + 1;  // unpadded output size
+      int64_t pad_begin = 0, pad_end = 0, out = 0;
+      const bool same = attrs_.auto_pad == AutoPad::kSameUpper || attrs_.auto_pad == AutoPad::kSameLower;
+      if (!output_shape_.empty() || same) {
+        out = !output_shape_.empty() ? output_shape_[output_shape_.size() - rank + i] : in * stride;
+        // A larger requested output than `full` adds zeros (bias) at the end, as output_padding would.
+        const int64_t total = std::max<int64_t>(0, full - out);
+        pad_begin = attrs_.auto_pad == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+        pad_end = total - pad_begin;
+      } else {
+        if (attrs_.auto_pad == AutoPad::kNotSet && !attrs_.pads.empty()) {
+          pad_begin = attrs_.pads[i];
+          pad_end = attrs_.pads[i + rank];
+        }
+        out = full - pad_begin - pad_end;
+      }
+      if (out < 0)
+        fail(node.describe(), ": spatial dim ", i, " of the output would be ", out, " (input ", in, ", pads ",
+             pad_begin, "+", pad_end, ")");
+      g.in[dim] = out;
+      g.out[dim] = in;
+      g.kernel[dim] = kernel;
+      g.stride[dim] = stride;
+      g.dilation[dim] = dilation;
+      g.pad_begin[dim] = pad_begin;
+      g.pad_end[dim] = pad_end;
+    }
+    return g;
+  }
+
+  WindowAttrs attrs_;
+  int64_t group_;
+  std::vector<int64_t> output_padding_;
+  std::vector<int64_t> output_shape_;
+};
+
+}  // namespace
+
+void register_conv_ops(OpRegistry& registry) {
+  registry.add("Conv", make_kernel<ConvKernel>, 1, 17);
+  registry.add("ConvTranspose", make_kernel<ConvTransposeKernel>, 1, 17);
+}
 
 }  // namespace kiln

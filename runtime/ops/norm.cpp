@@ -1,7 +1,242 @@
+// BatchNormalization (inference), InstanceNormalization, LayerNormalization;
+// float32. Statistics are accumulated in double, two passes (mean, then
+// squared deviations), so long planes stay accurate.
+#include <cmath>
+#include <vector>
+
 #include "runtime/op_registry.h"
+#include "runtime/ops/parallel_work.h"
 
 namespace kiln {
 
-void register_norm_ops(OpRegistry& registry) { (void)registry; }
+namespace {
+
+void require_float32(const graph::Node& node, const Tensor& tensor, const char* what) {
+  if (tensor.dtype() != DataType::kFloat32)
+    fail_unsupported(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
+}
+
+struct Moments {
+  double mean;
+  double variance;  // population variance (divide by count)
+};
+
+Moments moments_of(const float* x, int64_t count) {
+  double sum = 0;
+  for (int64_t i = 0; i < count; ++i) sum += x[i];
+  const double mean = count ? sum / static_cast<double>(count) : 0.0;
+  double squares = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const double d = x[i] - mean;
+    squares += d * d;
+  }
+  return {mean, count ? squares / static_cast<double>(count) : 0.0};
+}
+
+// ---------------------------------------------------------------- BatchNormalization
+
+// y = (x - mean) / sqrt(var + epsilon) * scale + B, per channel; with the
+// opset-7/8 attribute spatial = 0, per (channel, spatial position) instead.
+class BatchNormKernel : public OpKernel {
+ public:
+  explicit BatchNormKernel(const KernelInit& init) {
+    const graph::Node& node = init.node();
+    epsilon_ = node.attr_float("epsilon", 1e-5f);
+    if (node.attr_int("training_mode", 0) != 0)
+      fail_unsupported(node.describe(), ": training_mode = 1 is not supported (kiln runs inference only)");
+    per_channel_ = node.attr_int("spatial", 1) != 0;
+    // Before opset 14 outputs 1..4 exist for training; 3 and 4 (saved batch
+    // statistics) have no inference meaning. Outputs 1 and 2, the running
+    // statistics, pass the inputs through unchanged.
+    for (size_t i = 3; i < node.outputs.size(); ++i)
+      if (!node.outputs[i].empty())
+        fail_unsupported(node.describe(), ": output ", i, " (saved batch statistics) exists only in training and is not supported");
+  }
+
+  void run(KernelContext& ctx) override {
+    const graph::Node& node = ctx.node();
+    const Tensor& x = ctx.required_input(0);
+    const char* names[] = {"X", "scale", "B", "mean", "var"};
+    const Tensor* params[4];
+    for (size_t i = 0; i < 5; ++i) {
+      const Tensor& t = ctx.required_input(i);
+      require_float32(node, t, names[i]);
+      if (i > 0) params[i - 1] = &t;
+    }
+    if (x.rank() < 2) fail(node.describe(), ": X has shape ", shape_to_string(x.shape()), ", expected rank >= 2");
+    const int64_t batch = x.dim(0);
+    const int64_t plane = x.size() / std::max<int64_t>(1, batch * x.dim(1)) ;
+    // Parameters cover one channel each, or (spatial = 0) one element of a sample each.
+    const int64_t features = per_channel_ ? x.dim(1) : x.dim(1) * plane;
+    const int64_t run_length = per_channel_ ? plane : 1;
+    for (size_t i = 0; i < 4; ++i)
+      if (params[i]->size() != features)
+        fail(node.describe(), ": ", names[i + 1], " has shape ", shape_to_string(params[i]->shape()), ", expected ",
+             features, " values for X ", shape_to_string(x.shape()));
+
+    std::vector<float> multiplier(features), offset(features);
+    const float* scale = params[0]->data<float>();
+    const float* bias = params[1]->data<float>();
+    const float* mean = params[2]->data<float>();
+    const float* var = params[3]->data<float>();
+    for (int64_t f = 0; f < features; ++f) {
+      const double m = scale[f] / std::sqrt(static_cast<double>(var[f]) + epsilon_);
+      multiplier[f] = static_cast<float>(m);
+      offset[f] = static_cast<float>(bias[f] - mean[f] * m);
+    }
+
+    Tensor& y = ctx.allocate_output(0, DataType::kFloat32, x.shape());
+    const float* x_data = x.data<float>();
+    float* y_data = y.data<float>();
+    const int64_t runs = batch * features;
+    const int threads = threads_for_work(ctx.threads(), x.size());
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && runs > 1)
+    for (int64_t r = 0; r < runs; ++r) {
+      const int64_t f = r % features;
+      const float* from = x_data + r * run_length;
+      float* to = y_data + r * run_length;
+      for (int64_t i = 0; i < run_length; ++i) to[i] = from[i] * multiplier[f] + offset[f];
+    }
+    if (ctx.num_outputs() > 1) ctx.set_output(1, *params[2]);
+    if (ctx.num_outputs() > 2) ctx.set_output(2, *params[3]);
+  }
+
+ private:
+  float epsilon_ = 1e-5f;
+  bool per_channel_ = true;
+};
+
+// ---------------------------------------------------------------- InstanceNormalization
+
+// Per (sample, channel) plane: y = (x - mean) / sqrt(var + epsilon) * scale[c] + B[c].
+class InstanceNormKernel : public OpKernel {
+ public:
+  explicit InstanceNormKernel(const KernelInit& init) { epsilon_ = init.node().attr_float("epsilon", 1e-5f); }
+
+  void run(KernelContext& ctx) override {
+    const graph::Node& node = ctx.node();
+    const Tensor& x = ctx.required_input(0);
+    const Tensor& scale = ctx.required_input(1);
+    const Tensor& bias = ctx.required_input(2);
+    require_float32(node, x, "input");
+    require_float32(node, scale, "scale");
+    require_float32(node, bias, "B");
+    if (x.rank() < 3) fail(node.describe(), ": input has shape ", shape_to_string(x.shape()), ", expected rank >= 3");
+    const int64_t channels = x.dim(1);
+    if (scale.size() != channels || bias.size() != channels)
+      fail(node.describe(), ": scale ", shape_to_string(scale.shape()), " and B ", shape_to_string(bias.shape()),
+           " must hold ", channels, " values");
+    Tensor& y = ctx.allocate_output(0, DataType::kFloat32, x.shape());
+    const int64_t planes = x.dim(0) * channels;
+    if (planes == 0) return;
+    const int64_t plane_size = x.size() / planes;
+    const float* x_data = x.data<float>();
+    const float* scale_data = scale.data<float>();
+    const float* bias_data = bias.data<float>();
+    float* y_data = y.data<float>();
+    const int threads = threads_for_work(ctx.threads(), x.size());
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
+    for (int64_t p = 0; p < planes; ++p) {
+      const int64_t c = p % channels;
+      const float* from = x_data + p * plane_size;
+      const Moments stats = moments_of(from, plane_size);
+      const double multiplier = scale_data[c] / std::sqrt(stats.variance + epsilon_);
+      const double offset = bias_data[c];
+      float* to = y_data + p * plane_size;
+      // Centered in double: folding the mean into a float offset would cancel
+      // catastrophically when |mean| >> standard deviation.
+      for (int64_t i = 0; i < plane_size; ++i)
+        to[i] = static_cast<float>((from[i] - stats.mean) * multiplier + offset);
+    }
+  }
+
+ private:
+  float epsilon_ = 1e-5f;
+};
+
+// ---------------------------------------------------------------- LayerNormalization
+
+// Normalizes over the trailing dims from `axis` on:
+//   Y = (X - mean) / sqrt(var + epsilon) * Scale + B,
+// with optional outputs Mean and InvStdDev (shape: X with those dims set to 1).
+class LayerNormKernel : public OpKernel {
+ public:
+  explicit LayerNormKernel(const KernelInit& init) {
+    const graph::Node& node = init.node();
+    axis_ = node.attr_int("axis", -1);
+    epsilon_ = node.attr_float("epsilon", 1e-5f);
+    const int64_t stash = node.attr_int("stash_type", 1);
+    if (stash != 1) fail_unsupported(node.describe(), ": stash_type ", stash, " is not supported (only 1, float32)");
+  }
+
+  void run(KernelContext& ctx) override {
+    const graph::Node& node = ctx.node();
+    const Tensor& x = ctx.required_input(0);
+    const Tensor& scale = ctx.required_input(1);
+    const Tensor* bias = ctx.input(2);
+    require_float32(node, x, "X");
+    require_float32(node, scale, "Scale");
+    if (bias) require_float32(node, *bias, "B");
+    const int64_t rank = static_cast<int64_t>(x.rank());
+    const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+    if (axis < 0 || axis >= rank)
+      fail(node.describe(), ": axis ", axis_, " is out of range for X ", shape_to_string(x.shape()));
+    int64_t rows = 1, row_size = 1;
+    for (int64_t d = 0; d < rank; ++d) (d < axis ? rows : row_size) *= x.dim(static_cast<size_t>(d));
+    auto check_param = [&](const Tensor& t, const char* what) {
+      if (t.size() != row_size && t.size() != 1)
+        fail(node.describe(), ": ", what, " has shape ", shape_to_string(t.shape()), ", expected ", row_size,
+             " values (X ", shape_to_string(x.shape()), ", axis ", axis_, ")");
+    };
+    check_param(scale, "Scale");
+    if (bias) check_param(*bias, "B");
+
+    Tensor& y = ctx.allocate_output(0, DataType::kFloat32, x.shape());
+    Shape stats_shape = x.shape();
+    for (int64_t d = axis; d < rank; ++d) stats_shape[static_cast<size_t>(d)] = 1;
+    float* mean_out = nullptr;
+    float* inv_std_out = nullptr;
+    if (ctx.num_outputs() > 1 && !node.outputs[1].empty())
+      mean_out = ctx.allocate_output(1, DataType::kFloat32, stats_shape).data<float>();
+    if (ctx.num_outputs() > 2 && !node.outputs[2].empty())
+      inv_std_out = ctx.allocate_output(2, DataType::kFloat32, stats_shape).data<float>();
+
+    const float* x_data = x.data<float>();
+    const float* scale_data = scale.data<float>();
+    const float* bias_data = bias ? bias->data<float>() : nullptr;
+    const bool scale_per_element = scale.size() == row_size && row_size != 1;
+    const bool bias_per_element = bias && bias->size() == row_size && row_size != 1;
+    float* y_data = y.data<float>();
+    const int threads = threads_for_work(ctx.threads(), x.size());
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* from = x_data + r * row_size;
+      float* to = y_data + r * row_size;
+      const Moments stats = moments_of(from, row_size);
+      const double inv_std = 1.0 / std::sqrt(stats.variance + epsilon_);
+      for (int64_t i = 0; i < row_size; ++i) {
+        // Centered in double, as in InstanceNormalization.
+        const float normalized = static_cast<float>((from[i] - stats.mean) * inv_std);
+        const float s = scale_data[scale_per_element ? i : 0];
+        const float b = bias_data ? bias_data[bias_per_element ? i : 0] : 0.0f;
+        to[i] = normalized * s + b;
+      }
+      if (mean_out) mean_out[r] = static_cast<float>(stats.mean);
+      if (inv_std_out) inv_std_out[r] = static_cast<float>(inv_std);
+    }
+  }
+
+ private:
+  int64_t axis_ = -1;
+  float epsilon_ = 1e-5f;
+};
+
+}  // namespace
+
+void register_norm_ops(OpRegistry& registry) {
+  registry.add("BatchNormalization", make_kernel<BatchNormKernel>, 7, 15);
+  registry.add("InstanceNormalization", make_kernel<InstanceNormKernel>, 1, 17);
+  registry.add("LayerNormalization", make_kernel<LayerNormKernel>, 17, 17);
+}
 
 }  // namespace kiln

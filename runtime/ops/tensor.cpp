@@ -1,7 +1,327 @@
+// Layout operators: they rearrange elements without looking at their values,
+// so every kernel moves bytes (element_size per element) and works for every
+// data type.
+//
+// Concat Split Transpose Tile DepthToSpace SpaceToDepth
+// (Slice/Gather live in indexing.cpp, Cast in cast.cpp, Pad in pad.cpp.)
+#include <cstring>
+#include <numeric>
+#include <optional>
+
+#include "kernels/data_movement.h"
 #include "runtime/op_registry.h"
+#include "runtime/ops/shape_util.h"
+#include "runtime/ops/tensor_groups.h"
 
 namespace kiln {
 
-void register_tensor_ops(OpRegistry& registry) { (void)registry; }
+namespace {
+
+using graph::Node;
+using ops::normalize_axis;
+using ops::read_int_list;
+
+int64_t product(const Shape& shape, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end; ++i) p *= shape[i];
+  return p;
+}
+
+// ----------------------------------------------------------------- Concat --
+
+// Concat: inputs agree on every dim but `axis`. Seen as [outer, axis*inner],
+// each output row is the inputs' rows laid side by side.
+class ConcatKernel : public OpKernel {
+ public:
+  explicit ConcatKernel(const KernelInit& init) : axis_(ops::required_int_attr(init.node(), "axis")) {
+    if (init.num_inputs() == 0) fail(init.node().describe(), ": Concat needs at least one input");
+  }
+
+  void run(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    const Tensor& first = ctx.required_input(0);
+    const int64_t rank = static_cast<int64_t>(first.rank());
+    if (rank == 0) fail(node.describe(), ": cannot concatenate scalars");
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, rank, node));
+
+    std::vector<const Tensor*> inputs;
+    Shape out_shape = first.shape();
+    out_shape[axis] = 0;
+    for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+      const Tensor& t = ctx.required_input(i);
+      if (t.dtype() != first.dtype())
+        fail(node.describe(), ": input ", i, " is ", dtype_name(t.dtype()), ", input 0 is ", dtype_name(first.dtype()));
+      bool compatible = t.rank() == first.rank();
+      for (size_t d = 0; compatible && d < t.rank(); ++d) compatible = d == axis || t.dim(d) == first.dim(d);
+      if (!compatible)
+        fail(node.describe(), ": cannot concatenate shape ", shape_to_string(t.shape()), " (input ", i,
+             ") with ", shape_to_string(first.shape()), " on axis ", axis_);
+      out_shape[axis] += t.dim(axis);
+      inputs.push_back(&t);
+    }
+    if (inputs.size() == 1) {
+      ctx.set_output(0, first);
+      return;
+    }
+
+    const int64_t eb = static_cast<int64_t>(element_size(first.dtype()));
+    const int64_t outer = product(first.shape(), 0, axis);
+    const int64_t inner_bytes = product(first.shape(), axis + 1, first.rank()) * eb;
+    const int64_t out_row_bytes = out_shape[axis] * inner_bytes;
+    Tensor& out = ctx.allocate_output(0, first.dtype(), out_shape);
+    char* dst = static_cast<char*>(out.raw());
+    kernels::parallel_ranges(outer, ctx.threads(), out_row_bytes, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        char* out_row = dst + row * out_row_bytes;
+        for (const Tensor* t : inputs) {
+          const int64_t bytes = t->dim(axis) * inner_bytes;
+          std::memcpy(out_row, static_cast<const char*>(t->raw()) + row * bytes, static_cast<size_t>(bytes));
+          out_row += bytes;
+        }
+      }
+    });
+  }
+
+ private:
+  int64_t axis_;
+};
+
+// ------------------------------------------------------------------ Split --
+
+// Split: sizes from the `split` attribute (before opset 13) or input 1 (from
+// 13); equal parts when absent. The inverse of Concat's row layout.
+class SplitKernel : public OpKernel {
+ public:
+  explicit SplitKernel(const KernelInit& init) : axis_(init.node().attr_int("axis", 0)) {
+    const Node& node = init.node();
+    if (node.outputs.empty()) fail(node.describe(), ": Split needs at least one output");
+    if (init.opset() < 13) {
+      if (node.has_attr("split")) split_ = node.attr_ints("split");
+    } else {
+      if (node.has_attr("split")) fail(node.describe(), ": from opset 13 split sizes are an input, not an attribute");
+      if (init.has_input(1)) {
+        if (const Tensor* split = init.constant_input(1)) split_ = read_int_list(*split, node, "split");
+        else split_from_input_ = true;
+      }
+    }
+    if (split_) check_sizes_count(*split_, node);
+  }
+
+  void run(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    const Tensor& input = ctx.required_input(0);
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(input.rank()), node));
+    const int64_t dim = input.dim(axis);
+    const size_t parts = node.outputs.size();
+
+    std::vector<int64_t> sizes;
+    if (split_from_input_) {
+      sizes = read_int_list(ctx.required_input(1), node, "split");
+      check_sizes_count(sizes, node);
+    } else if (split_) {
+      sizes = *split_;
+    } else {
+      if (dim % static_cast<int64_t>(parts) != 0)
+        fail(node.describe(), ": cannot split dim ", dim, " of shape ", shape_to_string(input.shape()), " into ",
+             parts, " equal parts");
+      sizes.assign(parts, dim / static_cast<int64_t>(parts));
+    }
+    int64_t total = 0;
+    for (int64_t s : sizes) {
+      if (s < 0) fail(node.describe(), ": split sizes ", shape_to_string(sizes), " contain a negative size");
+      total += s;
+    }
+    if (total != dim)
+      fail(node.describe(), ": split sizes ", shape_to_string(sizes), " add up to ", total, ", but axis ", axis_,
+           " of shape ", shape_to_string(input.shape()), " has ", dim);
+
+    const int64_t eb = static_cast<int64_t>(element_size(input.dtype()));
+    const int64_t outer = product(input.shape(), 0, axis);
+    const int64_t inner_bytes = product(input.shape(), axis + 1, input.rank()) * eb;
+    const int64_t in_row_bytes = dim * inner_bytes;
+    const char* src = static_cast<const char*>(input.raw());
+    int64_t offset = 0;  // bytes into each input row
+    for (size_t k = 0; k < parts; ++k) {
+      const int64_t bytes = sizes[k] * inner_bytes;
+      if (!node.outputs[k].empty()) {
+        Shape shape = input.shape();
+        shape[axis] = sizes[k];
+        char* dst = static_cast<char*>(ctx.allocate_output(k, input.dtype(), shape).raw());
+        kernels::parallel_ranges(outer, ctx.threads(), bytes, [&](int64_t begin, int64_t end) {
+          for (int64_t row = begin; row < end; ++row)
+            std::memcpy(dst + row * bytes, src + row * in_row_bytes + offset, static_cast<size_t>(bytes));
+        });
+      }
+      offset += bytes;
+    }
+  }
+
+ private:
+  void check_sizes_count(const std::vector<int64_t>& sizes, const Node& node) const {
+    if (sizes.size() != node.outputs.size())
+      fail(node.describe(), ": ", sizes.size(), " split sizes for ", node.outputs.size(), " outputs");
+  }
+
+  int64_t axis_;
+  std::optional<std::vector<int64_t>> split_;
+  bool split_from_input_ = false;
+};
+
+// -------------------------------------------------------------- Transpose --
+
+// Transpose: output dim i is input dim perm[i] (default: reversed dims).
+class TransposeKernel : public OpKernel {
+ public:
+  explicit TransposeKernel(const KernelInit& init) {
+    const Node& node = init.node();
+    if (!node.has_attr("perm")) return;
+    perm_ = node.attr_ints("perm");
+    std::vector<bool> seen(perm_->size(), false);
+    for (int64_t p : *perm_) {
+      if (p < 0 || p >= static_cast<int64_t>(perm_->size()) || seen[static_cast<size_t>(p)])
+        fail(node.describe(), ": perm ", shape_to_string(*perm_), " is not a permutation");
+      seen[static_cast<size_t>(p)] = true;
+    }
+  }
+
+  void run(KernelContext& ctx) override {
+    const Tensor& input = ctx.required_input(0);
+    const size_t rank = input.rank();
+    std::vector<int64_t> perm(rank);
+    if (perm_) {
+      if (perm_->size() != rank)
+        fail(ctx.node().describe(), ": perm ", shape_to_string(*perm_), " does not fit input shape ",
+             shape_to_string(input.shape()));
+      perm = *perm_;
+    } else {
+      for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int64_t>(rank - 1 - i);
+    }
+    const std::vector<int64_t> in_strides = kernels::contiguous_strides(input.shape());
+    Shape out_shape(rank);
+    std::vector<int64_t> strides(rank);
+    for (size_t i = 0; i < rank; ++i) {
+      out_shape[i] = input.dim(static_cast<size_t>(perm[i]));
+      strides[i] = in_strides[static_cast<size_t>(perm[i])];
+    }
+    Tensor& out = ctx.allocate_output(0, input.dtype(), out_shape);
+    kernels::copy_view_to_contiguous(out.raw(), input.raw(), element_size(input.dtype()), out_shape, strides,
+                                     ctx.threads());
+  }
+
+ private:
+  std::optional<std::vector<int64_t>> perm_;
+};
+
+// ------------------------------------------------------------------- Tile --
+
+// Tile: output index o along axis k reads input index o % dim_k.
+class TileKernel : public OpKernel {
+ public:
+  explicit TileKernel(const KernelInit& init) {
+    if (init.num_inputs() < 2) fail(init.node().describe(), ": Tile needs the repeats input");
+  }
+
+  void run(KernelContext& ctx) override {
+    const Tensor& input = ctx.required_input(0);
+    const std::vector<int64_t> repeats = read_int_list(ctx.required_input(1), ctx.node(), "repeats");
+    if (repeats.size() != input.rank())
+      fail(ctx.node().describe(), ": ", repeats.size(), " repeats for input shape ", shape_to_string(input.shape()));
+    Shape out_shape(input.rank());
+    std::vector<std::vector<int64_t>> tables(input.rank());
+    for (size_t k = 0; k < input.rank(); ++k) {
+      if (repeats[k] < 0) fail(ctx.node().describe(), ": repeats ", shape_to_string(repeats), " has a negative value");
+      out_shape[k] = input.dim(k) * repeats[k];
+      tables[k].resize(static_cast<size_t>(out_shape[k]));
+      for (int64_t o = 0; o < out_shape[k]; ++o) tables[k][static_cast<size_t>(o)] = o % input.dim(k);
+    }
+    Tensor& out = ctx.allocate_output(0, input.dtype(), out_shape);
+    kernels::gather_by_axis_tables(out.raw(), input.raw(), element_size(input.dtype()), input.shape(), tables,
+                                   nullptr, ctx.threads());
+  }
+};
+
+// ------------------------------------------- DepthToSpace, SpaceToDepth --
+
+int64_t positive_blocksize(const Node& node) {
+  int64_t b = ops::required_int_attr(node, "blocksize");
+  if (b <= 0) fail(node.describe(), ": blocksize must be positive, got ", b);
+  return b;
+}
+
+// DepthToSpace on NCHW with block b, output [N, C/b², H*b, W*b].
+// The output is walked as [N, C', H, b, W, b] (contiguous); the strides below
+// say where each of those elements sits in the input.
+//   DCR: input channel = (i*b + j) * C' + c'     CRD: input channel = c'*b*b + i*b + j
+class DepthToSpaceKernel : public OpKernel {
+ public:
+  explicit DepthToSpaceKernel(const KernelInit& init) : block_(positive_blocksize(init.node())) {
+    const std::string mode = init.opset() >= 11 ? init.node().attr_string("mode", "DCR") : "DCR";
+    if (mode != "DCR" && mode != "CRD")
+      fail(init.node().describe(), ": mode must be DCR or CRD, got '", mode, "'");
+    column_row_depth_ = mode == "CRD";
+  }
+
+  void run(KernelContext& ctx) override {
+    const Tensor& input = ctx.required_input(0);
+    if (input.rank() != 4) fail(ctx.node().describe(), ": input must be 4-D NCHW, got ", shape_to_string(input.shape()));
+    const int64_t n = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3), b = block_;
+    if (c % (b * b) != 0)
+      fail(ctx.node().describe(), ": channels ", c, " are not divisible by blocksize² ", b * b);
+    const int64_t c_out = c / (b * b);
+    const int64_t plane = h * w;
+    const Shape view = {n, c_out, h, b, w, b};
+    std::vector<int64_t> strides;
+    if (column_row_depth_)
+      strides = {c * plane, b * b * plane, w, b * plane, 1, plane};
+    else
+      strides = {c * plane, plane, w, b * c_out * plane, 1, c_out * plane};
+    Tensor& out = ctx.allocate_output(0, input.dtype(), {n, c_out, h * b, w * b});
+    kernels::copy_view_to_contiguous(out.raw(), input.raw(), element_size(input.dtype()), view, strides,
+                                     ctx.threads());
+  }
+
+ private:
+  int64_t block_;
+  bool column_row_depth_;
+};
+
+// SpaceToDepth on NCHW with block b, output [N, C*b², H/b, W/b]:
+// output channel (i*b + j) * C + c holds input pixel (h*b + i, w*b + j) of c.
+// The output is walked as [N, b, b, C, H/b, W/b].
+class SpaceToDepthKernel : public OpKernel {
+ public:
+  explicit SpaceToDepthKernel(const KernelInit& init) : block_(positive_blocksize(init.node())) {}
+
+  void run(KernelContext& ctx) override {
+    const Tensor& input = ctx.required_input(0);
+    if (input.rank() != 4) fail(ctx.node().describe(), ": input must be 4-D NCHW, got ", shape_to_string(input.shape()));
+    const int64_t n = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3), b = block_;
+    if (h % b != 0 || w % b != 0)
+      fail(ctx.node().describe(), ": height and width of ", shape_to_string(input.shape()),
+           " are not divisible by blocksize ", b);
+    const Shape view = {n, b, b, c, h / b, w / b};
+    const std::vector<int64_t> strides = {c * h * w, w, 1, h * w, b * w, b};
+    Tensor& out = ctx.allocate_output(0, input.dtype(), {n, c * b * b, h / b, w / b});
+    kernels::copy_view_to_contiguous(out.raw(), input.raw(), element_size(input.dtype()), view, strides,
+                                     ctx.threads());
+  }
+
+ private:
+  int64_t block_;
+};
+
+}  // namespace
+
+void register_tensor_ops(OpRegistry& registry) {
+  registry.add("Concat", make_kernel<ConcatKernel>, 4);
+  registry.add("Split", make_kernel<SplitKernel>, 2, 17);  // 18 adds num_outputs
+  registry.add("Transpose", make_kernel<TransposeKernel>, 1);
+  registry.add("Tile", make_kernel<TileKernel>, 6);
+  registry.add("DepthToSpace", make_kernel<DepthToSpaceKernel>, 1);
+  registry.add("SpaceToDepth", make_kernel<SpaceToDepthKernel>, 1);
+  register_indexing_ops(registry);
+  register_cast_ops(registry);
+  register_pad_ops(registry);
+}
 
 }  // namespace kiln

@@ -1,0 +1,139 @@
+#include "graph/optimizer.h"
+
+#include <sstream>
+
+#include "graph/passes/cancel_transposes.h"
+#include "graph/passes/eliminate_common_subexpressions.h"
+#include "graph/passes/eliminate_dead_nodes.h"
+#include "graph/passes/fold_constants.h"
+#include "graph/passes/fuse_conv_activation.h"
+#include "graph/passes/fuse_conv_add_bias.h"
+#include "graph/passes/fuse_conv_batchnorm.h"
+#include "graph/passes/fuse_conv_mul.h"
+#include "graph/passes/remove_identity.h"
+#include "graph/validate_graph.h"
+#include "runtime/op_registry.h"
+
+namespace kiln::graph {
+
+namespace {
+
+template <size_t (*Run)(Graph&)>
+size_t without_context(Graph& g, const PassContext&) {
+  return Run(g);
+}
+
+size_t fold_constants_with_context(Graph& g, const PassContext& context) {
+  return fold_constants(g, *context.registry, context.max_folded_bytes);
+}
+
+bool runs(const Pass& pass, const OptimizeOptions& options, const OpRegistry& registry) {
+  if (static_cast<int>(options.level) < static_cast<int>(pass.level)) return false;
+  if (!pass.emits_op) return true;
+  if (options.standard_only) return false;
+  return options.emit_kiln_ops_without_kernels || registry.find(kKilnDomain, pass.emits_op, kKilnOpset) != nullptr;
+}
+
+}  // namespace
+
+const std::vector<Pass>& all_passes() {
+  // Folding comes first so Constant nodes feeding the patterns below are
+  // initializers by the time those look; dead nodes go last.
+  static const std::vector<Pass> passes = {
+      {"fold_constants", OptLevel::kBasic, nullptr, fold_constants_with_context},
+      {"remove_identity", OptLevel::kBasic, nullptr, without_context<remove_identity>},
+      {"cancel_transposes", OptLevel::kBasic, nullptr, without_context<cancel_transposes>},
+      {"eliminate_common_subexpressions", OptLevel::kBasic, nullptr, without_context<eliminate_common_subexpressions>},
+      {"fuse_conv_batchnorm", OptLevel::kBasic, nullptr, without_context<fuse_conv_batchnorm>},
+      {"fuse_conv_mul", OptLevel::kBasic, nullptr, without_context<fuse_conv_mul>},
+      {"fuse_conv_add_bias", OptLevel::kBasic, nullptr, without_context<fuse_conv_add_bias>},
+      {"fuse_conv_activation", OptLevel::kExtended, "FusedConv", without_context<fuse_conv_activation>},
+      {"eliminate_dead_nodes", OptLevel::kBasic, nullptr, without_context<eliminate_dead_nodes>},
+  };
+  return passes;
+}
+
+const char* opt_level_name(OptLevel level) {
+  switch (level) {
+    case OptLevel::kNone: return "none";
+    case OptLevel::kBasic: return "basic";
+    case OptLevel::kExtended: return "extended";
+    case OptLevel::kAll: return "all";
+  }
+  return "?";
+}
+
+// Subgraph bodies are not loaded (only marked), so the values they read from
+// the outer graph are invisible to the passes: a graph with one is left alone.
+bool has_subgraphs(const Graph& g) {
+  for (const Node& node : g.nodes)
+    for (const auto& [key, attr] : node.attrs)
+      if (attr.kind == Attribute::Kind::kGraph || attr.kind == Attribute::Kind::kGraphs) return true;
+  return false;
+}
+
+OptimizeReport optimize(Graph& g, const OptimizeOptions& options) {
+  const OpRegistry& registry = options.registry ? *options.registry : OpRegistry::global();
+  std::vector<Pass> enabled;
+  if (!has_subgraphs(g))
+    for (const Pass& pass : all_passes())
+      if (runs(pass, options, registry)) enabled.push_back(pass);
+  return run_passes(g, enabled, options);
+}
+
+OptimizeReport run_passes(Graph& g, const std::vector<Pass>& passes, const OptimizeOptions& options) {
+  const OpRegistry& registry = options.registry ? *options.registry : OpRegistry::global();
+  const PassContext context{&registry, options.max_folded_bytes};
+  OptimizeReport report;
+  report.level = options.level;
+  report.nodes_before = g.nodes.size();
+  report.initializers_before = g.initializers.size();
+  for (const Pass& pass : passes) report.passes.push_back({pass.name, 0});
+  if (options.validate) {
+    try {
+      validate_graph(g);
+    } catch (const Error& e) {
+      fail("graph optimizer: the graph was already broken before optimizing: ", e.what());
+    }
+  }
+
+  bool changed = !passes.empty();
+  while (changed && report.rounds < options.max_rounds) {
+    changed = false;
+    ++report.rounds;
+    for (size_t p = 0; p < passes.size(); ++p) {
+      const size_t fired = passes[p].run(g, context);
+      if (fired == 0) continue;
+      changed = true;
+      report.passes[p].rewrites += fired;
+      if (!options.validate) continue;
+      try {
+        validate_graph(g);
+      } catch (const Error& e) {
+        fail("graph optimizer: pass '", passes[p].name, "' (round ", report.rounds, ") broke the graph: ", e.what());
+      }
+    }
+  }
+  report.converged = !changed;
+  report.nodes_after = g.nodes.size();
+  report.initializers_after = g.initializers.size();
+  return report;
+}
+
+}  // namespace kiln::graph
+
+namespace kiln {
+
+std::string OptimizeReport::to_string() const {
+  std::ostringstream out;
+  out << "graph optimizer (level " << graph::opt_level_name(level) << "): " << nodes_before << " -> " << nodes_after
+      << " nodes, " << initializers_before << " -> " << initializers_after << " initializers, " << rounds << " round"
+      << (rounds == 1 ? "" : "s");
+  if (!converged) out << " (stopped at the round limit)";
+  out << "\n";
+  for (const PassCount& p : passes)
+    if (p.rewrites) out << "  " << p.pass << ": " << p.rewrites << "\n";
+  return out.str();
+}
+
+}  // namespace kiln

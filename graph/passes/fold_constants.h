@@ -1,0 +1,31 @@
+// Pass fold_constants: evaluates nodes whose inputs are all initializers and
+// replaces them with initializers holding their outputs (named as the outputs).
+//
+// Constant nodes become initializers directly (value, value_float(s),
+// value_int(s); string and sparse values are left alone). Other nodes run
+// through kiln's own kernels from `registry`, as the executor would run them;
+// a node is left in place when its op has no kernel, it is random
+// (RandomNormal, ...), the kernel rejects it (the session reports that later,
+// naming the node), or an output would exceed `max_output_bytes`. Nodes are
+// visited in order, so whole constant chains fold in one sweep.
+#pragma once
+
+#include <cstddef>
+
+#include "graph/ir.h"
+
+namespace kiln {
+class OpRegistry;
+}
+
+namespace kiln::graph {
+
+inline constexpr size_t kMaxFoldedBytes = size_t{64} << 20;
+
+size_t fold_constants(Graph& g, const OpRegistry& registry, size_t max_output_bytes = kMaxFoldedBytes);
+
+// The tensor a Constant node holds; an undefined Tensor for the forms kiln
+// does not fold (strings, sparse) or a malformed node.
+Tensor constant_node_value(const Node& node);
+
+}  // namespace kiln::graph

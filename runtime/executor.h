@@ -1,0 +1,46 @@
+// Runs a graph node by node: kernels built once, values freed after their last use.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "graph/ir.h"
+#include "kiln/session.h"
+#include "runtime/op_kernel.h"
+
+namespace kiln {
+
+class Executor {
+ public:
+  // Checks op support (listing every unsupported op at once), evaluates nodes
+  // whose inputs are all constant, and builds one kernel per remaining node.
+  void prepare(const graph::Graph& g, int threads, std::function<void(const NodeRunInfo&)> observer = {});
+  NamedTensors run(const graph::Graph& g, const NamedTensors& inputs) const;
+
+  // Number of nodes evaluated at build time because all their inputs were constant.
+  size_t folded_node_count() const { return folded_; }
+
+ private:
+  struct Step {
+    const graph::Node* node;
+    std::unique_ptr<OpKernel> kernel;
+    std::vector<int> inputs;     // slot per input, -1 for omitted
+    std::vector<int> outputs;    // slot per output, -1 for omitted
+    std::vector<int> release;    // slots whose last reader is this step
+  };
+  int slot_of(const std::string& name);
+
+  std::unordered_map<std::string, int> slots_;
+  std::vector<Tensor> constants_;   // by slot; undefined when not constant
+  std::vector<Step> steps_;
+  std::vector<int> input_slots_;    // parallel to g.inputs
+  std::vector<int> output_slots_;   // parallel to g.outputs
+  int threads_ = 1;
+  size_t folded_ = 0;
+  std::function<void(const NodeRunInfo&)> observer_;
+};
+
+}  // namespace kiln

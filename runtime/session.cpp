@@ -1,0 +1,146 @@
+#include "kiln/session.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "graph/onnx_loader.h"
+#include "graph/optimizer.h"
+#include "runtime/executor.h"
+
+namespace kiln {
+
+std::string TensorInfo::shape_string() const {
+  if (!has_shape) return "?";
+  if (dims.empty()) return "scalar";
+  std::ostringstream out;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) out << "x";
+    if (dims[i] >= 0) out << dims[i];
+    else out << (dim_names[i].empty() ? "?" : dim_names[i]);
+  }
+  return out.str();
+}
+
+int physical_core_count() {
+  // Count distinct (package, core) pairs from sysfs; fall back to the logical count.
+  std::set<std::pair<std::string, std::string>> cores;
+  for (unsigned cpu = 0; cpu < 4096; ++cpu) {
+    std::string base = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+    std::ifstream package(base + "physical_package_id"), core(base + "core_id");
+    if (!package || !core) break;
+    std::string p, c;
+    package >> p;
+    core >> c;
+    cores.emplace(p, c);
+  }
+  if (!cores.empty()) return static_cast<int>(cores.size());
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? static_cast<int>(n) : 1;
+}
+
+struct Session::Impl {
+  graph::Graph graph;
+  Executor executor;
+  std::vector<TensorInfo> inputs, outputs;
+  int threads = 1;
+  OptimizeReport optimize_report;
+};
+
+namespace {
+
+TensorInfo to_tensor_info(const graph::ValueInfo& v) {
+  TensorInfo info;
+  info.name = v.name;
+  info.dtype = v.dtype;
+  info.has_shape = v.has_shape;
+  for (const graph::Dim& d : v.dims) {
+    info.dims.push_back(d.value);
+    info.dim_names.push_back(d.symbol);
+  }
+  return info;
+}
+
+// Applies SessionOptions::input_shapes and dim_values to the declared inputs.
+void fix_input_shapes(graph::Graph& g, const SessionOptions& options) {
+  for (const auto& [name, shape] : options.input_shapes) {
+    auto it = std::find_if(g.inputs.begin(), g.inputs.end(), [&](const auto& v) { return v.name == name; });
+    if (it == g.inputs.end()) {
+      std::string known;
+      for (const auto& v : g.inputs) known += (known.empty() ? "" : ", ") + v.name;
+      fail("a shape was given for input '", name, "', but the model has no such input (inputs: ", known, ")");
+    }
+    for (int64_t d : shape)
+      if (d < 0) fail("the shape given for input '", name, "' has a negative dimension");
+    element_count(shape);  // rejects overflow
+    if (it->has_shape) {
+      if (it->dims.size() != shape.size())
+        fail("input '", name, "' has rank ", it->dims.size(), " (", it->shape_string(), "), the shape given is ",
+             shape_to_string(shape));
+      for (size_t i = 0; i < shape.size(); ++i)
+        if (it->dims[i].is_fixed() && it->dims[i].value != shape[i])
+          fail("input '", name, "' has fixed dimension ", i, " = ", it->dims[i].value, " (", it->shape_string(),
+               "), the shape given is ", shape_to_string(shape));
+    }
+    it->has_shape = true;
+    it->dims.assign(shape.size(), graph::Dim{});
+    for (size_t i = 0; i < shape.size(); ++i) it->dims[i].value = shape[i];
+  }
+  for (const auto& [symbol, value] : options.dim_values) {
+    if (value < 0) fail("dimension '", symbol, "' was given the negative value ", value);
+    bool used = false;
+    for (auto& v : g.inputs)
+      for (auto& d : v.dims)
+        if (!d.is_fixed() && d.symbol == symbol) {
+          d.value = value;
+          used = true;
+        }
+    if (!used) fail("no model input has a dimension named '", symbol, "'");
+  }
+}
+
+std::unique_ptr<Session::Impl> build(graph::Graph g, const SessionOptions& options) {
+  auto impl = std::make_unique<Session::Impl>();
+  if (options.threads < 0) fail("threads must be >= 0 (0 = one per physical core), got ", options.threads);
+  impl->threads = options.threads > 0 ? options.threads : physical_core_count();
+  fix_input_shapes(g, options);
+  graph::OptimizeOptions optimize_options;
+  optimize_options.level = options.opt_level;
+  impl->optimize_report = graph::optimize(g, optimize_options);
+  impl->graph = std::move(g);
+  for (const auto& v : impl->graph.inputs) impl->inputs.push_back(to_tensor_info(v));
+  for (const auto& v : impl->graph.outputs) impl->outputs.push_back(to_tensor_info(v));
+  impl->executor.prepare(impl->graph, impl->threads, options.node_observer);
+  return impl;
+}
+
+}  // namespace
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+Session Session::open(const std::string& model_path, const SessionOptions& options) {
+  return Session(build(graph::load_onnx_file(model_path), options));
+}
+
+Session Session::from_bytes(const std::string& model_bytes, const SessionOptions& options,
+                            const std::string& base_dir) {
+  return Session(build(graph::load_onnx_bytes(model_bytes, base_dir), options));
+}
+
+const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
+const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
+int Session::threads() const { return impl_->threads; }
+const OptimizeReport& Session::optimization_summary() const { return impl_->optimize_report; }
+
+NamedTensors Session::run(const NamedTensors& inputs) { return impl_->executor.run(impl_->graph, inputs); }
+
+}  // namespace kiln

@@ -1,0 +1,276 @@
+// Runs the ONNX backend node tests (Debian's libonnx-testdata) through kiln.
+//
+//   kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING] [--verbose]
+//
+// A test is skipped when its model uses something kiln does not claim
+// (kiln::UnsupportedError at load); otherwise every test_data_set_* must match
+// the stored outputs: |got - want| <= atol + rtol * |want| (NaN matches NaN),
+// exact for integer and bool outputs. Tolerances: rtol 1e-3, atol 1e-7, or the
+// per-test values in the expected-failures file's "tolerance" lines.
+// Expected failures are listed one per line with a reason; one that passes is
+// reported so the list stays honest. Exit status is non-zero on any failure.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "graph/onnx_loader.h"
+#include "graph/onnx_tensor.h"
+#include "graph/shape_inference.h"
+#include "kiln/session.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Tolerance {
+  double rtol = 1e-3;
+  double atol = 1e-7;
+};
+
+struct ListFile {
+  std::map<std::string, std::string> expected_failures;  // test -> reason
+  std::map<std::string, Tolerance> tolerances;           // test -> looser tolerance
+};
+
+// Lines: "fail <test> <reason...>" or "tolerance <test> <rtol> <atol> <reason...>"; '#' comments.
+ListFile read_list_file(const std::string& path) {
+  ListFile list;
+  if (path.empty()) return list;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::string kind, test;
+    if (!(words >> kind)) continue;
+    if (!(words >> test)) throw std::runtime_error(path + ":" + std::to_string(number) + ": missing test name");
+    if (kind == "fail") {
+      std::string reason;
+      std::getline(words, reason);
+      if (reason.find_first_not_of(' ') == std::string::npos)
+        throw std::runtime_error(path + ":" + std::to_string(number) + ": an expected failure needs a reason");
+      list.expected_failures[test] = reason.substr(reason.find_first_not_of(' '));
+    } else if (kind == "tolerance") {
+      Tolerance t;
+      std::string reason;
+      if (!(words >> t.rtol >> t.atol) || !std::getline(words, reason) || reason.find_first_not_of(' ') == std::string::npos)
+        throw std::runtime_error(path + ":" + std::to_string(number) + ": expected 'tolerance TEST RTOL ATOL REASON'");
+      list.tolerances[test] = t;
+    } else {
+      throw std::runtime_error(path + ":" + std::to_string(number) + ": unknown line kind '" + kind + "'");
+    }
+  }
+  return list;
+}
+
+bool is_float(kiln::DataType t) {
+  return t == kiln::DataType::kFloat32 || t == kiln::DataType::kFloat64 || t == kiln::DataType::kFloat16 ||
+         t == kiln::DataType::kBFloat16;
+}
+
+// Empty string when equal within tolerance, else a description of the mismatch.
+std::string compare(const std::string& name, const kiln::Tensor& got, const kiln::Tensor& want, Tolerance tol) {
+  std::ostringstream out;
+  if (got.dtype() != want.dtype()) {
+    out << name << ": type " << kiln::dtype_name(got.dtype()) << ", expected " << kiln::dtype_name(want.dtype());
+    return out.str();
+  }
+  if (got.shape() != want.shape()) {
+    out << name << ": shape " << kiln::shape_to_string(got.shape()) << ", expected " << kiln::shape_to_string(want.shape());
+    return out.str();
+  }
+  int64_t bad = 0, first_bad = -1;
+  double worst = 0;
+  for (int64_t i = 0; i < got.size(); ++i) {
+    double g = got.value_as_double(i), w = want.value_as_double(i);
+    bool ok;
+    if (is_float(want.dtype())) {
+      if (std::isnan(w) || std::isnan(g)) ok = std::isnan(w) && std::isnan(g);
+      else if (std::isinf(w) || std::isinf(g)) ok = g == w;
+      else ok = std::fabs(g - w) <= tol.atol + tol.rtol * std::fabs(w);
+    } else {
+      ok = got.value_as_int64(i) == want.value_as_int64(i);
+    }
+    if (!ok) {
+      if (first_bad < 0) first_bad = i;
+      ++bad;
+      if (std::isfinite(g - w)) worst = std::max(worst, std::fabs(g - w));
+    }
+  }
+  if (bad == 0) return "";
+  out << name << ": " << bad << " of " << got.size() << " elements differ (first at " << first_bad << ": got "
+      << got.value_as_double(first_bad) << ", expected " << want.value_as_double(first_bad) << "; max abs diff " << worst
+      << ")";
+  return out.str();
+}
+
+std::vector<fs::path> sorted_files(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) files.push_back(e.path());
+  // input_0.pb, input_1.pb, ..., input_10.pb: sort by the number.
+  std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
+    auto num = [&](const fs::path& p) { return std::stoi(p.stem().string().substr(prefix.size())); };
+    return num(a) < num(b);
+  });
+  return files;
+}
+
+enum class Outcome { kPass, kFail, kSkip };
+
+Outcome run_test(const fs::path& dir, Tolerance tol, std::string& detail) {
+  kiln::SessionOptions options;
+  options.threads = 1;
+  std::unique_ptr<kiln::Session> session;
+  try {
+    session = std::make_unique<kiln::Session>(kiln::Session::open((dir / "model.onnx").string(), options));
+  } catch (const kiln::UnsupportedError& e) {
+    detail = e.what();
+    return Outcome::kSkip;
+  } catch (const std::exception& e) {
+    detail = std::string("load: ") + e.what();
+    return Outcome::kFail;
+  }
+  // Static shape inference must agree with what the kernels produce.
+  kiln::graph::ValueInfoMap inferred;
+  try {
+    kiln::graph::Graph g = kiln::graph::load_onnx_file((dir / "model.onnx").string());
+    inferred = kiln::graph::infer_shapes(g);
+  } catch (const std::exception& e) {
+    detail = std::string("shape inference: ") + e.what();
+    return Outcome::kFail;
+  }
+  std::vector<fs::path> sets;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
+  std::sort(sets.begin(), sets.end());
+  for (const fs::path& set : sets) {
+    try {
+      auto input_files = sorted_files(set, "input_");
+      auto output_files = sorted_files(set, "output_");
+      const auto& inputs = session->inputs();
+      if (input_files.size() != inputs.size()) {
+        detail = set.filename().string() + ": " + std::to_string(input_files.size()) + " input files for " +
+                 std::to_string(inputs.size()) + " model inputs";
+        return Outcome::kFail;
+      }
+      kiln::NamedTensors feeds;
+      for (size_t i = 0; i < inputs.size(); ++i) feeds[inputs[i].name] = kiln::graph::load_tensor_pb(input_files[i].string());
+      kiln::NamedTensors results = session->run(feeds);
+      const auto& outputs = session->outputs();
+      for (size_t i = 0; i < outputs.size() && i < output_files.size(); ++i) {
+        kiln::Tensor want = kiln::graph::load_tensor_pb(output_files[i].string());
+        auto inferred_it = inferred.find(outputs[i].name);
+        if (inferred_it != inferred.end()) {
+          auto static_shape = inferred_it->second.static_shape();
+          if (static_shape && *static_shape != want.shape()) {
+            detail = "shape inference says " + outputs[i].name + " is " + kiln::shape_to_string(*static_shape) +
+                     ", the expected output is " + kiln::shape_to_string(want.shape());
+            return Outcome::kFail;
+          }
+        }
+        std::string diff = compare(outputs[i].name, results.at(outputs[i].name), want, tol);
+        if (!diff.empty()) {
+          detail = set.filename().string() + ": " + diff;
+          return Outcome::kFail;
+        }
+      }
+    } catch (const kiln::UnsupportedError& e) {
+      detail = e.what();
+      return Outcome::kSkip;
+    } catch (const std::exception& e) {
+      detail = set.filename().string() + ": " + e.what();
+      return Outcome::kFail;
+    }
+  }
+  return Outcome::kPass;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data = "/usr/share/libonnx-testdata/data/node";
+  std::string list_path, filter;
+  bool verbose = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) { std::cerr << a << " needs a value\n"; std::exit(2); }
+      return argv[++i];
+    };
+    if (a == "--data") data = value();
+    else if (a == "--expected-failures") list_path = value();
+    else if (a == "--filter") filter = value();
+    else if (a == "--verbose" || a == "-v") verbose = true;
+    else if (a == "--help" || a == "-h") {
+      std::cout << "usage: kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING] [--verbose]\n";
+      return 0;
+    } else { std::cerr << "unknown argument " << a << "\n"; return 2; }
+  }
+  ListFile list;
+  try {
+    list = read_list_file(list_path);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  if (!fs::is_directory(data)) {
+    std::cerr << "error: conformance data folder " << data << " does not exist (apt-get install libonnx-testdata)\n";
+    return 2;
+  }
+  std::vector<fs::path> tests;
+  for (const auto& e : fs::directory_iterator(data))
+    if (e.is_directory() && e.path().filename().string().find(filter) != std::string::npos) tests.push_back(e.path());
+  std::sort(tests.begin(), tests.end());
+
+  int passed = 0, failed = 0, skipped = 0, expected = 0;
+  std::vector<std::string> failures, unexpected_passes;
+  std::map<std::string, int> skip_reasons;
+  for (const fs::path& dir : tests) {
+    std::string name = dir.filename().string(), detail;
+    Tolerance tol;
+    if (auto it = list.tolerances.find(name); it != list.tolerances.end()) tol = it->second;
+    Outcome outcome = run_test(dir, tol, detail);
+    bool expected_failure = list.expected_failures.count(name) != 0;
+    if (outcome == Outcome::kSkip) {
+      ++skipped;
+      std::string reason = detail.substr(0, detail.find(" in '"));
+      ++skip_reasons[reason.size() > 120 ? reason.substr(0, 120) : reason];
+      if (verbose) std::cout << "SKIP " << name << ": " << detail << "\n";
+    } else if (outcome == Outcome::kPass) {
+      if (expected_failure) {
+        ++failed;
+        unexpected_passes.push_back(name);
+        std::cout << "FAIL " << name << ": listed as an expected failure but passes; remove it from the list\n";
+      } else {
+        ++passed;
+        if (verbose) std::cout << "PASS " << name << "\n";
+      }
+    } else if (expected_failure) {
+      ++expected;
+      if (verbose) std::cout << "XFAIL " << name << ": " << list.expected_failures[name] << "\n";
+    } else {
+      ++failed;
+      failures.push_back(name + ": " + detail);
+      std::cout << "FAIL " << name << ": " << detail << "\n";
+    }
+  }
+  if (verbose) {
+    std::cout << "\nskip reasons:\n";
+    for (const auto& [reason, n] : skip_reasons) std::cout << "  " << n << "  " << reason << "\n";
+  }
+  std::cout << "\nconformance: " << tests.size() << " tests in " << data << "; " << expected
+            << " expected failures (listed with reasons in the expected-failures file)\n";
+  std::cout << "conformance: " << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
+  return failed == 0 ? 0 : 1;
+}

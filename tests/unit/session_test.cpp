@@ -1,0 +1,141 @@
+#include <gtest/gtest.h>
+
+#include "kiln/session.h"
+#include "model_builder.h"
+
+namespace kiln {
+namespace {
+
+using testing::ModelBuilder;
+
+template <class Body>
+std::string error_of(Body body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// y = Relu(x + b), x: [batch, 3] with a symbolic batch dim.
+std::string add_relu_model() {
+  ModelBuilder m;
+  m.input("x", {-1, 3}, onnx::TensorProto::FLOAT, {"batch", ""});
+  m.initializer("b", {3}, {1.0f, -1.0f, 0.5f});
+  m.node("Add", {"x", "b"}, {"t"}, "add");
+  m.node("Relu", {"t"}, {"y"}, "relu");
+  m.output("y");
+  return m.bytes();
+}
+
+TEST(Session, RunsAndReportsSignature) {
+  Session s = Session::from_bytes(add_relu_model());
+  ASSERT_EQ(s.inputs().size(), 1u);
+  EXPECT_EQ(s.inputs()[0].shape_string(), "batchx3");
+  EXPECT_GE(s.threads(), 1);
+  NamedTensors out = s.run({{"x", Tensor::from_floats({2, 3}, {0, 0, 0, -2, 2, 1})}});
+  const Tensor& y = out.at("y");
+  ASSERT_EQ(y.shape(), (Shape{2, 3}));
+  std::vector<float> want = {1, 0, 0.5f, 0, 1, 1.5f};
+  for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(y.data<float>()[i], want[i]) << i;
+}
+
+TEST(Session, RejectsWrongInputs) {
+  Session s = Session::from_bytes(add_relu_model());
+  EXPECT_NE(error_of([&] { s.run({{"x", Tensor::from_floats({2, 4}, std::vector<float>(8))}}); })
+                .find("input 'x' has shape 2x4, the model expects batchx3"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { s.run({{"x", Tensor::from_floats({6}, std::vector<float>(6))}}); }).find("expects batchx3"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { s.run({{"x", Tensor::from_int64s({1, 3}, {1, 2, 3})}}); })
+                .find("has type int64, the model expects float32"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { s.run({}); }).find("input 'x' was not given"), std::string::npos);
+  EXPECT_NE(error_of([&] { s.run({{"z", Tensor::from_floats({1}, {0})}}); }).find("no input named 'z'"),
+            std::string::npos);
+}
+
+TEST(Session, FixedShapesAreChecked) {
+  SessionOptions options;
+  options.input_shapes["x"] = {4, 3};
+  Session s = Session::from_bytes(add_relu_model(), options);
+  EXPECT_EQ(s.inputs()[0].shape_string(), "4x3");
+  EXPECT_NE(error_of([&] { s.run({{"x", Tensor::from_floats({2, 3}, std::vector<float>(6))}}); }).find("expects 4x3"),
+            std::string::npos);
+  SessionOptions bad;
+  bad.input_shapes["x"] = {4, 5};
+  EXPECT_NE(error_of([&] { Session::from_bytes(add_relu_model(), bad); }).find("fixed dimension 1 = 3"),
+            std::string::npos);
+  SessionOptions unknown;
+  unknown.input_shapes["nope"] = {1};
+  EXPECT_NE(error_of([&] { Session::from_bytes(add_relu_model(), unknown); }).find("no such input"), std::string::npos);
+  SessionOptions dims;
+  dims.dim_values["batch"] = 2;
+  EXPECT_EQ(Session::from_bytes(add_relu_model(), dims).inputs()[0].shape_string(), "2x3");
+}
+
+TEST(Session, ListsEveryUnsupportedOpAtOnce) {
+  ModelBuilder m;
+  m.input("x", {2});
+  m.node("FancyOp", {"x"}, {"a"}, "fancy1");
+  m.node("Relu", {"a"}, {"b"}, "relu");
+  m.node("FancyOp", {"b"}, {"c"}, "fancy2");
+  m.node("Mystery", {"c"}, {"d"}, "mystery");
+  m.output("d");
+  std::string msg;
+  try {
+    Session::from_bytes(m.bytes());
+  } catch (const UnsupportedError& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("2 unsupported operators (3 nodes)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("FancyOp in 'fancy1', 'fancy2'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Mystery in 'mystery'"), std::string::npos) << msg;
+}
+
+TEST(Session, ObserverSeesEveryNode) {
+  SessionOptions options;
+  std::vector<std::string> seen;
+  options.node_observer = [&](const NodeRunInfo& info) {
+    seen.push_back(info.node_name + ":" + info.op_type + ":" + shape_to_string(info.outputs[0].shape()));
+  };
+  Session s = Session::from_bytes(add_relu_model(), options);
+  s.run({{"x", Tensor::from_floats({1, 3}, {0, 0, 0})}});
+  EXPECT_EQ(seen, (std::vector<std::string>{"add:Add:1x3", "relu:Relu:1x3"}));
+}
+
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// Regression: the executor once handed kernels pointers into its constant
+// table while still growing it, so a kernel reading a constant at build time
+// (Reshape's shape here) read freed memory in a graph with many values.
+TEST(Session, KernelsSeeConstantsInLongGraphs) {
+  ModelBuilder m;
+  m.input("x", {2, 3});
+  std::string prev = "x";
+  for (int i = 0; i < 64; ++i) {
+    std::string c = "c" + std::to_string(i), out = "v" + std::to_string(i);
+    m.initializer(c, {1}, {1.0f});
+    m.node("Add", {prev, c}, {out});
+    prev = out;
+  }
+  auto* shape = m.graph().add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(1);
+  shape->add_int64_data(6);
+  m.node("Reshape", {prev, "shape"}, {"y"});
+  m.output("y");
+  Session s = Session::from_bytes(m.bytes());
+  Tensor y = s.run({{"x", Tensor::from_floats({2, 3}, {0, 1, 2, 3, 4, 5})}}).at("y");
+  ASSERT_EQ(y.shape(), (Shape{6}));
+  for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(y.data<float>()[i], i + 64.0f);
+}
+
+}  // namespace
+}  // namespace kiln
