@@ -222,7 +222,7 @@ TEST_P(F32GemmKernelTest, EpilogueOnSaturatingInputs) {
 }
 
 // The driver with this kernel: shapes around the tile and block sizes,
-// transposes, alpha, bias, accumulate, every activation, 1 to 3 threads.
+// transposes, alpha, bias, accumulate, every activation, 1 to 4 threads.
 TEST_P(F32GemmKernelTest, PackedDriverShapeSweep) {
   const size_t MR = kernel_->mr, NR = kernel_->nr;
   const std::vector<size_t> sizes_m = {1, 2, MR, MR + 1, MR + 3, 2 * MR + 7, 13, 37, 61};
@@ -242,7 +242,7 @@ TEST_P(F32GemmKernelTest, PackedDriverShapeSweep) {
         GemmProblem p = make_problem(m, n, k, trans_a, trans_b, epilogue, case_index % 2 == 0, alpha, rng);
         F32PackedA packed(*kernel_, trans_a, m, k, p.a.data(), p.lda, alpha);
         std::vector<float> c = p.c_initial;
-        int threads = 1 + case_index % 3;
+        int threads = 1 + case_index % 4;
         f32_gemm_packed(packed, trans_b, n, p.b.data(), p.ldb, c.data() + p.ldc, p.ldc, p.epilogue, threads);
         if (check_result(p, c, std::string(kernel_->name) + " threads=" + std::to_string(threads)) > 0) return;
       }
@@ -277,6 +277,32 @@ TEST_P(F32GemmKernelTest, PackedDriverCrossesCacheBlocks) {
     std::vector<float> c = p.c_initial;
     f32_gemm_packed(packed, p.trans_b, p.n, p.b.data(), p.ldb, c.data() + p.ldc, p.ldc, p.epilogue, test_case.threads);
     if (check_result(p, c, kernel_->name) > 0) return;
+  }
+}
+
+// Shapes large enough (over 2 MFLOP per thread) for the driver to split C
+// among 2 to 4 threads: by columns (wide C), by rows (C narrower than one
+// column chunk), and both.
+TEST_P(F32GemmKernelTest, PackedDriverThreadSplits) {
+  std::mt19937 rng(11);
+  struct Case {
+    size_t m, n, k;
+    int threads;
+  };
+  const Case cases[] = {
+      {29, 1500, 100, 4},  // columns
+      {19, 1501, 80, 2},   // columns, ragged last chunk
+      {301, 13, 1100, 4},  // rows: one column granule
+      {97, 30, 1500, 4},   // rows and columns
+  };
+  for (const Case& test_case : cases) {
+    F32GemmEpilogue epilogue = epilogue_for(Activation::leaky_relu);
+    epilogue.accumulate = test_case.threads % 2 == 1;
+    GemmProblem p = make_problem(test_case.m, test_case.n, test_case.k, false, false, epilogue, true, 1.0f, rng);
+    F32PackedA packed(*kernel_, false, p.m, p.k, p.a.data(), p.lda);
+    std::vector<float> c = p.c_initial;
+    f32_gemm_packed(packed, false, p.n, p.b.data(), p.ldb, c.data() + p.ldc, p.ldc, p.epilogue, test_case.threads);
+    if (check_result(p, c, std::string(kernel_->name) + " threads=" + std::to_string(test_case.threads)) > 0) return;
   }
 }
 
