@@ -221,8 +221,10 @@ TEST_P(F32GemmKernelTest, EpilogueOnSaturatingInputs) {
   }
 }
 
-// The driver with this kernel: shapes around the tile and block sizes,
-// transposes, alpha, bias, accumulate, every activation, 1 to 4 threads.
+// The driver with this kernel: shapes around the tile sizes, transposes,
+// alpha, bias, accumulate, every activation. (Asked for 1 to 4 threads, the
+// driver keeps shapes this small on one; PackedDriverThreadSplits and
+// PackedDriverCrossesCacheBlocks cover the splits.)
 TEST_P(F32GemmKernelTest, PackedDriverShapeSweep) {
   const size_t MR = kernel_->mr, NR = kernel_->nr;
   const std::vector<size_t> sizes_m = {1, 2, MR, MR + 1, MR + 3, 2 * MR + 7, 13, 37, 61};
