@@ -11,6 +11,7 @@ const char* activation_name(Activation activation) {
     case Activation::hard_sigmoid: return "hard_sigmoid";
     case Activation::hard_swish: return "hard_swish";
     case Activation::sigmoid: return "sigmoid";
+    case Activation::swish: return "swish";
   }
   return "unknown";
 }

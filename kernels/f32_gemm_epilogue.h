@@ -15,8 +15,9 @@ enum class Activation {
   clip,          // min(max(x, param0), param1)
   leaky_relu,    // x >= 0 ? x : param0 * x
   hard_sigmoid,  // max(0, min(1, param0 * x + param1))
-  hard_swish,    // x * max(0, min(1, x / 6 + 1/2))
+  hard_swish,    // x * max(0, min(1, param0 * x + param1))  (ONNX HardSwish: 1/6, 1/2)
   sigmoid,       // 1 / (1 + exp(-x))
+  swish,         // x * sigmoid(x)  (SiLU)
 };
 
 const char* activation_name(Activation activation);
@@ -26,8 +27,8 @@ struct F32GemmEpilogue {
   const float* bias = nullptr;  // M values, one per row of C; nullptr = no bias
   bool accumulate = false;      // add into the old C (beta = 1) instead of overwriting it
   Activation activation = Activation::none;
-  float param0 = 0.0f;  // clip min, leaky-relu alpha, hard-sigmoid alpha
-  float param1 = 0.0f;  // clip max, hard-sigmoid beta
+  float param0 = 0.0f;  // clip min, leaky-relu alpha, hard-sigmoid / hard-swish alpha
+  float param1 = 0.0f;  // clip max, hard-sigmoid / hard-swish beta
 };
 
 // What one microkernel call applies to its tile. The driver splits K into
@@ -50,8 +51,9 @@ inline float f32_activation_reference(Activation activation, float x, float para
     case Activation::clip: return std::fmin(std::fmax(x, param0), param1);
     case Activation::leaky_relu: return x >= 0.0f ? x : param0 * x;
     case Activation::hard_sigmoid: return std::fmax(0.0f, std::fmin(1.0f, param0 * x + param1));
-    case Activation::hard_swish: return x * std::fmax(0.0f, std::fmin(1.0f, x / 6.0f + 0.5f));
+    case Activation::hard_swish: return x * std::fmax(0.0f, std::fmin(1.0f, param0 * x + param1));
     case Activation::sigmoid: return 1.0f / (1.0f + std::exp(-x));
+    case Activation::swish: return x / (1.0f + std::exp(-x));
   }
   return x;
 }

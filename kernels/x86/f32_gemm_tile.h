@@ -58,12 +58,15 @@ typename V::Vec activate(typename V::Vec x, typename V::Vec param0, typename V::
   } else if constexpr (kActivation == Activation::hard_sigmoid) {
     return V::max(V::zero(), V::min(V::set1(1.0f), V::fmadd(param0, x, param1)));
   } else if constexpr (kActivation == Activation::hard_swish) {
-    Vec gate = V::fmadd(x, V::set1(1.0f / 6.0f), V::set1(0.5f));
+    Vec gate = V::fmadd(param0, x, param1);
     return V::mul(x, V::max(V::zero(), V::min(V::set1(1.0f), gate)));
-  } else {
-    static_assert(kActivation == Activation::sigmoid);
+  } else if constexpr (kActivation == Activation::sigmoid) {
     Vec one = V::set1(1.0f);
     return V::div(one, V::add(one, exp_approx<V>(V::sub(V::zero(), x))));
+  } else {
+    static_assert(kActivation == Activation::swish);
+    Vec one = V::set1(1.0f);
+    return V::div(x, V::add(one, exp_approx<V>(V::sub(V::zero(), x))));
   }
 }
 
@@ -141,6 +144,7 @@ void gemm_tile_rows(size_t nr, size_t kc, const float* a_panel, const float* b_p
     case Activation::hard_sigmoid: return store_tile<V, NV, kRows, Activation::hard_sigmoid>(acc, nr, c, ldc, epilogue);
     case Activation::hard_swish: return store_tile<V, NV, kRows, Activation::hard_swish>(acc, nr, c, ldc, epilogue);
     case Activation::sigmoid: return store_tile<V, NV, kRows, Activation::sigmoid>(acc, nr, c, ldc, epilogue);
+    case Activation::swish: return store_tile<V, NV, kRows, Activation::swish>(acc, nr, c, ldc, epilogue);
   }
 }
 

@@ -37,7 +37,7 @@ constexpr float kSentinel = -12345.25f;
 
 const Activation kAllActivations[] = {Activation::none,       Activation::relu,         Activation::clip,
                                       Activation::leaky_relu, Activation::hard_sigmoid, Activation::hard_swish,
-                                      Activation::sigmoid};
+                                      Activation::sigmoid,    Activation::swish};
 
 // Parameters that make each activation do something on inputs of magnitude ~1..10.
 F32GemmEpilogue epilogue_for(Activation activation) {
@@ -46,6 +46,7 @@ F32GemmEpilogue epilogue_for(Activation activation) {
   if (activation == Activation::clip) epilogue.param0 = -0.5f, epilogue.param1 = 0.75f;
   if (activation == Activation::leaky_relu) epilogue.param0 = 0.1f;
   if (activation == Activation::hard_sigmoid) epilogue.param0 = 0.2f, epilogue.param1 = 0.5f;
+  if (activation == Activation::hard_swish) epilogue.param0 = 1.0f / 6.0f, epilogue.param1 = 0.5f;
   return epilogue;
 }
 
@@ -53,7 +54,8 @@ float lipschitz(const F32GemmEpilogue& epilogue) {
   switch (epilogue.activation) {
     case Activation::leaky_relu:
     case Activation::hard_sigmoid: return std::max(1.0f, std::fabs(epilogue.param0));
-    case Activation::hard_swish: return 1.5f;
+    case Activation::hard_swish: return 1.5f;  // hs(x) + alpha * x inside the ramp, alpha = 1/6, abs(x) <= 3
+    case Activation::swish: return 1.1f;
     default: return 1.0f;
   }
 }
@@ -135,7 +137,8 @@ int check_result(const GemmProblem& p, const std::vector<float>& c, const std::s
           f32_activation_reference(p.epilogue.activation, static_cast<float>(x), p.epilogue.param0, p.epilogue.param1);
       double err_x = 2.0 * (p.k + 2) * kEps * (std::fabs(p.alpha) * magnitude + std::fabs(bias) + std::fabs(old));
       double bound = lipschitz(p.epilogue) * err_x + 4 * kEps * std::fabs(expected) +
-                     (p.epilogue.activation == Activation::sigmoid ? 2e-6 : 0.0);
+                     (p.epilogue.activation == Activation::sigmoid ? 2e-6 : 0.0) +
+                     (p.epilogue.activation == Activation::swish ? 2e-6 * (1.0 + std::fabs(x)) : 0.0);
       float got = c[(i + 1) * p.ldc + j];
       if (!(std::fabs(got - expected) <= bound)) {
         ADD_FAILURE() << label << ": C[" << i << "][" << j << "] = " << got << ", expected " << expected << " (bound "
@@ -212,7 +215,8 @@ TEST_P(F32GemmKernelTest, EpilogueOnSaturatingInputs) {
         for (size_t j = 0; j < NR; ++j) {
           float x = inputs[start + r] + (j % 2 == 0 ? 0.0f : 1.0f);
           float expected = f32_activation_reference(activation, x, epilogue.param0, epilogue.param1);
-          double bound = 4 * kEps * std::fabs(expected) + (activation == Activation::sigmoid ? 2e-6 : 0.0);
+          double bound = 4 * kEps * std::fabs(expected) + (activation == Activation::sigmoid ? 2e-6 : 0.0) +
+                         (activation == Activation::swish ? 2e-6 * (1.0 + std::fabs(x)) : 0.0);
           ASSERT_LE(std::fabs(c[r * NR + j] - expected), bound)
               << kernel_->name << " " << activation_name(activation) << "(" << x << ") = " << c[r * NR + j]
               << ", expected " << expected;
