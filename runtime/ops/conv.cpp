@@ -23,16 +23,8 @@ namespace kiln {
 
 namespace {
 
-// Target size of one thread's column buffer: large enough for long GEMM rows,
-// small enough to stay in L2.
-constexpr int64_t kColumnTileBytes = int64_t{1} << 18;
 // Fewest output positions per tile, so each GEMM call has some width.
 constexpr int64_t kMinColumnTile = 64;
-
-int64_t column_tile(int64_t rows, int64_t positions) {
-  const int64_t budget = kColumnTileBytes / (static_cast<int64_t>(sizeof(float)) * std::max<int64_t>(rows, 1));
-  return std::min(positions, std::max(kMinColumnTile, budget));
-}
 
 std::vector<int64_t> spatial_dims(const Shape& shape) { return std::vector<int64_t>(shape.begin() + 2, shape.end()); }
 
@@ -203,6 +195,19 @@ std::vector<kernels::F32PackedA> pack_conv_weights(const Tensor& w, int64_t grou
   return packed;
 }
 
+// ConvTranspose's W (C_in x C_out/group x taps) as one packed GEMM A per
+// group: A = W_group^T, (C_out/group * taps) x (C_in/group).
+std::vector<kernels::F32PackedA> pack_transposed_weights(const Tensor& w, int64_t group) {
+  const int64_t in_group = w.dim(0) / group;
+  const int64_t rows = w.size() / std::max<int64_t>(w.dim(0), 1);
+  std::vector<kernels::F32PackedA> packed(static_cast<size_t>(group));
+  for (int64_t grp = 0; grp < group; ++grp)
+    packed[static_cast<size_t>(grp)].pack(kernels::f32_gemm_selected_microkernel(), true, static_cast<size_t>(rows),
+                                          static_cast<size_t>(in_group), w.data<float>() + grp * in_group * rows,
+                                          static_cast<size_t>(rows));
+  return packed;
+}
+
 // Conv, and kiln's FusedConv (Conv + activation, domain com.kiln). Constant
 // weights are packed for the GEMM once, here; others on every run.
 class ConvKernel : public OpKernel {
@@ -294,6 +299,10 @@ class ConvTransposeKernel : public OpKernel {
       check_weights(node, attrs_, group_, w->shape());
       check_output_lists(node, w->rank() - 2);
       if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(1) * group_);
+      if (w->dtype() == DataType::kFloat32) {
+        packed_weights_ = pack_transposed_weights(*w, group_);
+        packed_from_ = w->raw();
+      }
     }
   }
 
@@ -327,12 +336,14 @@ class ConvTransposeKernel : public OpKernel {
 
     const float* bias = b ? b->data<float>() : nullptr;
     const float* x_data = x.data<float>();
-    const float* w_data = w.data<float>();
     float* y_data = y.data<float>();
     const int64_t in_positions = g.output_size();  // ConvTranspose input = forward-conv output
     const int64_t out_positions = g.input_size();
     const int64_t rows = out_group * g.kernel_size();  // column rows: (output channel, tap)
-    const int64_t tile = std::max<int64_t>(1, column_tile(rows, in_positions));
+    const int64_t tile = std::min(in_positions, std::max<int64_t>(kMinColumnTile, kIm2colTileBytes / (4 * rows)));
+    std::vector<kernels::F32PackedA> repacked;
+    if (packed_from_ != w.raw()) repacked = pack_transposed_weights(w, group_);
+    const std::vector<kernels::F32PackedA>& packed = packed_from_ == w.raw() ? packed_weights_ : repacked;
     std::vector<float> columns(static_cast<size_t>(rows * std::min(tile, in_positions)));
     const int threads = threads_for_work(ctx.threads(), batch * in_positions * rows * in_group);
 
@@ -342,12 +353,12 @@ class ConvTransposeKernel : public OpKernel {
         for (int64_t oc = 0; oc < out_group; ++oc)
           std::fill_n(y_group + oc * out_positions, out_positions, bias ? bias[grp * out_group + oc] : 0.0f);
         const float* x_group = x_data + (n * in_channels + grp * in_group) * in_positions;
-        const float* w_group = w_data + grp * in_group * rows;  // [in_group][rows]
         for (int64_t first = 0; first < in_positions; first += tile) {
           const int64_t count = std::min(tile, in_positions - first);
           // columns[rows, count] = W_group^T x X_group[:, first .. first+count)
-          kernels::f32_gemm(true, false, rows, count, in_group, 1.0f, w_group, rows, x_group + first, in_positions,
-                            0.0f, columns.data(), count, threads);
+          kernels::f32_gemm_packed(packed[static_cast<size_t>(grp)], false, static_cast<size_t>(count),
+                                   x_group + first, static_cast<size_t>(in_positions), columns.data(),
+                                   static_cast<size_t>(count), kernels::F32GemmEpilogue{}, threads);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && out_group > 1)
           for (int64_t oc = 0; oc < out_group; ++oc)
             kernels::f32_col2im(g, 1, columns.data() + oc * g.kernel_size() * count, first, count,
@@ -409,6 +420,8 @@ class ConvTransposeKernel : public OpKernel {
 
   WindowAttrs attrs_;
   int64_t group_;
+  std::vector<kernels::F32PackedA> packed_weights_;  // W_group^T per group, packed when W is constant
+  const void* packed_from_ = nullptr;
   std::vector<int64_t> output_padding_;
   std::vector<int64_t> output_shape_;
 };
