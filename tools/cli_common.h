@@ -25,6 +25,7 @@ using Action = std::function<int()>;
 // Each subcommand registers itself on the app and sets `action` when chosen.
 void add_run_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
+void add_info_command(CLI::App& app, Action& action);
 
 // The --shape NAME=DIMS and --dim SYMBOL=N options that run and inspect share.
 struct ShapeArgs {
