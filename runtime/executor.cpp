@@ -8,11 +8,15 @@
 
 #include "graph/shape_inference.h"
 #include "runtime/memory_plan.h"
+#include "runtime/node_arity.h"
 #include "runtime/op_registry.h"
 
 namespace kiln {
 
 namespace {
+
+// No single planned value may exceed this (1 TiB); larger ones are not planned.
+constexpr uint64_t kMaxPlannedBytes = uint64_t{1} << 40;
 
 // Prefixes a kernel's message with the node unless it already names it.
 [[noreturn]] void rethrow_for_node(const graph::Node& node, const std::exception& e, bool unsupported) {
@@ -30,7 +34,12 @@ void check_op_support(const graph::Graph& g) {
     if (registry.find(node.domain, node.op_type, node.opset)) continue;
     std::ostringstream key;
     key << (node.domain.empty() ? "" : node.domain + ".") << node.op_type;
-    if (registry.knows(node.domain, node.op_type)) key << " (opset " << node.opset << ")";
+    bool has_subgraph = false;
+    for (const auto& [name, attr] : node.attrs)
+      has_subgraph = has_subgraph || attr.kind == graph::Attribute::Kind::kGraph ||
+                     attr.kind == graph::Attribute::Kind::kGraphs;
+    if (has_subgraph) key << " (control flow with a subgraph; kiln does not run subgraphs)";
+    else if (registry.knows(node.domain, node.op_type)) key << " (opset " << node.opset << ")";
     else if (!node.domain.empty() && !g.opsets.count(node.domain)) key << " (domain not imported)";
     missing[key.str()].push_back(node.name);
   }
@@ -96,6 +105,7 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
   threads_ = threads;
   observer_ = std::move(observer);
   check_op_support(g);
+  for (const auto& node : g.nodes) check_node_arity(node);
   // Give every value its slot first: constants_ must not grow while kernels
   // are built, since KernelInit holds pointers into it.
   for (const auto& node : g.nodes) {
@@ -221,7 +231,21 @@ void Executor::plan_memory_for(const graph::Graph& g) {
       ++memory_.dynamic_values;
       continue;
     }
-    size_t bytes = static_cast<size_t>(element_count(*shape)) * element_size(it->second.dtype);
+    // Values whose inferred size is absurd are left to their kernels, whose
+    // allocation then fails against the memory budget naming the node.
+    int64_t count = 0;
+    try {
+      count = element_count(*shape);
+    } catch (const Error&) {
+      ++memory_.dynamic_values;
+      continue;
+    }
+    const size_t esize = element_size(it->second.dtype);
+    if (static_cast<uint64_t>(count) > kMaxPlannedBytes / esize) {
+      ++memory_.dynamic_values;
+      continue;
+    }
+    size_t bytes = static_cast<size_t>(count) * esize;
     if (bytes == 0) continue;
     size_t output_index = 0;
     while (step.outputs[output_index] != slot) ++output_index;
@@ -261,7 +285,14 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
 
   // One arena per run; planned outputs are views into it.
   Tensor arena;
-  if (memory_.arena_bytes) arena = Tensor(DataType::kUInt8, {static_cast<int64_t>(memory_.arena_bytes)});
+  if (memory_.arena_bytes) {
+    try {
+      arena = Tensor(DataType::kUInt8, {static_cast<int64_t>(memory_.arena_bytes)});
+    } catch (const Error& e) {
+      fail("the memory arena for the model's intermediate values (", memory_.planned_values,
+           " values, sized by shape inference) cannot be allocated: ", e.what());
+    }
+  }
   auto* arena_base = static_cast<uint8_t*>(arena.raw());
   std::shared_ptr<void> arena_owner = arena.defined() ? arena.storage() : nullptr;
   std::vector<OutputPlacement> placements;

@@ -70,6 +70,15 @@ struct SessionOptions {
   std::map<std::string, int64_t> dim_values;
   // Called after every node of every run (for profiling and shape reports).
   std::function<void(const NodeRunInfo&)> node_observer;
+  // Memory budget in bytes for every tensor the session allocates while it
+  // loads, optimizes, builds and runs the model: weights, folded constants,
+  // intermediate values and outputs (until the caller drops them), and kernels'
+  // large scratch buffers. 0 = the machine's available memory when the session
+  // is created (MemAvailable in /proc/meminfo). An allocation that would go over
+  // it throws kiln::Error naming the node, the tensor, the bytes it needed and
+  // the budget, before the memory is taken. Tensors the caller passes to run()
+  // do not count.
+  uint64_t max_memory_bytes = 0;
 };
 
 // One model input or output as declared: dims < 0 are dynamic, with their
@@ -116,6 +125,11 @@ class Session {
   const OptimizeReport& optimization_summary() const;
   // The static memory plan (see MemorySummary).
   const MemorySummary& memory_summary() const;
+  // The memory budget in bytes (SessionOptions::max_memory_bytes, or the
+  // available memory it resolved to) and the most the session's tensors have
+  // held at once so far.
+  uint64_t memory_budget_bytes() const;
+  uint64_t peak_memory_bytes() const;
 
   // Runs the model. Every declared input must be given; outputs come back by name.
   NamedTensors run(const NamedTensors& inputs);

@@ -43,7 +43,12 @@ bool is_supported_dtype(DataType type);
 
 using Shape = std::vector<int64_t>;
 
-// Product of dims. Throws kiln::Error on a negative dim or on overflow.
+// No tensor dim may exceed this (2^40): a larger one can only come from a
+// broken or hostile model, and the bound keeps products of two dims in int64.
+inline constexpr int64_t kMaxDimension = int64_t{1} << 40;
+
+// Product of dims. Throws kiln::Error on a negative dim, a dim above
+// kMaxDimension, or on overflow.
 int64_t element_count(const Shape& shape);
 // "1x3x224x224"; "scalar" for rank 0.
 std::string shape_to_string(const Shape& shape);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "kernels/convert_elements.h"
@@ -46,7 +47,7 @@ Shape reshape_target(const Shape& input, const std::vector<int64_t>& spec, bool 
     }
     if (v < 0) fail(node.describe(), ": shape ", shape_to_string(spec), " has invalid dim ", v);
     out[i] = v;
-    known *= v;
+    known = ops::checked_mul(known, v, node, "the element count of the target shape");
   }
   const int64_t total = element_count(input);
   if (inferred) {
@@ -383,10 +384,13 @@ void fill_range(Tensor& out, double start, double delta) {
   for (int64_t i = 0; i < out.size(); ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * delta);
 }
 
+// Every value lies between start and limit, so only the running sum is
+// computed (in unsigned arithmetic, which wraps instead of overflowing).
 template <class T>
 void fill_integer_range(Tensor& out, int64_t start, int64_t delta) {
   T* p = out.data<T>();
-  for (int64_t i = 0; i < out.size(); ++i) p[i] = static_cast<T>(start + i * delta);
+  uint64_t value = static_cast<uint64_t>(start);
+  for (int64_t i = 0; i < out.size(); ++i, value += static_cast<uint64_t>(delta)) p[i] = static_cast<T>(static_cast<int64_t>(value));
 }
 
 // Range: start, start + delta, ... up to (excluding) limit; three scalars of
@@ -416,10 +420,16 @@ class RangeKernel : public OpKernel {
       if (!(n < 9.0e18)) fail(ctx.node().describe(), ": Range of ", s, " to ", l, " by ", d, " is too long");
       count = n > 0 ? static_cast<int64_t>(n) : 0;
     } else {
+      // In unsigned arithmetic: limit - start may not fit in int64.
       int64_t s = start.value_as_int64(0), l = limit.value_as_int64(0), d = delta.value_as_int64(0);
-      int64_t span = d > 0 ? l - s : s - l;
-      int64_t step = d > 0 ? d : -d;
-      count = span > 0 ? (span + step - 1) / step : 0;
+      const bool up = d > 0;
+      const uint64_t span = up ? (l > s ? static_cast<uint64_t>(l) - static_cast<uint64_t>(s) : 0)
+                               : (s > l ? static_cast<uint64_t>(s) - static_cast<uint64_t>(l) : 0);
+      const uint64_t step = up ? static_cast<uint64_t>(d) : uint64_t{0} - static_cast<uint64_t>(d);
+      const uint64_t n = span / step + (span % step != 0);
+      if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        fail(ctx.node().describe(), ": Range of ", s, " to ", l, " by ", d, " is too long");
+      count = static_cast<int64_t>(n);
     }
     Tensor& out = ctx.allocate_output(0, type, {count});
     switch (type) {
