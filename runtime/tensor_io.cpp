@@ -312,8 +312,8 @@ Tensor load_npy(const std::string& path) {
   int64_t count = 0;
   try {
     count = element_count(header.shape);
-  } catch (const Error&) {
-    fail("'", path, "': the header's shape ", shape_text, " has more elements than fit in 64 bits");
+  } catch (const Error& e) {
+    fail("'", path, "': the header's shape ", shape_text, " is too large: ", e.what());
   }
   uint64_t item = element_size(dtype);
   if (static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / item)
