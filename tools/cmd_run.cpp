@@ -191,7 +191,7 @@ void add_image_options(CLI::App& command, RunArgs& args) {
       ->group(group);
   command.add_option("--range", image.range,
                      "What pixel values 0..255 map to before --mean/--std, and back after the model: -1,1 or 0,1 or "
-                     "0,255 (write --range=-1,1)")
+                     "0,255")
       ->type_name("LO,HI")
       ->capture_default_str()
       ->group(group);

@@ -44,7 +44,7 @@ PixelRange parse_range_option(const std::string& text) {
   };
   for (const Spelling& spelling : kSpellings)
     if (text == spelling.text) return spelling.range;
-  fail("bad --range '", text, "': use -1,1 or 0,1 or 0,255 (write --range=-1,1 for the negative one)");
+  fail("bad --range '", text, "': use -1,1 or 0,1 or 0,255");
 }
 
 std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string& option) {
@@ -320,7 +320,7 @@ int run_single_image(const ImageRunArgs& args, const ImageModel& model, const Si
   }
   std::printf("postprocess  %.2f ms\n", times.postprocess);
   std::printf("encode       %.2f ms\n", times.encode);
-  std::printf("total        %.2f ms (without session creation)\n", times.total());
+  std::printf("total        %.2f ms (the last run; session creation not included)\n", times.total());
   std::printf("output       %s %dx%d (%s)\n", args.out.c_str(), result.width, result.height, output_note.c_str());
   return 0;
 }
