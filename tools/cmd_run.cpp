@@ -1,6 +1,7 @@
 // `kiln run MODEL`: runs a model once on inputs from files (or deterministic
 // pseudo-random data), prints a summary of each output and the timings, and
-// optionally writes every output as DIR/<sanitized name>.npy.
+// optionally writes every output as DIR/<sanitized name>.npy. With --image or
+// --images it runs an image-to-image model on image files instead (image_run.h).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "kiln/session.h"
 #include "kiln/tensor_io.h"
 #include "tools/cli_common.h"
+#include "tools/image_run.h"
 
 namespace kiln::cli {
 namespace {
@@ -26,6 +28,7 @@ struct RunArgs {
   int runs = 1;
   std::string opt_level = "all";
   std::string output_dir;
+  ImageRunArgs image;  // --image / --images and their options
 };
 
 std::string input_names(const Session& session) {
@@ -129,11 +132,15 @@ int run_model(const RunArgs& args) {
     std::printf("run      %.2f ms\n", run_ms[0]);
   } else {
     double first = run_ms[0];
+    std::vector<double> in_order = run_ms;
     std::sort(run_ms.begin(), run_ms.end());
     size_t n = run_ms.size();
     double median = n % 2 ? run_ms[n / 2] : (run_ms[n / 2 - 1] + run_ms[n / 2]) / 2;
     std::printf("run      %d runs: first %.2f ms, median %.2f ms, min %.2f ms\n", args.runs, first, median,
                 run_ms[0]);
+    std::printf("         all runs (ms):");
+    for (double ms : in_order) std::printf(" %.2f", ms);
+    std::printf("\n");
   }
   for (const TensorInfo& info : session.outputs()) {
     auto it = outputs.find(info.name);
@@ -155,6 +162,52 @@ int run_model(const RunArgs& args) {
   return 0;
 }
 
+void add_image_options(CLI::App& command, RunArgs& args) {
+  ImageRunArgs& image = args.image;
+  const char* group = "Image to image (style transfer)";
+  command.add_option("--image", image.image, "Run the model on one image file (.png, .jpg, .jpeg, .bmp)")
+      ->type_name("FILE")
+      ->group(group);
+  command.add_option("--images", image.images_dir,
+                     "Run the model on every .png/.jpg/.jpeg/.bmp file in DIR (sorted by name), one session")
+      ->type_name("DIR")
+      ->group(group);
+  command.add_option("--out", image.out,
+                     "Output image file (--image; format from its extension) or folder (--images; created if needed, "
+                     "files named <input stem>.<--format>). Never the input.")
+      ->type_name("PATH")
+      ->group(group);
+  command.add_option("--size", image.size,
+                     "Resize every image to WIDTHxHEIGHT before the model (default: the model's fixed size, else the "
+                     "image's own size)")
+      ->type_name("WxH")
+      ->group(group);
+  command.add_option("--layout", image.layout,
+                     "Tensor layout of the model's image input: auto (from its shape: last dim 3 = nhwc, dim 1 of 3 = "
+                     "nchw), nhwc or nchw")
+      ->type_name("LAYOUT")
+      ->check(CLI::IsMember({"auto", "nhwc", "nchw"}).description(""))
+      ->capture_default_str()
+      ->group(group);
+  command.add_option("--range", image.range,
+                     "What pixel values 0..255 map to before --mean/--std, and back after the model: -1,1 or 0,1 or "
+                     "0,255")
+      ->type_name("LO,HI")
+      ->capture_default_str()
+      ->group(group);
+  command.add_option("--mean", image.mean, "Per-channel mean subtracted after --range (default 0,0,0)")
+      ->type_name("R,G,B")
+      ->group(group);
+  command.add_option("--std", image.stddev, "Per-channel standard deviation divided by after --mean (default 1,1,1)")
+      ->type_name("R,G,B")
+      ->group(group);
+  command.add_option("--format", image.format, "With --images: extension of the output files, png, jpg or bmp "
+                     "(default png)")
+      ->type_name("EXT")
+      ->group(group);
+  command.get_option("--image")->excludes("--images");
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, Action& action) {
@@ -169,7 +222,13 @@ void add_run_command(CLI::App& app, Action& action) {
       "and to run it.\n\n"
       "Examples:\n"
       "  kiln run det.onnx --shape x=1x3x736x1280 --output-dir out\n"
-      "  kiln run model.onnx --input x=x.npy --input mask=mask.pb --threads 1\n");
+      "  kiln run model.onnx --input x=x.npy --input mask=mask.pb --threads 1\n"
+      "  kiln run animegan.onnx --image photo.jpg --out anime.png --size 1280x720 --range=-1,1 --threads 2\n"
+      "  kiln run style.onnx --images frames/ --out styled/ --range 0,255 --format jpg\n\n"
+      "With --image/--images the image is decoded, resized (--size), normalized (--range, --mean, --std) into\n"
+      "the model's single input in its layout (--layout), the input's size is fixed from the image so the\n"
+      "memory plan applies, and the first output is turned back into an image the same way (its layout from\n"
+      "its shape), clamped to 0..255 and encoded. --runs repeats the inference for timing.\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
   command
       ->add_option("-i,--input", args->inputs, "Input tensor from a file, e.g. --input x=image.npy. Repeatable.")
@@ -189,7 +248,32 @@ void add_run_command(CLI::App& app, Action& action) {
                       "Write each output to DIR/<name>.npy; characters of the name outside [A-Za-z0-9._-] "
                       "become '_'. The folder is created if needed.")
       ->type_name("DIR");
-  command->callback([args, &action] { action = [args] { return run_model(*args); }; });
+  add_image_options(*command, *args);
+  command->callback([args, command, &action] {
+    bool image_mode = !args->image.image.empty() || !args->image.images_dir.empty();
+    if (!image_mode) {
+      for (const char* option : {"--out", "--size", "--layout", "--range", "--mean", "--std", "--format"})
+        if (command->count(option) > 0)
+          throw CLI::ValidationError(std::string(option) + " needs --image FILE or --images DIR");
+      action = [args] { return run_model(*args); };
+      return;
+    }
+    for (const char* option : {"--input", "--shape", "--output-dir"})
+      if (command->count(option) > 0)
+        throw CLI::ValidationError(std::string(option) +
+                                   " cannot be combined with --image/--images: the image is the input");
+    action = [args] {
+      ImageRunArgs image = args->image;
+      image.model = args->model;
+      image.threads = args->threads;
+      image.runs = args->runs;
+      image.opt_level = parse_opt_level(args->opt_level);
+      SessionOptions dims;
+      apply_shape_args(args->shape_args, dims);
+      image.dim_values = dims.dim_values;
+      return run_image_model(image);
+    };
+  });
 }
 
 }  // namespace kiln::cli
