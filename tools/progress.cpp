@@ -74,6 +74,7 @@ void Progress::show(bool force) {
   }
   std::fflush(out_);
   shown_ = true;
+  done_when_shown_ = done_;
   last_shown_ = now;
 }
 
@@ -83,8 +84,8 @@ void Progress::finish() {
   if (!shown_) return;
   if (terminal_) {
     std::fprintf(out_, "\r\033[K");
-  } else {
-    show(true);
+  } else if (done_when_shown_ != done_) {
+    show(true);  // the closing count, unless the last line already said it
   }
   std::fflush(out_);
 }

@@ -43,6 +43,7 @@ class Progress {
   std::FILE* out_;
   bool terminal_;
   bool shown_ = false;
+  long done_when_shown_ = -1;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_shown_;
