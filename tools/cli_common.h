@@ -26,6 +26,10 @@ using Action = std::function<int()>;
 void add_run_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
 void add_info_command(CLI::App& app, Action& action);
+void add_profile_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);
+void add_sweep_command(CLI::App& app, Action& action);
+void add_tune_command(CLI::App& app, Action& action);
 
 // The --shape NAME=DIMS and --dim SYMBOL=N options that run and inspect share.
 struct ShapeArgs {
@@ -60,6 +64,13 @@ bool has_static_shape(const TensorInfo& input);
 
 // "min -1 max 0.98 mean 0.012 first [0.5, -0.25, ...]"; notes NaNs; "empty".
 std::string summarize(const Tensor& tensor, int first_values = 5);
+
+// For `kiln run` (one line in cmd_run.cpp): when MODEL.kiln-tune.json (tools/tune_file.h) exists,
+// takes its threads when `options.threads` is the default (the number of
+// physical cores), its opt_level when `options.opt_level` is the default
+// (all), sets KILN_ISA to its isa unless KILN_ISA is already set, and prints
+// one "tuning  ..." line. Does nothing without the file.
+void apply_saved_tuning(const std::string& model_path, SessionOptions& options);
 
 // 1234567 -> "1,234,567".
 std::string with_commas(int64_t value);

@@ -94,6 +94,7 @@ int run_model(const RunArgs& args) {
   options.threads = args.threads;
   options.opt_level = parse_opt_level(args.opt_level);
   apply_shape_args(args.shape_args, options);
+  apply_saved_tuning(args.model, options);  // MODEL.kiln-tune.json from `kiln tune`, if present
 
   Stopwatch open_clock;
   Session session = Session::open(args.model, options);
