@@ -8,7 +8,7 @@ namespace kiln::kernels {
 // input row) to the row; the slice bounds come from valid_output_range so the
 // inner loop has no padding checks (and vectorizes for stride 1).
 void f32_conv_depthwise_plane(const WindowGeometry& g, const float* input, const float* weights, float bias,
-                              float* output) {
+                              const F32Activation& activation, float* output) {
   const int64_t out_w = g.out[2];
   const int64_t stride_w = g.stride[2];
   for (int64_t od = 0; od < g.out[0]; ++od) {
@@ -35,6 +35,8 @@ void f32_conv_depthwise_plane(const WindowGeometry& g, const float* input, const
           }
         }
       }
+      if (activation.kind != ActivationKind::none)
+        for (int64_t x = 0; x < out_w; ++x) out_row[x] = f32_activate_reference(activation, out_row[x]);
     }
   }
 }

@@ -96,7 +96,7 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
     const int64_t oc = plane % p.out_channels;
     const int64_t input_channel = oc / p.out_per_group();  // == group index
     kernels::f32_conv_depthwise_plane(g, x + (n * p.in_channels + input_channel) * g.input_size(),
-                                      w + oc * g.kernel_size(), bias ? bias[oc] : 0.0f,
+                                      w + oc * g.kernel_size(), bias ? bias[oc] : 0.0f, kernels::F32Activation{},
                                       y + plane * g.output_size());
   }
 }
