@@ -11,6 +11,7 @@
 
 #include "graph/onnx_tensor.h"
 #include "graph/topological_sort.h"
+#include "graph/validate_graph.h"
 
 namespace kiln::graph {
 
@@ -44,6 +45,14 @@ ValueInfo convert_value_info(const onnx::ValueInfoProto& proto) {
         dim.symbol = d.dim_param();
       }
       info.dims.push_back(dim);
+    }
+    Shape fixed;
+    for (const Dim& d : info.dims)
+      if (d.is_fixed()) fixed.push_back(d.value);
+    try {
+      element_count(fixed);
+    } catch (const Error& e) {
+      fail("value '", proto.name(), "' declares an impossible shape: ", e.what());
     }
   }
   return info;
@@ -145,6 +154,7 @@ Graph convert_model(const onnx::ModelProto& model, const std::string& base_dir) 
     g.nodes.push_back(std::move(node));
   }
   sort_topologically(g);
+  validate_graph(g);  // graph outputs nobody provides, undeclared domains, ...
   return g;
 }
 

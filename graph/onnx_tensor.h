@@ -21,7 +21,12 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& base
 // Encodes as raw_data.
 void tensor_to_proto(const Tensor& tensor, onnx::TensorProto* proto);
 
-// Reads a serialized TensorProto file (the backend test-data .pb format).
+// Parses a serialized TensorProto (the backend test-data .pb format) from
+// untrusted bytes; `what` names them in messages, external data is resolved
+// in base_dir.
+Tensor tensor_from_pb_bytes(const std::string& bytes, const std::string& base_dir, const std::string& what);
+
+// Reads a serialized TensorProto file.
 Tensor load_tensor_pb(const std::string& path);
 
 }  // namespace kiln::graph

@@ -10,6 +10,20 @@ namespace kiln::graph {
 namespace {
 
 Dim fixed(int64_t v) { return Dim{v, ""}; }
+
+// Checked arithmetic for dims: a hostile model's attributes and constants can
+// push products and sums past int64 (undefined behaviour); inference then
+// fails with kiln::Error instead, which costs only the memory plan.
+int64_t mul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) fail("shape inference: ", a, " x ", b, " overflows int64");
+  return r;
+}
+int64_t add(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) fail("shape inference: ", a, " + ", b, " overflows int64");
+  return r;
+}
 Dim unknown() { return Dim{}; }
 
 ValueInfo make(DataType type, std::vector<Dim> dims) {
@@ -114,13 +128,14 @@ std::vector<ValueInfo> broadcast_all(const Ctx& c, DataType out_type) {
 Dim window_output(const Dim& in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_begin,
                   int64_t pad_end, const std::string& auto_pad, bool ceil_mode) {
   if (!in.is_fixed()) return unknown();
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") return fixed((in.value + stride - 1) / stride);
-  int64_t effective = dilation * (kernel - 1) + 1;
-  int64_t span = auto_pad == "VALID" ? in.value - effective : in.value + pad_begin + pad_end - effective;
+  if (stride <= 0) fail("shape inference: stride ", stride);
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") return fixed(add(in.value, stride - 1) / stride);
+  int64_t effective = add(mul(dilation, add(kernel, -1)), 1);
+  int64_t span = auto_pad == "VALID" ? add(in.value, -effective) : add(add(add(in.value, pad_begin), pad_end), -effective);
   if (span < 0) return fixed(0);
-  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  int64_t out = (ceil_mode ? add(span, stride - 1) / stride : span / stride) + 1;
   // A ceil-mode window must start inside the input or its left padding.
-  if (ceil_mode && (out - 1) * stride >= in.value + pad_begin) --out;
+  if (ceil_mode && mul(out - 1, stride) >= add(in.value, pad_begin)) --out;
   return fixed(out);
 }
 
@@ -170,7 +185,7 @@ std::vector<ValueInfo> conv_transpose(const Ctx& c) {
   if (!x || !w || x->dims.size() < 3 || w->rank() != x->dims.size()) return {unknown_shape(c.dtype(0))};
   size_t spatial = x->dims.size() - 2;
   int64_t group = c.node.attr_int("group", 1);
-  std::vector<Dim> dims = {x->dims[0], fixed(w->dim(1) * group)};
+  std::vector<Dim> dims = {x->dims[0], fixed(mul(w->dim(1), group))};
   auto output_shape = c.node.attr_ints("output_shape");
   if (output_shape.size() == spatial) {
     for (int64_t d : output_shape) dims.push_back(fixed(d));
@@ -192,11 +207,11 @@ std::vector<ValueInfo> conv_transpose(const Ctx& c) {
     if (!in.is_fixed()) {
       dims.push_back(unknown());
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      dims.push_back(fixed(in.value * strides[i]));
+      dims.push_back(fixed(mul(in.value, strides[i])));
     } else {
-      int64_t pad_total = auto_pad == "VALID" ? 0 : pads[i] + pads[i + spatial];
-      dims.push_back(fixed(strides[i] * (in.value - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1 -
-                           pad_total));
+      int64_t pad_total = auto_pad == "VALID" ? 0 : add(pads[i], pads[i + spatial]);
+      int64_t extent = add(mul(add(kernel[i], -1), dilations[i]), 1);
+      dims.push_back(fixed(add(add(add(mul(strides[i], add(in.value, -1)), output_padding[i]), extent), -pad_total)));
     }
   }
   return {make(c.dtype(0), dims)};
@@ -296,7 +311,7 @@ std::vector<ValueInfo> reshape(const Ctx& c) {
     if (in && rest_fixed) {
       int64_t total = element_count(*in), rest = 1;
       for (size_t i = 0; i < dims.size(); ++i)
-        if (static_cast<int>(i) != infer_at) rest *= dims[i].value;
+        if (static_cast<int>(i) != infer_at) rest = mul(rest, dims[i].value);
       if (rest == 0 || total % rest != 0)
         fail(c.node.describe(), ": cannot reshape ", shape_to_string(*in), " to the target shape");
       dims[static_cast<size_t>(infer_at)] = fixed(total / rest);
@@ -316,7 +331,7 @@ std::vector<ValueInfo> flatten(const Ctx& c) {
     int64_t p = 1;
     for (int64_t i = from; i < to; ++i) {
       if (!x->dims[static_cast<size_t>(i)].is_fixed()) return unknown();
-      p *= x->dims[static_cast<size_t>(i)].value;
+      p = mul(p, x->dims[static_cast<size_t>(i)].value);
     }
     return fixed(p);
   };
@@ -404,8 +419,8 @@ std::vector<ValueInfo> split(const Ctx& c) {
       if (sizes.size() != n) fail(c.node.describe(), ": split has ", sizes.size(), " sizes for ", n, " outputs");
       dims[axis] = fixed(sizes[i]);
     } else if (known && x->dims[axis].is_fixed()) {
-      int64_t total = x->dims[axis].value, chunk = (total + static_cast<int64_t>(n) - 1) / static_cast<int64_t>(n);
-      dims[axis] = fixed(std::min<int64_t>(chunk, std::max<int64_t>(0, total - chunk * static_cast<int64_t>(i))));
+      int64_t total = x->dims[axis].value, chunk = add(total, static_cast<int64_t>(n) - 1) / static_cast<int64_t>(n);
+      dims[axis] = fixed(std::min<int64_t>(chunk, std::max<int64_t>(0, total - mul(chunk, static_cast<int64_t>(i)))));
     } else {
       dims[axis] = unknown();
     }
@@ -524,7 +539,7 @@ std::vector<ValueInfo> tile(const Ctx& c) {
   std::vector<int64_t> r = repeats->to_int64_vector();
   if (r.size() != x->dims.size()) fail(c.node.describe(), ": repeats has ", r.size(), " values for rank ", x->dims.size());
   std::vector<Dim> dims = x->dims;
-  for (size_t i = 0; i < dims.size(); ++i) dims[i] = dims[i].is_fixed() ? fixed(dims[i].value * r[i]) : r[i] == 1 ? dims[i] : unknown();
+  for (size_t i = 0; i < dims.size(); ++i) dims[i] = dims[i].is_fixed() ? fixed(mul(dims[i].value, r[i])) : r[i] == 1 ? dims[i] : unknown();
   return {make(c.dtype(0), dims)};
 }
 
@@ -567,9 +582,11 @@ std::vector<ValueInfo> resize(const Ctx& c) {
   }
   if (scales.size() != rank) return {unknown_shape(c.dtype(0))};
   std::vector<Dim> dims = x->dims;
-  for (size_t i = 0; i < rank; ++i)
-    dims[i] = dims[i].is_fixed() ? fixed(static_cast<int64_t>(std::floor(static_cast<double>(dims[i].value) * scales[i])))
-                                 : (scales[i] == 1.0f ? dims[i] : unknown());
+  for (size_t i = 0; i < rank; ++i) {
+    const double length = dims[i].is_fixed() ? std::floor(static_cast<double>(dims[i].value) * scales[i]) : 0.0;
+    if (dims[i].is_fixed() && !(length >= 0.0 && length < 0x1p62)) fail("shape inference: resize scale ", scales[i], " out of range");
+    dims[i] = dims[i].is_fixed() ? fixed(static_cast<int64_t>(length)) : (scales[i] == 1.0f ? dims[i] : unknown());
+  }
   return {make(c.dtype(0), dims)};
 }
 
@@ -579,11 +596,11 @@ std::vector<ValueInfo> depth_to_space(const Ctx& c, bool to_space) {
   int64_t b = c.node.attr_int("blocksize", 0);
   if (b <= 0) fail(c.node.describe(), ": blocksize must be positive");
   auto scale = [](const Dim& d, int64_t num, int64_t den) {
-    return d.is_fixed() ? Dim{d.value * num / den, ""} : Dim{};
+    return d.is_fixed() ? Dim{mul(d.value, num) / den, ""} : Dim{};
   };
   std::vector<Dim> dims = x->dims;
-  if (to_space) dims = {dims[0], scale(dims[1], 1, b * b), scale(dims[2], b, 1), scale(dims[3], b, 1)};
-  else dims = {dims[0], scale(dims[1], b * b, 1), scale(dims[2], 1, b), scale(dims[3], 1, b)};
+  if (to_space) dims = {dims[0], scale(dims[1], 1, mul(b, b)), scale(dims[2], b, 1), scale(dims[3], b, 1)};
+  else dims = {dims[0], scale(dims[1], mul(b, b), 1), scale(dims[2], 1, b), scale(dims[3], 1, b)};
   return {make(c.dtype(0), dims)};
 }
 

@@ -1,15 +1,22 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "graph/shape_inference.h"
+#include "runtime/memory_plan.h"
+#include "runtime/node_arity.h"
 #include "runtime/op_registry.h"
 
 namespace kiln {
 
 namespace {
+
+// No single planned value may exceed this (1 TiB); larger ones are not planned.
+constexpr uint64_t kMaxPlannedBytes = uint64_t{1} << 40;
 
 // Prefixes a kernel's message with the node unless it already names it.
 [[noreturn]] void rethrow_for_node(const graph::Node& node, const std::exception& e, bool unsupported) {
@@ -27,7 +34,12 @@ void check_op_support(const graph::Graph& g) {
     if (registry.find(node.domain, node.op_type, node.opset)) continue;
     std::ostringstream key;
     key << (node.domain.empty() ? "" : node.domain + ".") << node.op_type;
-    if (registry.knows(node.domain, node.op_type)) key << " (opset " << node.opset << ")";
+    bool has_subgraph = false;
+    for (const auto& [name, attr] : node.attrs)
+      has_subgraph = has_subgraph || attr.kind == graph::Attribute::Kind::kGraph ||
+                     attr.kind == graph::Attribute::Kind::kGraphs;
+    if (has_subgraph) key << " (control flow with a subgraph; kiln does not run subgraphs)";
+    else if (registry.knows(node.domain, node.op_type)) key << " (opset " << node.opset << ")";
     else if (!node.domain.empty() && !g.opsets.count(node.domain)) key << " (domain not imported)";
     missing[key.str()].push_back(node.name);
   }
@@ -70,6 +82,19 @@ void check_input(const graph::ValueInfo& declared, const Tensor& given, std::map
 
 }  // namespace
 
+// An output inside the arena must sit where the plan put it, unless the kernel
+// declared that it hands out views of its inputs. Anything else would let a
+// later value overwrite it: fail loudly instead of computing garbage.
+void Executor::check_arena_use(const Step& step, const std::vector<Tensor>& outputs, const Tensor& arena,
+                               const uint8_t* arena_base) const {
+  if (step.kernel->may_alias_inputs()) return;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].defined() || !outputs[i].shares_storage_with(arena)) continue;
+    if (step.arena_offset[i] < 0 || static_cast<const uint8_t*>(outputs[i].raw()) != arena_base + step.arena_offset[i])
+      fail("internal error: ", step.node->describe(), " output ", i, " landed in the memory arena outside its planned place");
+  }
+}
+
 int Executor::slot_of(const std::string& name) {
   auto [it, inserted] = slots_.emplace(name, static_cast<int>(slots_.size()));
   if (inserted) constants_.emplace_back();
@@ -80,6 +105,7 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
   threads_ = threads;
   observer_ = std::move(observer);
   check_op_support(g);
+  for (const auto& node : g.nodes) check_node_arity(node);
   // Give every value its slot first: constants_ must not grow while kernels
   // are built, since KernelInit holds pointers into it.
   for (const auto& node : g.nodes) {
@@ -137,6 +163,105 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
       if (slot >= 0) last_reader[slot] = s;
   for (const auto& [slot, s] : last_reader)
     if (!keep.count(slot) && !constants_[static_cast<size_t>(slot)].defined()) steps_[s].release.push_back(slot);
+  plan_memory_for(g);
+}
+
+// Places every intermediate whose size shape inference knows in one arena.
+// A kernel that may hand out an input as its output (a view) joins that input's
+// buffer: the buffer then lives until the last reader of any of them, and only
+// the value that really allocates (the group's first) gets a place.
+void Executor::plan_memory_for(const graph::Graph& g) {
+  for (const Tensor& c : constants_)
+    if (c.defined()) memory_.constant_bytes += c.nbytes();
+  for (Step& step : steps_) {
+    step.arena_offset.assign(step.outputs.size(), -1);
+    step.arena_bytes.assign(step.outputs.size(), 0);
+  }
+  graph::ValueInfoMap info;
+  try {
+    info = graph::infer_shapes(g);
+  } catch (const std::exception& e) {
+    memory_.note = std::string("no memory plan: shape inference failed: ") + e.what();
+    return;
+  }
+  const size_t slots = constants_.size();
+  std::vector<int> parent(slots);
+  for (size_t i = 0; i < slots; ++i) parent[i] = static_cast<int>(i);
+  auto find = [&](int x) {
+    while (parent[static_cast<size_t>(x)] != x) x = parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
+    return x;
+  };
+  std::vector<int> producer(slots, -1);  // step index
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    for (int out : steps_[s].outputs)
+      if (out >= 0) producer[static_cast<size_t>(out)] = static_cast<int>(s);
+    if (!steps_[s].kernel->may_alias_inputs()) continue;
+    // Views of constants and graph inputs never touch the arena: only join
+    // outputs to inputs that steps produce.
+    for (int out : steps_[s].outputs)
+      for (int in : steps_[s].inputs)
+        if (out >= 0 && in >= 0 && !constants_[static_cast<size_t>(in)].defined() &&
+            std::find(input_slots_.begin(), input_slots_.end(), in) == input_slots_.end())
+          parent[static_cast<size_t>(find(out))] = find(in);
+  }
+  // A group that holds a graph output is not planned: the caller keeps it.
+  std::vector<bool> excluded(slots, false);
+  for (int slot : output_slots_) excluded[static_cast<size_t>(find(slot))] = true;
+  std::vector<int> group_last(slots, -1);
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    for (int in : steps_[s].inputs)
+      if (in >= 0) group_last[static_cast<size_t>(find(in))] = std::max(group_last[static_cast<size_t>(find(in))], static_cast<int>(s));
+    for (int out : steps_[s].outputs)
+      if (out >= 0) group_last[static_cast<size_t>(find(out))] = std::max(group_last[static_cast<size_t>(find(out))], static_cast<int>(s));
+  }
+
+  std::vector<BufferRequest> requests;
+  std::vector<std::pair<size_t, size_t>> owners;  // (step, output index) per request
+  for (const auto& [name, slot] : slots_) {
+    const size_t index = static_cast<size_t>(slot);
+    int s = producer[index];
+    if (s < 0) continue;
+    const Step& step = steps_[static_cast<size_t>(s)];
+    const int root = find(slot);
+    // Only the group's root allocates; views made by aliasing kernels do not.
+    if (excluded[static_cast<size_t>(root)] || step.kernel->may_alias_inputs()) continue;
+    auto it = info.find(name);
+    std::optional<Shape> shape = it == info.end() ? std::nullopt : it->second.static_shape();
+    if (!shape || !is_supported_dtype(it->second.dtype)) {
+      ++memory_.dynamic_values;
+      continue;
+    }
+    // Values whose inferred size is absurd are left to their kernels, whose
+    // allocation then fails against the memory budget naming the node.
+    int64_t count = 0;
+    try {
+      count = element_count(*shape);
+    } catch (const Error&) {
+      ++memory_.dynamic_values;
+      continue;
+    }
+    const size_t esize = element_size(it->second.dtype);
+    if (static_cast<uint64_t>(count) > kMaxPlannedBytes / esize) {
+      ++memory_.dynamic_values;
+      continue;
+    }
+    size_t bytes = static_cast<size_t>(count) * esize;
+    if (bytes == 0) continue;
+    size_t output_index = 0;
+    while (step.outputs[output_index] != slot) ++output_index;
+    requests.push_back({bytes, s, std::max(s, group_last[static_cast<size_t>(root)])});
+    owners.emplace_back(static_cast<size_t>(s), output_index);
+  }
+  MemoryPlan plan = plan_memory(requests);
+  for (size_t r = 0; r < requests.size(); ++r) {
+    Step& step = steps_[owners[r].first];
+    step.arena_offset[owners[r].second] = static_cast<int64_t>(plan.offsets[r]);
+    step.arena_bytes[owners[r].second] = requests[r].bytes;
+  }
+  memory_.arena_bytes = plan.arena_bytes;
+  memory_.peak_live_bytes = plan.peak_live_bytes;
+  memory_.unplanned_bytes = plan.total_bytes;
+  memory_.planned_values = requests.size();
 }
 
 NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) const {
@@ -158,6 +283,20 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
     values[static_cast<size_t>(input_slots_[i])] = it->second;
   }
 
+  // One arena per run; planned outputs are views into it.
+  Tensor arena;
+  if (memory_.arena_bytes) {
+    try {
+      arena = Tensor(DataType::kUInt8, {static_cast<int64_t>(memory_.arena_bytes)});
+    } catch (const Error& e) {
+      fail("the memory arena for the model's intermediate values (", memory_.planned_values,
+           " values, sized by shape inference) cannot be allocated: ", e.what());
+    }
+  }
+  auto* arena_base = static_cast<uint8_t*>(arena.raw());
+  std::shared_ptr<void> arena_owner = arena.defined() ? arena.storage() : nullptr;
+  std::vector<OutputPlacement> placements;
+
   std::vector<const Tensor*> in_ptrs;
   for (const Step& step : steps_) {
     const graph::Node& node = *step.node;
@@ -171,12 +310,20 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
     auto start = std::chrono::steady_clock::now();
     try {
       KernelContext ctx(node, in_ptrs, outputs, threads_);
+      if (arena_owner) {
+        placements.assign(outputs.size(), OutputPlacement{});
+        for (size_t i = 0; i < outputs.size(); ++i)
+          if (step.arena_offset[i] >= 0)
+            placements[i] = OutputPlacement{arena_owner, arena_base + step.arena_offset[i], step.arena_bytes[i]};
+        ctx.set_placements(&placements);
+      }
       step.kernel->run(ctx);
     } catch (const UnsupportedError& e) {
       rethrow_for_node(node, e, true);
     } catch (const std::exception& e) {
       rethrow_for_node(node, e, false);
     }
+    if (arena_owner) check_arena_use(step, outputs, arena, arena_base);
     if (observer_) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       observer_(NodeRunInfo{node.name, node.op_type, in_ptrs, outputs, seconds});

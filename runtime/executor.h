@@ -22,6 +22,7 @@ class Executor {
 
   // Number of nodes evaluated at build time because all their inputs were constant.
   size_t folded_node_count() const { return folded_; }
+  const MemorySummary& memory_summary() const { return memory_; }
 
  private:
   struct Step {
@@ -30,7 +31,12 @@ class Executor {
     std::vector<int> inputs;     // slot per input, -1 for omitted
     std::vector<int> outputs;    // slot per output, -1 for omitted
     std::vector<int> release;    // slots whose last reader is this step
+    std::vector<int64_t> arena_offset;  // per output: offset in the arena, -1 = not planned
+    std::vector<size_t> arena_bytes;    // per output: planned size
   };
+  void plan_memory_for(const graph::Graph& g);
+  void check_arena_use(const Step& step, const std::vector<Tensor>& outputs, const Tensor& arena,
+                       const uint8_t* arena_base) const;
   int slot_of(const std::string& name);
 
   std::unordered_map<std::string, int> slots_;
@@ -40,6 +46,7 @@ class Executor {
   std::vector<int> output_slots_;   // parallel to g.outputs
   int threads_ = 1;
   size_t folded_ = 0;
+  MemorySummary memory_;
   std::function<void(const NodeRunInfo&)> observer_;
 };
 

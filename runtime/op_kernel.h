@@ -35,6 +35,15 @@ class KernelInit {
   int threads_;
 };
 
+// Where the memory plan put an output: `bytes` at `data` inside the arena
+// that `arena` keeps alive. An output whose size differs at run time (shapes
+// the plan could not know) falls back to its own allocation.
+struct OutputPlacement {
+  std::shared_ptr<void> arena;
+  void* data = nullptr;
+  size_t bytes = 0;
+};
+
 // What a kernel sees on each run.
 class KernelContext {
  public:
@@ -54,18 +63,25 @@ class KernelContext {
   // Sets output i to an existing tensor (zero-copy views: Reshape, Identity, ...).
   void set_output(size_t i, Tensor tensor);
   int threads() const { return threads_; }
+  // The executor's memory plan for this node's outputs (one entry per output,
+  // nullptr data = not planned). Kernels never call this.
+  void set_placements(const std::vector<OutputPlacement>* placements) { placements_ = placements; }
 
  private:
   const graph::Node& node_;
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor>& outputs_;
   int threads_;
+  const std::vector<OutputPlacement>* placements_ = nullptr;
 };
 
 class OpKernel {
  public:
   virtual ~OpKernel() = default;
   virtual void run(KernelContext& ctx) = 0;
+  // True when run() may hand out an input's storage as an output (a view made
+  // with set_output). The memory planner then keeps the two in one buffer.
+  virtual bool may_alias_inputs() const { return false; }
 };
 
 using KernelFactory = std::unique_ptr<OpKernel> (*)(const KernelInit& init);

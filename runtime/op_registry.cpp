@@ -10,6 +10,16 @@ const Tensor& KernelContext::required_input(size_t i) const {
 
 Tensor& KernelContext::allocate_output(size_t i, DataType type, Shape shape) {
   if (i >= outputs_.size()) fail(node_.describe(), ": output ", i, " does not exist");
+  if (placements_ && i < placements_->size()) {
+    const OutputPlacement& place = (*placements_)[i];
+    size_t bytes = 0;  // overflow-checked: a wrapped size must never match a planned place
+    if (place.data && is_supported_dtype(type) &&
+        !__builtin_mul_overflow(static_cast<size_t>(element_count(shape)), element_size(type), &bytes) &&
+        bytes == place.bytes) {
+      outputs_[i] = Tensor::view(type, std::move(shape), place.arena, place.data);
+      return outputs_[i];
+    }
+  }
   outputs_[i] = Tensor(type, std::move(shape));
   return outputs_[i];
 }

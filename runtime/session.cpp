@@ -13,6 +13,8 @@
 #include "graph/onnx_loader.h"
 #include "graph/optimizer.h"
 #include "runtime/executor.h"
+#include "runtime/memory_budget.h"
+#include "runtime/node_arity.h"
 
 namespace kiln {
 
@@ -51,6 +53,7 @@ struct Session::Impl {
   std::vector<TensorInfo> inputs, outputs;
   int threads = 1;
   OptimizeReport optimize_report;
+  std::shared_ptr<MemoryBudget> budget;
 };
 
 namespace {
@@ -69,7 +72,9 @@ TensorInfo to_tensor_info(const graph::ValueInfo& v) {
 
 // Applies SessionOptions::input_shapes and dim_values to the declared inputs.
 void fix_input_shapes(graph::Graph& g, const SessionOptions& options) {
-  for (const auto& [name, shape] : options.input_shapes) {
+  for (const auto& [input_name, input_shape] : options.input_shapes) {
+    const std::string& name = input_name;  // clang 14 cannot capture structured bindings in lambdas
+    const Shape& shape = input_shape;
     auto it = std::find_if(g.inputs.begin(), g.inputs.end(), [&](const auto& v) { return v.name == name; });
     if (it == g.inputs.end()) {
       std::string known;
@@ -105,11 +110,18 @@ void fix_input_shapes(graph::Graph& g, const SessionOptions& options) {
   }
 }
 
-std::unique_ptr<Session::Impl> build(graph::Graph g, const SessionOptions& options) {
+// Loads with `load` and builds the session, every tensor counted against the budget.
+template <class Load>
+std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& options) {
   auto impl = std::make_unique<Session::Impl>();
+  impl->budget = std::make_shared<MemoryBudget>(options.max_memory_bytes);
+  MemoryBudgetScope budget_scope(impl->budget);
+  graph::Graph g = load();
   if (options.threads < 0) fail("threads must be >= 0 (0 = one per physical core), got ", options.threads);
   impl->threads = options.threads > 0 ? options.threads : physical_core_count();
   fix_input_shapes(g, options);
+  // Before the optimizer, whose passes read a node's inputs by position.
+  for (const auto& node : g.nodes) check_node_arity(node);
   graph::OptimizeOptions optimize_options;
   optimize_options.level = options.opt_level;
   impl->optimize_report = graph::optimize(g, optimize_options);
@@ -128,19 +140,26 @@ Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 Session Session::open(const std::string& model_path, const SessionOptions& options) {
-  return Session(build(graph::load_onnx_file(model_path), options));
+  return Session(build([&] { return graph::load_onnx_file(model_path); }, options));
 }
 
 Session Session::from_bytes(const std::string& model_bytes, const SessionOptions& options,
                             const std::string& base_dir) {
-  return Session(build(graph::load_onnx_bytes(model_bytes, base_dir), options));
+  return Session(build([&] { return graph::load_onnx_bytes(model_bytes, base_dir); }, options));
 }
 
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 int Session::threads() const { return impl_->threads; }
 const OptimizeReport& Session::optimization_summary() const { return impl_->optimize_report; }
+const MemorySummary& Session::memory_summary() const { return impl_->executor.memory_summary(); }
 
-NamedTensors Session::run(const NamedTensors& inputs) { return impl_->executor.run(impl_->graph, inputs); }
+uint64_t Session::memory_budget_bytes() const { return impl_->budget->limit(); }
+uint64_t Session::peak_memory_bytes() const { return impl_->budget->peak(); }
+
+NamedTensors Session::run(const NamedTensors& inputs) {
+  MemoryBudgetScope budget_scope(impl_->budget);
+  return impl_->executor.run(impl_->graph, inputs);
+}
 
 }  // namespace kiln

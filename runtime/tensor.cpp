@@ -5,6 +5,8 @@
 #include <limits>
 #include <sstream>
 
+#include "runtime/memory_budget.h"
+
 namespace kiln {
 
 size_t element_size(DataType type) {
@@ -46,6 +48,8 @@ int64_t element_count(const Shape& shape) {
   int64_t count = 1;
   for (int64_t d : shape) {
     if (d < 0) fail("negative dimension ", d, " in shape ", shape_to_string(shape));
+    if (d > kMaxDimension)
+      fail("dimension ", d, " in shape ", shape_to_string(shape), " is absurdly large (more than 2^40)");
     if (d != 0 && count > std::numeric_limits<int64_t>::max() / d)
       fail("shape ", shape_to_string(shape), " has more elements than fit in 64 bits");
     count *= d;
@@ -125,21 +129,34 @@ uint16_t float_to_bfloat16(float f) {
 }
 
 namespace {
-std::shared_ptr<void> allocate_aligned(size_t nbytes) {
+// Allocates 64-byte-aligned storage, counted against the thread's memory
+// budget (runtime/memory_budget.h) until the last owner lets go of it.
+std::shared_ptr<void> allocate_aligned(size_t nbytes, DataType type, const Shape& shape) {
   size_t rounded = (nbytes + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
   if (rounded == 0) rounded = Tensor::kAlignment;
+  const std::shared_ptr<MemoryBudget>& budget = current_memory_budget();
+  if (budget && !budget->try_reserve(rounded))
+    budget->fail_over_budget(rounded, std::string("a ") + dtype_name(type) + " tensor of shape " + shape_to_string(shape));
   void* p = std::aligned_alloc(Tensor::kAlignment, rounded);
-  if (!p) fail("out of memory allocating ", nbytes, " bytes");
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  if (!p) {
+    if (budget) budget->release(rounded);
+    fail("out of memory allocating ", nbytes, " bytes for a ", dtype_name(type), " tensor of shape ",
+         shape_to_string(shape));
+  }
+  if (!budget) return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  return std::shared_ptr<void>(p, [budget, rounded](void* q) {
+    std::free(q);
+    budget->release(rounded);
+  });
 }
 }  // namespace
 
 Tensor::Tensor(DataType type, Shape shape) : dtype_(type), shape_(std::move(shape)) {
   if (!is_supported_dtype(type)) fail("tensors of type ", dtype_name(type), " are not supported");
   size_ = element_count(shape_);
-  if (static_cast<uint64_t>(size_) > std::numeric_limits<uint64_t>::max() / 8)
-    fail("tensor of shape ", shape_to_string(shape_), " is too large");
-  data_ = allocate_aligned(nbytes());
+  if (static_cast<uint64_t>(size_) > (uint64_t{1} << 63) / element_size(type))
+    fail("a ", dtype_name(type), " tensor of shape ", shape_to_string(shape_), " needs more than 2^63 bytes");
+  data_ = allocate_aligned(nbytes(), type, shape_);
 }
 
 Tensor Tensor::zeros(DataType type, Shape shape) {
@@ -161,6 +178,16 @@ Tensor Tensor::from_int64s(Shape shape, const std::vector<int64_t>& values) {
   if (static_cast<int64_t>(values.size()) != t.size())
     fail("from_int64s: ", values.size(), " values for shape ", shape_to_string(t.shape()));
   std::memcpy(t.raw(), values.data(), t.nbytes());
+  return t;
+}
+
+Tensor Tensor::view(DataType type, Shape shape, std::shared_ptr<void> owner, void* data) {
+  Tensor t;
+  if (!is_supported_dtype(type)) fail("tensors of type ", dtype_name(type), " are not supported");
+  t.dtype_ = type;
+  t.shape_ = std::move(shape);
+  t.size_ = element_count(t.shape_);
+  t.data_ = std::shared_ptr<void>(std::move(owner), data);
   return t;
 }
 
@@ -211,7 +238,14 @@ int64_t Tensor::value_as_int64(int64_t i) const {
     case DataType::kInt64: return static_cast<const int64_t*>(p)[i];
     case DataType::kInt32: return static_cast<const int32_t*>(p)[i];
     case DataType::kUInt64: return static_cast<int64_t>(static_cast<const uint64_t*>(p)[i]);
-    default: return static_cast<int64_t>(value_as_double(i));
+    default: {
+      // Saturating, NaN -> 0: a float cast outside int64's range is undefined.
+      const double v = value_as_double(i);
+      if (!(v == v)) return 0;
+      if (v >= 0x1p63) return std::numeric_limits<int64_t>::max();
+      if (v < -0x1p63) return std::numeric_limits<int64_t>::min();
+      return static_cast<int64_t>(v);
+    }
   }
 }
 

@@ -70,6 +70,15 @@ struct SessionOptions {
   std::map<std::string, int64_t> dim_values;
   // Called after every node of every run (for profiling and shape reports).
   std::function<void(const NodeRunInfo&)> node_observer;
+  // Memory budget in bytes for every tensor the session allocates while it
+  // loads, optimizes, builds and runs the model: weights, folded constants,
+  // intermediate values and outputs (until the caller drops them), and kernels'
+  // large scratch buffers. 0 = the machine's available memory when the session
+  // is created (MemAvailable in /proc/meminfo). An allocation that would go over
+  // it throws kiln::Error naming the node, the tensor, the bytes it needed and
+  // the budget, before the memory is taken. Tensors the caller passes to run()
+  // do not count.
+  uint64_t max_memory_bytes = 0;
 };
 
 // One model input or output as declared: dims < 0 are dynamic, with their
@@ -84,6 +93,20 @@ struct TensorInfo {
 };
 
 using NamedTensors = std::map<std::string, Tensor>;
+
+// What the static memory plan decided (all sizes in bytes). Intermediate
+// values whose shapes are known when the session is built share one arena by
+// lifetime; the others are allocated when they are produced and freed after
+// their last use.
+struct MemorySummary {
+  size_t arena_bytes = 0;        // the arena every run allocates once
+  size_t peak_live_bytes = 0;    // the most planned bytes alive at one time (lower bound for arena_bytes)
+  size_t unplanned_bytes = 0;    // sum of planned values if nothing were reused
+  size_t planned_values = 0;     // intermediates placed in the arena
+  size_t dynamic_values = 0;     // intermediates whose size is only known at run time
+  size_t constant_bytes = 0;     // weights and folded constants
+  std::string note;              // why planning was skipped, if it was
+};
 
 class Session {
  public:
@@ -100,6 +123,13 @@ class Session {
   // What the graph optimizer did at build time: node counts before and after,
   // and how often each pass of SessionOptions::opt_level fired.
   const OptimizeReport& optimization_summary() const;
+  // The static memory plan (see MemorySummary).
+  const MemorySummary& memory_summary() const;
+  // The memory budget in bytes (SessionOptions::max_memory_bytes, or the
+  // available memory it resolved to) and the most the session's tensors have
+  // held at once so far.
+  uint64_t memory_budget_bytes() const;
+  uint64_t peak_memory_bytes() const;
 
   // Runs the model. Every declared input must be given; outputs come back by name.
   NamedTensors run(const NamedTensors& inputs);

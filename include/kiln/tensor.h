@@ -43,7 +43,12 @@ bool is_supported_dtype(DataType type);
 
 using Shape = std::vector<int64_t>;
 
-// Product of dims. Throws kiln::Error on a negative dim or on overflow.
+// No tensor dim may exceed this (2^40): a larger one can only come from a
+// broken or hostile model, and the bound keeps products of two dims in int64.
+inline constexpr int64_t kMaxDimension = int64_t{1} << 40;
+
+// Product of dims. Throws kiln::Error on a negative dim, a dim above
+// kMaxDimension, or on overflow.
 int64_t element_count(const Shape& shape);
 // "1x3x224x224"; "scalar" for rank 0.
 std::string shape_to_string(const Shape& shape);
@@ -81,6 +86,9 @@ class Tensor {
   // A float32 / int64 tensor from values (handy in tests and folding).
   static Tensor from_floats(Shape shape, const std::vector<float>& values);
   static Tensor from_int64s(Shape shape, const std::vector<int64_t>& values);
+  // A tensor over bytes someone else owns: `owner` keeps them alive, `data`
+  // (64-byte aligned, at least element_count(shape) elements) is where they are.
+  static Tensor view(DataType type, Shape shape, std::shared_ptr<void> owner, void* data);
 
   DataType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
@@ -89,6 +97,12 @@ class Tensor {
   int64_t size() const { return size_; }  // number of elements
   size_t nbytes() const { return static_cast<size_t>(size_) * element_size(dtype_); }
   bool defined() const { return dtype_ != DataType::kUndefined; }
+  // The allocation this tensor keeps alive (for making views of it).
+  const std::shared_ptr<void>& storage() const { return data_; }
+  // True when both tensors keep the same allocation alive (views included).
+  bool shares_storage_with(const Tensor& other) const {
+    return !data_.owner_before(other.data_) && !other.data_.owner_before(data_);
+  }
 
   void* raw() { return data_.get(); }
   const void* raw() const { return data_.get(); }

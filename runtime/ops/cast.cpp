@@ -32,6 +32,7 @@ void cast_to(KernelContext& ctx, DataType to) {
 // Cast-6+: the target type is the `to` attribute (an ONNX TensorProto type).
 class CastKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit CastKernel(const KernelInit& init)
       : to_(checked_target_type(ops::required_int_attr(init.node(), "to"), init.node())) {}
   void run(KernelContext& ctx) override { cast_to(ctx, to_); }
@@ -43,6 +44,7 @@ class CastKernel : public OpKernel {
 // CastLike-15: the target type is that of input 1.
 class CastLikeKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit CastLikeKernel(const KernelInit& init) {
     if (init.num_inputs() < 2) fail(init.node().describe(), ": CastLike needs the target_type input");
   }

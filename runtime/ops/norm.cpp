@@ -39,6 +39,7 @@ Moments moments_of(const float* x, int64_t count) {
 // opset-7/8 attribute spatial = 0, per (channel, spatial position) instead.
 class BatchNormKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit BatchNormKernel(const KernelInit& init) {
     const graph::Node& node = init.node();
     epsilon_ = node.attr_float("epsilon", 1e-5f);

@@ -190,6 +190,7 @@ void reduce_all(ReduceKind kind, const Tensor& x, const ReductionPlan& plan, Ten
 
 class ReduceKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   ReduceKernel(const KernelInit& init, ReduceKind kind) : kind_(kind) {
     const graph::Node& node = init.node();
     keepdims_ = node.attr_int("keepdims", 1) != 0;

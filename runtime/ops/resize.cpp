@@ -112,11 +112,15 @@ class ResizeKernel : public OpKernel {
     const Tensor& input = ctx.required_input(0);
     const size_t rank = input.rank();
     const std::vector<kernels::ResizeAxisSize> sizes = axis_sizes(ctx, input);
-    const kernels::ResizePlan plan = kernels::plan_resize(method_, sizes, extrapolation_);
-
+    // The output first: its allocation checks the size against the memory
+    // budget before the plan builds per-axis tables of the output's length.
+    Shape out_shape;
+    for (const auto& size : sizes) out_shape.push_back(size.out);
     const DataType type = input.dtype();
-    Tensor& out = ctx.allocate_output(0, type, plan.out_shape);
+    Tensor& out = ctx.allocate_output(0, type, out_shape);
     if (out.size() == 0) return;
+    const kernels::ResizePlan plan = kernels::plan_resize(method_, sizes, extrapolation_);
+    if (plan.out_shape != out_shape) fail(node.describe(), ": internal error: resize plan shape differs");
     if (is_pure_gather(plan)) {
       std::vector<std::vector<int64_t>> tables(rank);
       for (size_t k = 0; k < rank; ++k) {
@@ -195,6 +199,9 @@ class ResizeKernel : public OpKernel {
         const float s = (*scales)[k];
         const float roi_length = roi.empty() ? 1.0f : static_cast<float>(size.roi_end - size.roi_start);
         const float length = static_cast<float>(size.in) * roi_length * s;
+        if (!(length < 0x1p62f))
+          fail(node.describe(), ": scale ", s, " makes axis ", k, " of ", shape_to_string(input.shape()),
+               " absurdly large");
         size.out = length > 0 ? static_cast<int64_t>(std::floor(length)) : 0;
         size.scale = s;
       } else {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "kernels/convert_elements.h"
@@ -46,7 +47,7 @@ Shape reshape_target(const Shape& input, const std::vector<int64_t>& spec, bool 
     }
     if (v < 0) fail(node.describe(), ": shape ", shape_to_string(spec), " has invalid dim ", v);
     out[i] = v;
-    known *= v;
+    known = ops::checked_mul(known, v, node, "the element count of the target shape");
   }
   const int64_t total = element_count(input);
   if (inferred) {
@@ -64,6 +65,7 @@ Shape reshape_target(const Shape& input, const std::vector<int64_t>& spec, bool 
 // Reshape-5+: the target shape is input 1; allowzero (14+) keeps literal zeros.
 class ReshapeKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit ReshapeKernel(const KernelInit& init) : allow_zero_(init.node().attr_int("allowzero", 0) != 0) {
     if (init.num_inputs() < 2) fail(init.node().describe(), ": Reshape needs the shape input");
     if (const Tensor* spec = init.constant_input(1)) {
@@ -94,6 +96,7 @@ class ReshapeKernel : public OpKernel {
 // Flatten: 2-D view (prod(dims[:axis]), prod(dims[axis:])); axis in [-rank, rank].
 class FlattenKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit FlattenKernel(const KernelInit& init) : axis_(init.node().attr_int("axis", 1)) {}
 
   void run(KernelContext& ctx) override {
@@ -134,6 +137,7 @@ std::optional<std::vector<int64_t>> constant_axes(const KernelInit& init, bool r
 
 class SqueezeKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit SqueezeKernel(const KernelInit& init) : axes_(constant_axes(init, false)) {}
 
   void run(KernelContext& ctx) override {
@@ -163,6 +167,7 @@ class SqueezeKernel : public OpKernel {
 
 class UnsqueezeKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit UnsqueezeKernel(const KernelInit& init) : axes_(constant_axes(init, true)) {}
 
   void run(KernelContext& ctx) override {
@@ -223,6 +228,7 @@ class SizeKernel : public OpKernel {
 // Expand: bidirectional (numpy) broadcast of the input to the given shape.
 class ExpandKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit ExpandKernel(const KernelInit& init) {
     if (init.num_inputs() < 2) fail(init.node().describe(), ": Expand needs the shape input");
   }
@@ -252,6 +258,7 @@ class ExpandKernel : public OpKernel {
 
 class IdentityKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit IdentityKernel(const KernelInit&) {}
   void run(KernelContext& ctx) override { ctx.set_output(0, ctx.required_input(0)); }
 };
@@ -262,6 +269,7 @@ class IdentityKernel : public OpKernel {
 // (where it is the identity too), random dropout is not.
 class DropoutKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit DropoutKernel(const KernelInit& init) : mask_is_bool_(init.opset() >= 10) {
     if (init.opset() >= 12 && init.has_input(2) && init.constant_input(2) &&
         (!init.has_input(1) || init.constant_input(1)))
@@ -376,10 +384,13 @@ void fill_range(Tensor& out, double start, double delta) {
   for (int64_t i = 0; i < out.size(); ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * delta);
 }
 
+// Every value lies between start and limit, so only the running sum is
+// computed (in unsigned arithmetic, which wraps instead of overflowing).
 template <class T>
 void fill_integer_range(Tensor& out, int64_t start, int64_t delta) {
   T* p = out.data<T>();
-  for (int64_t i = 0; i < out.size(); ++i) p[i] = static_cast<T>(start + i * delta);
+  uint64_t value = static_cast<uint64_t>(start);
+  for (int64_t i = 0; i < out.size(); ++i, value += static_cast<uint64_t>(delta)) p[i] = static_cast<T>(static_cast<int64_t>(value));
 }
 
 // Range: start, start + delta, ... up to (excluding) limit; three scalars of
@@ -409,10 +420,16 @@ class RangeKernel : public OpKernel {
       if (!(n < 9.0e18)) fail(ctx.node().describe(), ": Range of ", s, " to ", l, " by ", d, " is too long");
       count = n > 0 ? static_cast<int64_t>(n) : 0;
     } else {
+      // In unsigned arithmetic: limit - start may not fit in int64.
       int64_t s = start.value_as_int64(0), l = limit.value_as_int64(0), d = delta.value_as_int64(0);
-      int64_t span = d > 0 ? l - s : s - l;
-      int64_t step = d > 0 ? d : -d;
-      count = span > 0 ? (span + step - 1) / step : 0;
+      const bool up = d > 0;
+      const uint64_t span = up ? (l > s ? static_cast<uint64_t>(l) - static_cast<uint64_t>(s) : 0)
+                               : (s > l ? static_cast<uint64_t>(s) - static_cast<uint64_t>(l) : 0);
+      const uint64_t step = up ? static_cast<uint64_t>(d) : uint64_t{0} - static_cast<uint64_t>(d);
+      const uint64_t n = span / step + (span % step != 0);
+      if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        fail(ctx.node().describe(), ": Range of ", s, " to ", l, " by ", d, " is too long");
+      count = static_cast<int64_t>(n);
     }
     Tensor& out = ctx.allocate_output(0, type, {count});
     switch (type) {

@@ -19,6 +19,15 @@ inline int64_t normalize_axis(int64_t axis, int64_t rank, const graph::Node& nod
   return axis < 0 ? axis + rank : axis;
 }
 
+// a * b for dims and counts computed from data; kiln::Error naming the node
+// (and `what`) when the product does not fit in int64.
+inline int64_t checked_mul(int64_t a, int64_t b, const graph::Node& node, const char* what) {
+  int64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product))
+    fail(node.describe(), ": ", what, " overflows 64 bits (", a, " x ", b, ")");
+  return product;
+}
+
 // An int attribute that must be present (kiln::Error naming the node otherwise).
 inline int64_t required_int_attr(const graph::Node& node, const std::string& key) {
   node.required_attr(key);

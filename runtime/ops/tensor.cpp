@@ -33,6 +33,7 @@ int64_t product(const Shape& shape, size_t begin, size_t end) {
 // each output row is the inputs' rows laid side by side.
 class ConcatKernel : public OpKernel {
  public:
+  bool may_alias_inputs() const override { return true; }
   explicit ConcatKernel(const KernelInit& init) : axis_(ops::required_int_attr(init.node(), "axis")) {
     if (init.num_inputs() == 0) fail(init.node().describe(), ": Concat needs at least one input");
   }
@@ -227,14 +228,18 @@ class TileKernel : public OpKernel {
     if (repeats.size() != input.rank())
       fail(ctx.node().describe(), ": ", repeats.size(), " repeats for input shape ", shape_to_string(input.shape()));
     Shape out_shape(input.rank());
-    std::vector<std::vector<int64_t>> tables(input.rank());
     for (size_t k = 0; k < input.rank(); ++k) {
       if (repeats[k] < 0) fail(ctx.node().describe(), ": repeats ", shape_to_string(repeats), " has a negative value");
-      out_shape[k] = input.dim(k) * repeats[k];
+      out_shape[k] = ops::checked_mul(input.dim(k), repeats[k], ctx.node(), "the tiled dim");
+    }
+    // The output first: its allocation checks the element count and the memory budget.
+    Tensor& out = ctx.allocate_output(0, input.dtype(), out_shape);
+    if (out.size() == 0) return;
+    std::vector<std::vector<int64_t>> tables(input.rank());
+    for (size_t k = 0; k < input.rank(); ++k) {
       tables[k].resize(static_cast<size_t>(out_shape[k]));
       for (int64_t o = 0; o < out_shape[k]; ++o) tables[k][static_cast<size_t>(o)] = o % input.dim(k);
     }
-    Tensor& out = ctx.allocate_output(0, input.dtype(), out_shape);
     kernels::gather_by_axis_tables(out.raw(), input.raw(), element_size(input.dtype()), input.shape(), tables,
                                    nullptr, ctx.threads());
   }

@@ -24,6 +24,16 @@ void check_all_at_least(const graph::Node& node, const char* name, const std::ve
     if (v < minimum) fail(node.describe(), ": every value of '", name, "' must be >= ", minimum, ", got ", v);
 }
 
+// Window attributes above this are rejected, which keeps every product in
+// resolve_window (dilation * kernel, (out - 1) * stride) inside int64.
+constexpr int64_t kMaxWindowAttr = (int64_t{1} << 31) - 1;
+
+void check_all_at_most(const graph::Node& node, const char* name, const std::vector<int64_t>& values) {
+  for (int64_t v : values)
+    if (v > kMaxWindowAttr)
+      fail(node.describe(), ": every value of '", name, "' must be <= ", kMaxWindowAttr, ", got ", v);
+}
+
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 
 }  // namespace
@@ -48,6 +58,10 @@ WindowAttrs read_window_attrs(const graph::Node& node) {
   check_all_at_least(node, "strides", attrs.strides, 1);
   check_all_at_least(node, "dilations", attrs.dilations, 1);
   check_all_at_least(node, "pads", attrs.pads, 0);
+  check_all_at_most(node, "kernel_shape", attrs.kernel_shape);
+  check_all_at_most(node, "strides", attrs.strides);
+  check_all_at_most(node, "dilations", attrs.dilations);
+  check_all_at_most(node, "pads", attrs.pads);
   if (attrs.pads.size() % 2 != 0)
     fail(node.describe(), ": 'pads' has ", attrs.pads.size(), " values, expected 2 per spatial dim");
   if (size_t rank = attrs.implied_rank(); rank != 0) check_window_rank(node, attrs, rank);
@@ -80,7 +94,11 @@ kernels::WindowGeometry resolve_window(const graph::Node& node, const WindowAttr
     const int64_t kernel = kernel_dims[i];
     const int64_t stride = attrs.strides.empty() ? 1 : attrs.strides[i];
     const int64_t dilation = attrs.dilations.empty() ? 1 : attrs.dilations[i];
-    const int64_t extent = dilation * (kernel - 1) + 1;  // input span of one window
+    int64_t extent = 0;  // input span of one window
+    if (kernel < 1 || __builtin_mul_overflow(dilation, kernel - 1, &extent) || extent > kMaxWindowAttr * 2)
+      fail(node.describe(), ": kernel dim ", i, " of size ", kernel, " with dilation ", dilation,
+           " is not a usable window");
+    extent += 1;
     int64_t pad_begin = 0, pad_end = 0, out = 0;
     if (attrs.auto_pad == AutoPad::kSameUpper || attrs.auto_pad == AutoPad::kSameLower) {
       out = ceil_div(in, stride);

@@ -1,0 +1,31 @@
+// What each fuzz target does with one input, shared by the libFuzzer entry
+// points (fuzz/fuzz_*.cpp) and the unit test that replays the inputs kept in
+// tests/fuzz_regressions/ (so every build, not only the clang one, re-checks
+// the crashes fuzzing found).
+//
+// Each driver treats `bytes` as untrusted and returns normally both when it
+// works and when kiln rejects it with kiln::Error; anything else (another
+// exception, a crash, a sanitizer report, a hang) is a bug in kiln.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace kiln::fuzz {
+
+// The memory budget the drivers give kiln: small enough that libFuzzer's
+// malloc and RSS limits (2 GiB) never fire first.
+inline constexpr uint64_t kMaxMemoryBytes = uint64_t{256} << 20;
+
+// A folder that does not exist, so fuzzed external_data finds no files.
+inline constexpr const char* kNoExternalDataDir = "/nonexistent-kiln-fuzz-dir";
+
+// Model bytes -> Session::from_bytes (load, optimize, build) -> one run on
+// pseudo-random inputs of the declared shapes (dynamic dims 2; a model whose
+// fixed input shapes need more than a few thousand elements is not run).
+void run_model_bytes(const std::string& bytes);
+
+// A serialized ONNX TensorProto (.pb test data) -> kiln::Tensor.
+void parse_tensor_pb_bytes(const std::string& bytes);
+
+}  // namespace kiln::fuzz
