@@ -109,10 +109,9 @@ kernels::F32GemmEpilogue read_fused_activation(const graph::Node& node) {
 }
 
 // One input channel per group: every output channel is a direct 2-D/3-D
-// filter of one input plane, then the activation over the plane while it is
-// still in cache.
+// filter of one input plane, with the bias and activation.
 void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y,
-                    const kernels::F32GemmEpilogue& epilogue, int threads) {
+                    const kernels::F32GemmEpilogue& activation, int threads) {
   const auto& g = p.geometry;
   const int64_t planes = p.batch * p.out_channels;
   threads = threads_for_work(threads, planes * g.output_size() * g.kernel_size());
@@ -121,13 +120,10 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
     const int64_t oc = plane % p.out_channels;
     const int64_t n = plane / p.out_channels;
     const int64_t input_channel = oc / p.out_per_group();  // == group index
-    float* out = y + plane * g.output_size();
+    const kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
+                                              activation.param1};
     kernels::f32_conv_depthwise_plane(g, x + (n * p.in_channels + input_channel) * g.input_size(),
-                                      w + oc * g.kernel_size(), bias ? bias[oc] : 0.0f, kernels::F32Activation{},
-                                      out);
-    if (epilogue.activation != kernels::Activation::none)
-      for (int64_t i = 0; i < g.output_size(); ++i)
-        out[i] = kernels::f32_activation_reference(epilogue.activation, out[i], epilogue.param0, epilogue.param1);
+                                      w + oc * g.kernel_size(), epilogue, y + plane * g.output_size());
   }
 }
 
