@@ -1,7 +1,8 @@
 // Conv and ConvTranspose (float32, 1-D / 2-D / 3-D).
 //
 // Conv runs one of three paths:
-//   - one input channel per group (depthwise): a direct loop per channel plane;
+//   - one input channel per group (depthwise): a direct loop per channel plane
+//     (kernels/f32_dwconv.h for 3x3 and 5x5 windows, else the reference);
 //   - 1x1 kernel, stride 1, no pads: GEMM straight on the input (W x X);
 //   - otherwise: im2col over tiles of output positions, then GEMM per tile,
 //     so the column buffer stays near kColumnTileBytes whatever the image size.
@@ -11,10 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/f32_dwconv.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/gemm.h"
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/im2col.h"
+#include "runtime/cpu_info.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/ops/window_attrs.h"
@@ -109,24 +112,34 @@ kernels::F32GemmEpilogue read_fused_activation(const graph::Node& node) {
 }
 
 // One input channel per group: every output channel is a direct 2-D/3-D
-// filter of one input plane, then the activation over the plane while it is
-// still in cache.
+// filter of one input plane with the bias and activation, by `fast` (a
+// kernel of kernels/f32_dwconv.h chosen when the session was built) when it
+// fits the geometry, else by the reference loops.
 void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y,
-                    const kernels::F32GemmEpilogue& epilogue, int threads) {
+                    const kernels::F32GemmEpilogue& activation, const kernels::F32DwconvKernel* fast,
+                    int threads) {
   const auto& g = p.geometry;
+  if (fast && !kernels::f32_dwconv_fits(*fast, g)) fast = nullptr;
   const int64_t planes = p.batch * p.out_channels;
   threads = threads_for_work(threads, planes * g.output_size() * g.kernel_size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
-  for (int64_t plane = 0; plane < planes; ++plane) {
-    const int64_t oc = plane % p.out_channels;
-    const int64_t n = plane / p.out_channels;
-    const int64_t input_channel = oc / p.out_per_group();  // == group index
-    float* out = y + plane * g.output_size();
-    kernels::f32_conv_depthwise_plane(g, x + (n * p.in_channels + input_channel) * g.input_size(),
-                                      w + oc * g.kernel_size(), bias ? bias[oc] : 0.0f, out);
-    if (epilogue.activation != kernels::Activation::none)
-      for (int64_t i = 0; i < g.output_size(); ++i)
-        out[i] = kernels::f32_activation_reference(epilogue.activation, out[i], epilogue.param0, epilogue.param1);
+#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1)
+  {
+    std::vector<float> scratch(fast ? static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)) : 0);
+#pragma omp for schedule(static)
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      const int64_t oc = plane % p.out_channels;
+      const int64_t n = plane / p.out_channels;
+      const int64_t input_channel = oc / p.out_per_group();  // == group index
+      const float* x_plane = x + (n * p.in_channels + input_channel) * g.input_size();
+      const float* w_plane = w + oc * g.kernel_size();
+      const kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
+                                                activation.param1};
+      float* y_plane = y + plane * g.output_size();
+      if (fast)
+        fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
+      else
+        kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, epilogue, y_plane);
+    }
   }
 }
 
@@ -225,6 +238,7 @@ class ConvKernel : public OpKernel {
         packed_weights_ = pack_conv_weights(*w, group_);
         packed_from_ = w->raw();
       }
+      if (w->dtype() == DataType::kFloat32 && w->dim(1) == 1) depthwise_kernel_ = choose_depthwise_kernel(node, w->shape());
     }
   }
 
@@ -265,7 +279,8 @@ class ConvKernel : public OpKernel {
       return;
     }
     if (p.in_per_group() == 1) {
-      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), activation_, ctx.threads());
+      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), activation_, depthwise_kernel_,
+                     ctx.threads());
       return;
     }
     if (packed_from_ == w.raw()) {
@@ -276,11 +291,33 @@ class ConvKernel : public OpKernel {
   }
 
  private:
+  // The fast depthwise kernel for constant weights of this shape at the
+  // selected ISA, or nullptr (reference loops). The window's kernel, strides
+  // and dilations are known now; pads and image size only at run time, and
+  // every fast kernel takes any of them.
+  const kernels::F32DwconvKernel* choose_depthwise_kernel(const graph::Node& node, const Shape& w_shape) const {
+    if (w_shape.size() != 4) return nullptr;
+    kernels::WindowGeometry window;
+    for (int i = 0; i < 2; ++i) {
+      window.kernel[1 + i] = w_shape[2 + i];
+      window.stride[1 + i] = attrs_.strides.empty() ? 1 : attrs_.strides[i];
+      window.dilation[1 + i] = attrs_.dilations.empty() ? 1 : attrs_.dilations[i];
+    }
+    Isa isa;
+    try {
+      isa = selected_isa();
+    } catch (const Error& error) {  // an invalid KILN_ISA
+      fail(node.describe(), ": ", error.what());
+    }
+    return kernels::select_f32_dwconv_kernel(window, isa);
+  }
+
   WindowAttrs attrs_;
   int64_t group_;
   kernels::F32GemmEpilogue activation_;
   std::vector<kernels::F32PackedA> packed_weights_;
   const void* packed_from_ = nullptr;  // the constant W the packed copy was made from
+  const kernels::F32DwconvKernel* depthwise_kernel_ = nullptr;
 };
 
 // ---------------------------------------------------------------- ConvTranspose
