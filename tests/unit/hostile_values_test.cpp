@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "tests/unit/error_test_util.h"
 #include "tests/unit/op_test_util.h"
 
 namespace kiln {
@@ -44,6 +45,28 @@ TEST(HostileValues, FloatToInt64ConversionsSaturate) {
   EXPECT_EQ(f.value_as_int64(0), std::numeric_limits<int64_t>::max());
   EXPECT_EQ(f.value_as_int64(1), std::numeric_limits<int64_t>::min());
   EXPECT_EQ(f.value_as_int64(2), 0);
+}
+
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// kiln_fuzz_model: DepthToSpace with blocksize 2^32 squared it in int64
+// (tests/fuzz_regressions/model/depth_to_space_blocksize_2pow32.onnx).
+TEST(HostileValues, HugeBlocksizesFailCleanly) {
+  graph::Node d2s = testing::make_node("DepthToSpace", 1);
+  d2s.attrs["blocksize"] = testing::int_attr(int64_t{1} << 32);
+  Tensor x = Tensor::zeros(DataType::kFloat32, {1, 4, 1, 1});
+  EXPECT_NE(testing::error_of(d2s, {x}).find("blocksize² overflows 64 bits (4294967296 x 4294967296)"),
+            std::string::npos)
+      << testing::error_of(d2s, {x});
+  graph::Node s2d = testing::make_node("SpaceToDepth", 1);
+  s2d.attrs["blocksize"] = testing::int_attr(int64_t{1} << 32);
+  Tensor empty = Tensor::zeros(DataType::kFloat32, {1, 4, 0, 0});
+  EXPECT_NE(testing::error_of(s2d, {empty}).find("blocksize² overflows 64 bits"), std::string::npos)
+      << testing::error_of(s2d, {empty});
 }
 
 }  // namespace
