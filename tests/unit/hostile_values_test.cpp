@@ -71,3 +71,24 @@ TEST(HostileValues, HugeBlocksizesFailCleanly) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// Pad: pads that overflow the output dim, or crop more than an axis holds and
+// pad it back, fail cleanly; huge pads hit the memory budget before the
+// per-axis index tables are built.
+TEST(HostileValues, HugePadsFailCleanly) {
+  graph::Node pad = testing::make_node("Pad", 2);
+  Tensor x = Tensor::zeros(DataType::kFloat32, {2});
+  const int64_t max = std::numeric_limits<int64_t>::max(), min = std::numeric_limits<int64_t>::min();
+  EXPECT_NE(testing::error_of(pad, {x, Tensor::from_int64s({2}, {max, 1})}).find("overflow the output shape"),
+            std::string::npos);
+  EXPECT_NE(testing::error_of(pad, {x, Tensor::from_int64s({2}, {min, max})}).find("crop more than input shape 2"),
+            std::string::npos);
+  EXPECT_NE(testing::error_of(pad, {x, Tensor::from_int64s({2}, {int64_t{1} << 50, 0})}).find("absurdly large"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln
