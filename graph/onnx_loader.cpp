@@ -28,7 +28,7 @@ ValueInfo convert_value_info(const onnx::ValueInfoProto& proto) {
     const char* kind = type.has_sequence_type() ? "sequence" : type.has_map_type() ? "map"
                        : type.has_optional_type() ? "optional" : type.has_sparse_tensor_type() ? "sparse tensor"
                        : "non-tensor";
-    fail_unsupported("value '", proto.name(), "' is a ", kind, "; kiln supports dense tensors only");
+    fail_unsupported("value '", proto.name(), "' is of kind ", kind, "; kiln supports dense tensors only");
   }
   const auto& tensor_type = type.tensor_type();
   info.dtype = static_cast<DataType>(tensor_type.elem_type());

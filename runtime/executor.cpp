@@ -326,7 +326,11 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
     if (arena_owner) check_arena_use(step, outputs, arena, arena_base);
     if (observer_) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      observer_(NodeRunInfo{node.name, node.op_type, in_ptrs, outputs, seconds});
+      static const std::string kNoActivation;
+      auto activation = node.attrs.find("activation");
+      const std::string& activation_name =
+          activation != node.attrs.end() && node.op_type == "FusedConv" ? activation->second.s : kNoActivation;
+      observer_(NodeRunInfo{node.name, node.op_type, in_ptrs, outputs, seconds, activation_name});
     }
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (step.outputs[i] < 0) continue;

@@ -27,6 +27,7 @@ struct NodeRunInfo {
   const std::vector<const Tensor*>& inputs;   // nullptr for omitted optional inputs
   const std::vector<Tensor>& outputs;
   double seconds;                             // wall time of the node's kernel
+  const std::string& activation;              // FusedConv: the fused activation ("Relu", ...); else empty
 };
 
 // Graph optimization levels, as in onnxruntime:

@@ -7,14 +7,14 @@ namespace kiln::kernels {
 // For each output row, every kernel tap adds weight * (a strided slice of one
 // input row) to the row; the slice bounds come from valid_output_range so the
 // inner loop has no padding checks (and vectorizes for stride 1).
-void f32_conv_depthwise_plane(const WindowGeometry& g, const float* input, const float* weights, float bias,
-                              float* output) {
+void f32_conv_depthwise_plane(const WindowGeometry& g, const float* input, const float* weights,
+                              const F32DwconvEpilogue& epilogue, float* output) {
   const int64_t out_w = g.out[2];
   const int64_t stride_w = g.stride[2];
   for (int64_t od = 0; od < g.out[0]; ++od) {
     for (int64_t oh = 0; oh < g.out[1]; ++oh) {
       float* out_row = output + (od * g.out[1] + oh) * out_w;
-      std::fill(out_row, out_row + out_w, bias);
+      std::fill(out_row, out_row + out_w, epilogue.bias);
       for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
         const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
         if (id < 0 || id >= g.in[0]) continue;
@@ -35,6 +35,9 @@ void f32_conv_depthwise_plane(const WindowGeometry& g, const float* input, const
           }
         }
       }
+      if (epilogue.activation != Activation::none)
+        for (int64_t x = 0; x < out_w; ++x)
+          out_row[x] = f32_activation_reference(epilogue.activation, out_row[x], epilogue.param0, epilogue.param1);
     }
   }
 }

@@ -5,14 +5,28 @@
 
 #include <cstdint>
 
+#include "kernels/f32_gemm_epilogue.h"
 #include "kernels/reference/window_geometry.h"
 
 namespace kiln::kernels {
 
-// output[od][oh][ow] = bias + sum over taps (kd, kh, kw) inside the image of
-//   weights[kd][kh][kw] * input[od*sd - pd + kd*dd][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw].
+// What a depthwise kernel adds to each output of a plane and applies before
+// storing it: the plane's bias, then an activation with its parameters (as in
+// F32GemmEpilogue).
+struct F32DwconvEpilogue {
+  float bias = 0.0f;
+  Activation activation = Activation::none;
+  float param0 = 0.0f;
+  float param1 = 0.0f;
+};
+
+// output[od][oh][ow] = act(bias + sum over taps (kd, kh, kw) inside the image of
+//   weights[kd][kh][kw] * input[od*sd - pd + kd*dd][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw])
+// with the sum taken in that tap order (kd, then kh, then kw), and act the
+// epilogue's activation (f32_activation_reference).
 // input: geometry.in plane; weights: geometry.kernel taps; output: geometry.out plane.
+// The reference twin of the fast kernels in kernels/f32_dwconv.h.
 void f32_conv_depthwise_plane(const WindowGeometry& geometry, const float* input, const float* weights,
-                              float bias, float* output);
+                              const F32DwconvEpilogue& epilogue, float* output);
 
 }  // namespace kiln::kernels

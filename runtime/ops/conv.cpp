@@ -1,7 +1,8 @@
 // Conv and ConvTranspose (float32, 1-D / 2-D / 3-D).
 //
 // Conv runs one of three paths:
-//   - one input channel per group (depthwise): a direct loop per channel plane;
+//   - one input channel per group (depthwise): a direct loop per channel plane
+//     (kernels/f32_dwconv.h for 3x3 and 5x5 windows, else the reference);
 //   - 1x1 kernel, stride 1, no pads: GEMM straight on the input (W x X);
 //   - otherwise: im2col over tiles of output positions, then GEMM per tile,
 //     so the column buffer stays near kColumnTileBytes whatever the image size.
@@ -11,9 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/f32_dwconv.h"
+#include "kernels/f32_gemm_packed.h"
 #include "kernels/gemm.h"
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/im2col.h"
+#include "runtime/cpu_info.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/ops/window_attrs.h"
@@ -22,16 +26,8 @@ namespace kiln {
 
 namespace {
 
-// Target size of one thread's column buffer: large enough for long GEMM rows,
-// small enough to stay in L2.
-constexpr int64_t kColumnTileBytes = int64_t{1} << 18;
 // Fewest output positions per tile, so each GEMM call has some width.
 constexpr int64_t kMinColumnTile = 64;
-
-int64_t column_tile(int64_t rows, int64_t positions) {
-  const int64_t budget = kColumnTileBytes / (static_cast<int64_t>(sizeof(float)) * std::max<int64_t>(rows, 1));
-  return std::min(positions, std::max(kMinColumnTile, budget));
-}
 
 std::vector<int64_t> spatial_dims(const Shape& shape) { return std::vector<int64_t>(shape.begin() + 2, shape.end()); }
 
@@ -83,41 +79,93 @@ bool is_pointwise(const kernels::WindowGeometry& g) {
   return true;
 }
 
+// The activation of a FusedConv node (docs/fused_ops.md) as a GEMM epilogue;
+// a plain Conv has none.
+kernels::F32GemmEpilogue read_fused_activation(const graph::Node& node) {
+  kernels::F32GemmEpilogue epilogue;
+  if (node.op_type != "FusedConv") return epilogue;
+  const std::string name = node.attr_string("activation", "");
+  const std::vector<float> params = node.attr_floats("activation_params");
+  struct Kind {
+    const char* name;
+    kernels::Activation activation;
+    size_t params;
+  };
+  static const Kind kKinds[] = {{"", kernels::Activation::none, 0},
+                                {"Relu", kernels::Activation::relu, 0},
+                                {"Clip", kernels::Activation::clip, 2},
+                                {"LeakyRelu", kernels::Activation::leaky_relu, 1},
+                                {"Sigmoid", kernels::Activation::sigmoid, 0},
+                                {"HardSigmoid", kernels::Activation::hard_sigmoid, 2},
+                                {"HardSwish", kernels::Activation::hard_swish, 2},
+                                {"Swish", kernels::Activation::swish, 0}};
+  for (const Kind& kind : kKinds) {
+    if (name != kind.name) continue;
+    if (params.size() != kind.params)
+      fail(node.describe(), ": activation '", name, "' takes ", kind.params, " activation_params, got ", params.size());
+    epilogue.activation = kind.activation;
+    if (kind.params > 0) epilogue.param0 = params[0];
+    if (kind.params > 1) epilogue.param1 = params[1];
+    return epilogue;
+  }
+  fail(node.describe(), ": unknown activation '", name, "'");
+}
+
 // One input channel per group: every output channel is a direct 2-D/3-D
-// filter of one input plane.
+// filter of one input plane with the bias and activation, by `fast` (a
+// kernel of kernels/f32_dwconv.h chosen when the session was built) when it
+// fits the geometry, else by the reference loops.
 void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y,
+                    const kernels::F32GemmEpilogue& activation, const kernels::F32DwconvKernel* fast,
                     int threads) {
   const auto& g = p.geometry;
+  if (fast && !kernels::f32_dwconv_fits(*fast, g)) fast = nullptr;
   const int64_t planes = p.batch * p.out_channels;
   threads = threads_for_work(threads, planes * g.output_size() * g.kernel_size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
-  for (int64_t plane = 0; plane < planes; ++plane) {
-    const int64_t n = plane / p.out_channels;
-    const int64_t oc = plane % p.out_channels;
-    const int64_t input_channel = oc / p.out_per_group();  // == group index
-    kernels::f32_conv_depthwise_plane(g, x + (n * p.in_channels + input_channel) * g.input_size(),
-                                      w + oc * g.kernel_size(), bias ? bias[oc] : 0.0f,
-                                      y + plane * g.output_size());
+#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1)
+  {
+    std::vector<float> scratch(fast ? static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)) : 0);
+#pragma omp for schedule(static)
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      const int64_t oc = plane % p.out_channels;
+      const int64_t n = plane / p.out_channels;
+      const int64_t input_channel = oc / p.out_per_group();  // == group index
+      const float* x_plane = x + (n * p.in_channels + input_channel) * g.input_size();
+      const float* w_plane = w + oc * g.kernel_size();
+      const kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
+                                                activation.param1};
+      float* y_plane = y + plane * g.output_size();
+      if (fast)
+        fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
+      else
+        kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, epilogue, y_plane);
+    }
   }
 }
 
+// Target size of one thread's im2col buffer: a few hundred KiB to a few MiB
+// keeps it in L2 / L3 while giving the GEMM wide column blocks.
+constexpr int64_t kIm2colTileBytes = int64_t{1} << 21;
+
 // Per (sample, group, tile of output positions):
-//   Y[oc, tile] = W_group[oc, K] x columns[K, tile] (+ bias),  K = C_in/group * kernel taps,
-// where columns is the im2col of the tile, or the input itself for a
-// pointwise conv. Tiles run in parallel when there are enough of them;
-// otherwise the GEMM is threaded.
-void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, int threads) {
+//   Y[oc, tile] = act(W_group[oc, K] x columns[K, tile] + bias),  K = C_in/group * kernel taps,
+// with W packed once per group, and columns the im2col of the tile or, for a
+// pointwise conv, the input itself (one GEMM over every position). Tiles run
+// in parallel when there are enough of them; otherwise the GEMM is threaded.
+void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::F32PackedA>& weights,
+               const float* bias, float* y, const kernels::F32GemmEpilogue& activation, int threads) {
   const auto& g = p.geometry;
   const int64_t in_group = p.in_per_group();
   const int64_t out_group = p.out_per_group();
   const int64_t depth = in_group * g.kernel_size();  // GEMM K
   const int64_t positions = g.output_size();
   const bool pointwise = is_pointwise(g);
-  const int64_t tile = column_tile(depth, positions);
+  const int64_t tile = pointwise ? positions
+                                 : std::min(positions, std::max<int64_t>(kMinColumnTile, kIm2colTileBytes / (4 * depth)));
   const int64_t tiles_per_block = (positions + tile - 1) / tile;
   const int64_t tasks = p.batch * p.group * tiles_per_block;
   threads = threads_for_work(threads, p.batch * p.out_channels * positions * depth);
-  const bool parallel_tiles = threads > 1 && tasks >= 2 * static_cast<int64_t>(threads);
+  const bool parallel_tiles = threads > 1 && tasks >= 4 * static_cast<int64_t>(threads);
   const int gemm_threads = parallel_tiles ? 1 : threads;
 
 #pragma omp parallel num_threads(threads) if (parallel_tiles)
@@ -132,7 +180,6 @@ void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float
       const int64_t count = std::min(tile, positions - first);
       const float* x_group = x + (n * p.in_channels + grp * in_group) * g.input_size();
       float* y_tile = y + (n * p.out_channels + grp * out_group) * positions + first;
-
       const float* b_matrix = x_group + first;  // pointwise: the input is the column matrix
       int64_t ldb = positions;
       if (!pointwise) {
@@ -140,27 +187,58 @@ void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float
         b_matrix = columns.data();
         ldb = count;
       }
-      float beta = 0.0f;
-      if (bias) {
-        for (int64_t oc = 0; oc < out_group; ++oc)
-          std::fill_n(y_tile + oc * positions, count, bias[grp * out_group + oc]);
-        beta = 1.0f;
-      }
-      kernels::f32_gemm(false, false, out_group, count, depth, 1.0f, w + grp * out_group * depth, depth, b_matrix,
-                        ldb, beta, y_tile, positions, gemm_threads);
+      kernels::F32GemmEpilogue epilogue = activation;
+      epilogue.bias = bias ? bias + grp * out_group : nullptr;
+      kernels::f32_gemm_packed(weights[static_cast<size_t>(grp)], false, static_cast<size_t>(count), b_matrix,
+                               static_cast<size_t>(ldb), y_tile, static_cast<size_t>(positions), epilogue,
+                               gemm_threads);
     }
   }
 }
 
+// W (C_out x C_in/group x taps) as one packed GEMM A per group.
+std::vector<kernels::F32PackedA> pack_conv_weights(const Tensor& w, int64_t group) {
+  const int64_t out_group = w.dim(0) / group;
+  const int64_t depth = w.size() / std::max<int64_t>(w.dim(0), 1);
+  std::vector<kernels::F32PackedA> packed(static_cast<size_t>(group));
+  for (int64_t grp = 0; grp < group; ++grp)
+    packed[static_cast<size_t>(grp)].pack(kernels::f32_gemm_selected_microkernel(), false,
+                                          static_cast<size_t>(out_group), static_cast<size_t>(depth),
+                                          w.data<float>() + grp * out_group * depth, static_cast<size_t>(depth));
+  return packed;
+}
+
+// ConvTranspose's W (C_in x C_out/group x taps) as one packed GEMM A per
+// group: A = W_group^T, (C_out/group * taps) x (C_in/group).
+std::vector<kernels::F32PackedA> pack_transposed_weights(const Tensor& w, int64_t group) {
+  const int64_t in_group = w.dim(0) / group;
+  const int64_t rows = w.size() / std::max<int64_t>(w.dim(0), 1);
+  std::vector<kernels::F32PackedA> packed(static_cast<size_t>(group));
+  for (int64_t grp = 0; grp < group; ++grp)
+    packed[static_cast<size_t>(grp)].pack(kernels::f32_gemm_selected_microkernel(), true, static_cast<size_t>(rows),
+                                          static_cast<size_t>(in_group), w.data<float>() + grp * in_group * rows,
+                                          static_cast<size_t>(rows));
+  return packed;
+}
+
+// Conv, and kiln's FusedConv (Conv + activation, domain com.kiln). Constant
+// weights are packed for the GEMM once, here; others on every run.
 class ConvKernel : public OpKernel {
  public:
   explicit ConvKernel(const KernelInit& init)
-      : attrs_(read_window_attrs(init.node())), group_(read_group(init.node())) {
+      : attrs_(read_window_attrs(init.node())),
+        group_(read_group(init.node())),
+        activation_(read_fused_activation(init.node())) {
     const graph::Node& node = init.node();
     if (attrs_.ceil_mode) fail(node.describe(), ": Conv has no ceil_mode attribute");
     if (const Tensor* w = init.constant_input(1)) {
       check_weights(node, attrs_, group_, w->shape());
       if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(0));
+      if (w->dtype() == DataType::kFloat32 && w->dim(1) != 1) {
+        packed_weights_ = pack_conv_weights(*w, group_);
+        packed_from_ = w->raw();
+      }
+      if (w->dtype() == DataType::kFloat32 && w->dim(1) == 1) depthwise_kernel_ = choose_depthwise_kernel(node, w->shape());
     }
   }
 
@@ -192,23 +270,54 @@ class ConvKernel : public OpKernel {
       y_shape.push_back(p.geometry.out[d]);
     Tensor& y = ctx.allocate_output(0, DataType::kFloat32, y_shape);
     if (y.size() == 0) return;
-    if (p.in_channels == 0) {  // an empty sum: the output is the bias
+    const float* bias = b ? b->data<float>() : nullptr;
+    if (p.in_channels == 0) {  // an empty sum: the output is act(bias)
       for (int64_t plane = 0; plane < p.batch * p.out_channels; ++plane)
         std::fill_n(y.data<float>() + plane * p.geometry.output_size(), p.geometry.output_size(),
-                    b ? b->data<float>()[plane % p.out_channels] : 0.0f);
+                    kernels::f32_activation_reference(activation_.activation, bias ? bias[plane % p.out_channels] : 0.0f,
+                                                       activation_.param0, activation_.param1));
       return;
     }
-
-    const float* bias = b ? b->data<float>() : nullptr;
-    if (p.in_per_group() == 1)
-      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), ctx.threads());
-    else
-      conv_gemm(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), ctx.threads());
+    if (p.in_per_group() == 1) {
+      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), activation_, depthwise_kernel_,
+                     ctx.threads());
+      return;
+    }
+    if (packed_from_ == w.raw()) {
+      conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), activation_, ctx.threads());
+    } else {
+      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), activation_, ctx.threads());
+    }
   }
 
  private:
+  // The fast depthwise kernel for constant weights of this shape at the
+  // selected ISA, or nullptr (reference loops). The window's kernel, strides
+  // and dilations are known now; pads and image size only at run time, and
+  // every fast kernel takes any of them.
+  const kernels::F32DwconvKernel* choose_depthwise_kernel(const graph::Node& node, const Shape& w_shape) const {
+    if (w_shape.size() != 4) return nullptr;
+    kernels::WindowGeometry window;
+    for (int i = 0; i < 2; ++i) {
+      window.kernel[1 + i] = w_shape[2 + i];
+      window.stride[1 + i] = attrs_.strides.empty() ? 1 : attrs_.strides[i];
+      window.dilation[1 + i] = attrs_.dilations.empty() ? 1 : attrs_.dilations[i];
+    }
+    Isa isa;
+    try {
+      isa = selected_isa();
+    } catch (const Error& error) {  // an invalid KILN_ISA
+      fail(node.describe(), ": ", error.what());
+    }
+    return kernels::select_f32_dwconv_kernel(window, isa);
+  }
+
   WindowAttrs attrs_;
   int64_t group_;
+  kernels::F32GemmEpilogue activation_;
+  std::vector<kernels::F32PackedA> packed_weights_;
+  const void* packed_from_ = nullptr;  // the constant W the packed copy was made from
+  const kernels::F32DwconvKernel* depthwise_kernel_ = nullptr;
 };
 
 // ---------------------------------------------------------------- ConvTranspose
@@ -227,6 +336,10 @@ class ConvTransposeKernel : public OpKernel {
       check_weights(node, attrs_, group_, w->shape());
       check_output_lists(node, w->rank() - 2);
       if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(1) * group_);
+      if (w->dtype() == DataType::kFloat32) {
+        packed_weights_ = pack_transposed_weights(*w, group_);
+        packed_from_ = w->raw();
+      }
     }
   }
 
@@ -260,12 +373,14 @@ class ConvTransposeKernel : public OpKernel {
 
     const float* bias = b ? b->data<float>() : nullptr;
     const float* x_data = x.data<float>();
-    const float* w_data = w.data<float>();
     float* y_data = y.data<float>();
     const int64_t in_positions = g.output_size();  // ConvTranspose input = forward-conv output
     const int64_t out_positions = g.input_size();
     const int64_t rows = out_group * g.kernel_size();  // column rows: (output channel, tap)
-    const int64_t tile = std::max<int64_t>(1, column_tile(rows, in_positions));
+    const int64_t tile = std::min(in_positions, std::max<int64_t>(kMinColumnTile, kIm2colTileBytes / (4 * rows)));
+    std::vector<kernels::F32PackedA> repacked;
+    if (packed_from_ != w.raw()) repacked = pack_transposed_weights(w, group_);
+    const std::vector<kernels::F32PackedA>& packed = packed_from_ == w.raw() ? packed_weights_ : repacked;
     std::vector<float> columns(static_cast<size_t>(rows * std::min(tile, in_positions)));
     const int threads = threads_for_work(ctx.threads(), batch * in_positions * rows * in_group);
 
@@ -275,12 +390,12 @@ class ConvTransposeKernel : public OpKernel {
         for (int64_t oc = 0; oc < out_group; ++oc)
           std::fill_n(y_group + oc * out_positions, out_positions, bias ? bias[grp * out_group + oc] : 0.0f);
         const float* x_group = x_data + (n * in_channels + grp * in_group) * in_positions;
-        const float* w_group = w_data + grp * in_group * rows;  // [in_group][rows]
         for (int64_t first = 0; first < in_positions; first += tile) {
           const int64_t count = std::min(tile, in_positions - first);
           // columns[rows, count] = W_group^T x X_group[:, first .. first+count)
-          kernels::f32_gemm(true, false, rows, count, in_group, 1.0f, w_group, rows, x_group + first, in_positions,
-                            0.0f, columns.data(), count, threads);
+          kernels::f32_gemm_packed(packed[static_cast<size_t>(grp)], false, static_cast<size_t>(count),
+                                   x_group + first, static_cast<size_t>(in_positions), columns.data(),
+                                   static_cast<size_t>(count), kernels::F32GemmEpilogue{}, threads);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && out_group > 1)
           for (int64_t oc = 0; oc < out_group; ++oc)
             kernels::f32_col2im(g, 1, columns.data() + oc * g.kernel_size() * count, first, count,
@@ -342,6 +457,8 @@ class ConvTransposeKernel : public OpKernel {
 
   WindowAttrs attrs_;
   int64_t group_;
+  std::vector<kernels::F32PackedA> packed_weights_;  // W_group^T per group, packed when W is constant
+  const void* packed_from_ = nullptr;
   std::vector<int64_t> output_padding_;
   std::vector<int64_t> output_shape_;
 };
@@ -350,6 +467,7 @@ class ConvTransposeKernel : public OpKernel {
 
 void register_conv_ops(OpRegistry& registry) {
   registry.add("Conv", make_kernel<ConvKernel>, 1, 17);
+  registry.add("FusedConv", make_kernel<ConvKernel>, 1, 1, "com.kiln");
   registry.add("ConvTranspose", make_kernel<ConvTransposeKernel>, 1, 17);
 }
 

@@ -1,0 +1,315 @@
+#include "kernels/f32_gemm_packed.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <numeric>
+#include <sstream>
+
+#include "kiln/error.h"
+
+namespace kiln::kernels {
+namespace {
+
+size_t round_down(size_t value, size_t multiple) { return value / multiple * multiple; }
+size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+size_t ceil_div(size_t value, size_t divisor) { return (value + divisor - 1) / divisor; }
+
+// A 64-byte-aligned float buffer that only grows: one per thread for packed B,
+// so repeated GEMM calls reuse it instead of allocating.
+class AlignedFloatBuffer {
+ public:
+  AlignedFloatBuffer() = default;
+  AlignedFloatBuffer(const AlignedFloatBuffer&) = delete;
+  AlignedFloatBuffer& operator=(const AlignedFloatBuffer&) = delete;
+  ~AlignedFloatBuffer() { std::free(data_); }
+
+  float* reserve(size_t count) {
+    if (count > capacity_) {
+      std::free(data_);
+      data_ = static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64)));
+      capacity_ = data_ != nullptr ? count : 0;
+      if (data_ == nullptr) throw std::bad_alloc();
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local AlignedFloatBuffer t_packed_b;
+
+// Copies `rows` rows of one NR-wide column strip of B (columns past
+// `columns` are zero) into a packed panel, rows NR floats apart.
+template <size_t NR>
+void copy_strip(const float* source, size_t ldb, size_t rows, size_t columns, float* destination) {
+  for (size_t r = 0; r < rows; ++r) {
+    std::memcpy(destination + r * NR, source + r * ldb, sizeof(float) * columns);
+    std::fill(destination + r * NR + columns, destination + (r + 1) * NR, 0.0f);
+  }
+}
+
+// Packs B[0:kc][0:nc] (rows ldb apart) into NR-column panels, k-major, the
+// last panel zero-padded: panel q holds columns [q*NR, q*NR + NR). It walks
+// eight rows of B side by side: eight streams keep more memory requests in
+// flight than one row at a time, which about doubles the read bandwidth when
+// B comes from DRAM (a conv's im2col buffer or feature map).
+template <size_t NR>
+void pack_b_rows(const float* b, size_t ldb, size_t kc, size_t nc, float* packed) {
+  constexpr size_t kRowsSideBySide = 8;
+  const size_t full_panels = nc / NR, leftover = nc % NR;
+  for (size_t p = 0; p < kc; p += kRowsSideBySide) {
+    const size_t rows = std::min(kRowsSideBySide, kc - p);
+    const float* source = b + p * ldb;
+    float* destination = packed + p * NR;
+    for (size_t q = 0; q < full_panels; ++q) {
+      if (rows == kRowsSideBySide) {
+        for (size_t r = 0; r < kRowsSideBySide; ++r)
+          std::memcpy(destination + q * NR * kc + r * NR, source + r * ldb + q * NR, sizeof(float) * NR);
+      } else {
+        copy_strip<NR>(source + q * NR, ldb, rows, NR, destination + q * NR * kc);
+      }
+    }
+    if (leftover != 0)
+      copy_strip<NR>(source + full_panels * NR, ldb, rows, leftover, destination + full_panels * NR * kc);
+  }
+}
+
+// The same panels from B stored transposed: element (p, j) at b[j * ldb + p].
+template <size_t NR>
+void pack_b_columns(const float* b, size_t ldb, size_t kc, size_t nc, float* packed) {
+  for (size_t first = 0; first < nc; first += NR) {
+    size_t columns = std::min(NR, nc - first);
+    float* panel = packed + first * kc;
+    for (size_t j = 0; j < columns; ++j) {
+      const float* source = b + (first + j) * ldb;
+      for (size_t p = 0; p < kc; ++p) panel[p * NR + j] = source[p];
+    }
+    for (size_t j = columns; j < NR; ++j)
+      for (size_t p = 0; p < kc; ++p) panel[p * NR + j] = 0.0f;
+  }
+}
+
+using PackBFn = void (*)(const float* b, size_t ldb, size_t kc, size_t nc, float* packed);
+
+PackBFn pack_b_function(size_t nr, bool trans_b) {
+  switch (nr) {
+    case 8: return trans_b ? &pack_b_columns<8> : &pack_b_rows<8>;
+    case 16: return trans_b ? &pack_b_columns<16> : &pack_b_rows<16>;
+    case 32: return trans_b ? &pack_b_columns<32> : &pack_b_rows<32>;
+  }
+  fail("f32 GEMM: no B packing routine for NR=", nr);
+}
+
+// Packs `rows` rows (<= mr) of A, times alpha, into one k-major panel of mr
+// rows with kCopies copies of each value; rows past `rows` are zeros.
+// `a` points at the panel's first row (or, transposed, its first column).
+template <size_t kCopies>
+void pack_a_panel(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
+                  float* panel) {
+  for (size_t p = 0; p < k; ++p)
+    for (size_t r = 0; r < mr; ++r) {
+      float value = r >= rows ? 0.0f : alpha * (trans_a ? a[p * lda + r] : a[r * lda + p]);
+      for (size_t copy = 0; copy < kCopies; ++copy) *panel++ = value;
+    }
+}
+
+using PackAFn = void (*)(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
+                         float* panel);
+
+// One thread's share: panels [panel_begin, panel_end) of packed A (rows of
+// C) and columns [col_begin, col_end) of C, the whole K.
+struct GemmRange {
+  size_t panel_begin, panel_end, col_begin, col_end;
+};
+
+void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBFn pack_b, bool trans_b, const float* b,
+                    size_t ldb, float* c, size_t ldc, const F32GemmEpilogue& epilogue, const GemmRange& range) {
+  const F32GemmMicrokernel& kernel = a.kernel();
+  const size_t mr = kernel.mr, nr = kernel.nr, k = a.k();
+  const size_t panels_per_block = std::max<size_t>(1, blocking.mc / mr);
+  float* packed_b = t_packed_b.reserve(blocking.kc * round_up(blocking.nc, nr));
+
+  for (size_t jc = range.col_begin; jc < range.col_end; jc += blocking.nc) {
+    size_t nc = std::min(blocking.nc, range.col_end - jc);
+    size_t pc = 0;
+    do {                                          // at least once, so K = 0 still writes bias + activation
+      size_t kc = std::min(blocking.kc, k - pc);  // 0 only when K = 0
+      const float* b_block = trans_b ? b + jc * ldb + pc : b + pc * ldb + jc;
+      pack_b(b_block, ldb, kc, nc, packed_b);
+      bool first_block = pc == 0, last_block = pc + kc >= k;
+      F32GemmTileEpilogue tile_epilogue{nullptr, !first_block || epilogue.accumulate,
+                                        last_block ? epilogue.activation : Activation::none, epilogue.param0,
+                                        epilogue.param1};
+      if (blocking.row_panels_outer) {
+        for (size_t ir = range.panel_begin; ir < range.panel_end; ++ir) {
+          size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
+          tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+          const float* a_panel = a.panel(ir) + pc * a.k_stride();
+          float* c_row = c + row * ldc + jc;
+          for (size_t jr = 0; jr < nc; jr += nr)
+            kernel.tile(rows, std::min(nr, nc - jr), kc, a_panel, packed_b + jr * kc, c_row + jr, ldc, tile_epilogue);
+        }
+        pc += kc;
+        continue;
+      }
+      for (size_t ic = range.panel_begin; ic < range.panel_end; ic += panels_per_block) {
+        size_t ic_end = std::min(ic + panels_per_block, range.panel_end);
+        for (size_t jr = 0; jr < nc; jr += nr) {
+          const float* b_panel = packed_b + jr * kc;
+          float* c_column = c + jc + jr;
+          size_t tile_columns = std::min(nr, nc - jr);
+          for (size_t ir = ic; ir < ic_end; ++ir) {
+            size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
+            tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+            kernel.tile(rows, tile_columns, kc, a.panel(ir) + pc * a.k_stride(), b_panel, c_column + row * ldc, ldc,
+                        tile_epilogue);
+          }
+        }
+      }
+      pc += kc;
+    } while (pc < k);
+  }
+}
+
+// How many ways to split the rows and the columns of C among the threads.
+// Columns first (each thread then packs only its own part of B); rows as
+// well when there are too few column blocks to go round.
+struct ThreadGrid {
+  size_t row_parts, column_parts;
+};
+
+ThreadGrid choose_thread_grid(size_t row_tiles, size_t column_granules, double flops, int threads) {
+  constexpr double kMinFlopsPerThread = 2.0e6;  // below this, waking a thread costs more than it saves
+  size_t usable = static_cast<size_t>(std::clamp(flops / kMinFlopsPerThread, 1.0, double(std::max(threads, 1))));
+  ThreadGrid best{1, 1};
+  for (size_t column_parts = std::min(usable, column_granules); column_parts >= 1; --column_parts) {
+    size_t row_parts = std::min(usable / column_parts, row_tiles);
+    if (row_parts * column_parts > best.row_parts * best.column_parts) best = {row_parts, column_parts};
+  }
+  return best;
+}
+
+}  // namespace
+
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k) {
+  const size_t mr = kernel.mr, nr = kernel.nr;
+  // KC: one KC-deep micro-panel of B (NR wide) plus one of A (MR x a_copies
+  // wide) fill about three quarters of L1, but KC is at least 256: deeper
+  // blocks mean fewer passes over C, which measured faster for the wide
+  // AVX-512 tile even though its B micro-panel then fills L1 alone. K is then
+  // cut into equal blocks (576 -> 3 x 192, not 256 + 256 + 64).
+  const size_t a_width = mr * kernel.a_copies;
+  size_t kc_limit = caches.l1d_bytes * 3 / 4 / ((nr + a_width) * sizeof(float));
+  kc_limit = std::clamp<size_t>(round_down(kc_limit, 8), 256, 512);
+  size_t kc = k == 0 ? 1 : ceil_div(k, ceil_div(k, kc_limit));
+  // MC: an MC x KC block of packed A fills about a quarter of L2.
+  size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * kernel.a_copies * sizeof(float)), mr));
+  const size_t nc_limit = round_down(16384, nr);
+  if (m <= mc) {
+    // All rows of A fit one block (convolutions: M = output channels): sweep
+    // each row panel across a KC x NC block of packed B that fills half of
+    // L2. C is then written row by row, which the prefetchers follow; this
+    // matters most for short K, where writing C is most of the work.
+    size_t nc = std::clamp(round_down(caches.l2_bytes / 2 / (kc * sizeof(float)), nr), nr, nc_limit);
+    return {mc, kc, nc, true};
+  }
+  // NC: a KC x NC block of packed B takes an eighth of L3 (at most 4 MiB,
+  // at least L2 when there is no L3): long contiguous reads of B's rows.
+  size_t b_block_bytes = std::clamp<size_t>(caches.l3_bytes / 8, caches.l2_bytes, 4u << 20);
+  size_t nc = std::clamp(round_down(b_block_bytes / (kc * sizeof(float)), nr), nr, nc_limit);
+  return {mc, kc, nc, false};
+}
+
+const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
+  static const F32GemmMicrokernel& kernel = f32_gemm_microkernel_for(selected_isa());
+  return kernel;
+}
+
+std::string describe_f32_gemm_dispatch() {
+  const F32GemmMicrokernel& kernel = f32_gemm_selected_microkernel();
+  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, 1 << 20, 1 << 20);
+  std::ostringstream out;
+  out << "f32 GEMM:     " << kernel.name << " (MR=" << kernel.mr << ", NR=" << kernel.nr
+      << "), blocking for large M and K: MC=" << blocking.mc << " KC=" << blocking.kc << " NC=" << blocking.nc << "\n";
+  return out.str();
+}
+
+void F32PackedA::FreeDeleter::operator()(float* p) const { std::free(p); }
+
+void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
+                      float alpha) {
+  kernel_ = &kernel;
+  m_ = m;
+  k_ = k;
+  const size_t mr = kernel.mr;
+  const size_t panels = ceil_div(m, mr);
+  panel_rows_.assign(1, 0);
+  for (size_t i = 1; i <= panels; ++i) panel_rows_.push_back(std::min(m, i * mr));
+  size_t leftover = m % mr;
+  if (panels >= 2 && leftover != 0) panel_rows_[panels - 1] = m - (mr + leftover) / 2;
+
+  size_t count = std::max<size_t>(panels * panel_stride(), 1);
+  if (count > capacity_) {
+    panels_.reset(static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64))));
+    if (!panels_) throw std::bad_alloc();
+    capacity_ = count;
+  }
+  PackAFn pack_panel = kernel.a_copies == 4 ? &pack_a_panel<4> : &pack_a_panel<1>;
+  if (kernel.a_copies != 1 && kernel.a_copies != 4)
+    fail("f32 GEMM: no A packing routine for ", kernel.a_copies, " copies");
+  for (size_t i = 0; i < panels; ++i) {
+    size_t row0 = panel_rows_[i];
+    const float* source = trans_a ? a + row0 : a + row0 * lda;
+    pack_panel(source, lda, trans_a, panel_rows_[i + 1] - row0, mr, k, alpha, panels_.get() + i * panel_stride());
+  }
+}
+
+void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b, size_t ldb, float* c, size_t ldc,
+                     const F32GemmEpilogue& epilogue, int threads) {
+  const size_t m = a.m();
+  if (m == 0 || n == 0) return;
+  const F32GemmMicrokernel& kernel = a.kernel();
+  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, m, a.k());
+  const PackBFn pack_b = pack_b_function(kernel.nr, trans_b);
+
+  // Threads split columns on multiples of NR and of 16 floats, so that two
+  // threads never write the same 64-byte line of a row of C (when C's rows
+  // are 64-byte aligned).
+  const size_t column_granule = std::lcm<size_t>(kernel.nr, 16);
+  const size_t row_tiles = a.panel_count(), column_granules = ceil_div(n, column_granule);
+  const double flops = 2.0 * double(m) * double(n) * double(std::max<size_t>(a.k(), 1));
+  const ThreadGrid grid = choose_thread_grid(row_tiles, column_granules, flops, threads);
+  const size_t thread_count = grid.row_parts * grid.column_parts;
+  // With several threads, the columns are cut into about four chunks per
+  // thread (of at least 256 columns), handed out dynamically: a thread slowed
+  // down by other work on the machine then does not hold up the others.
+  size_t column_chunks = grid.column_parts;
+  if (thread_count > 1) {
+    size_t min_chunk_granules = ceil_div(256, column_granule);
+    column_chunks = std::max(grid.column_parts, std::min(4 * grid.column_parts, column_granules / min_chunk_granules));
+  }
+  const size_t work_items = grid.row_parts * column_chunks;
+
+  auto range_of = [&](size_t item) {
+    size_t row_part = item / column_chunks, column_part = item % column_chunks;
+    GemmRange range;
+    range.panel_begin = row_tiles * row_part / grid.row_parts;
+    range.panel_end = row_tiles * (row_part + 1) / grid.row_parts;
+    range.col_begin = column_granules * column_part / column_chunks * column_granule;
+    range.col_end = std::min(n, column_granules * (column_part + 1) / column_chunks * column_granule);
+    return range;
+  };
+  if (thread_count == 1) {
+    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(0));
+    return;
+  }
+#pragma omp parallel for num_threads(static_cast <int>(thread_count)) schedule(dynamic, 1)
+  for (size_t item = 0; item < work_items; ++item)
+    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(item));
+}
+
+}  // namespace kiln::kernels

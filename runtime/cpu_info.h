@@ -1,0 +1,68 @@
+// What the CPU and the OS let kiln use, detected once with CPUID and XGETBV,
+// and which instruction-set level the kernels run at.
+//
+// This file and cpu_info.cpp are compiled for baseline x86-64 (no -m flags):
+// they must run on any CPU, including ones that lack the ISAs they detect.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace kiln {
+
+// Instruction-set levels, lowest first. Each level includes the ones before it.
+//   sse2   : baseline x86-64, always present.
+//   sse41  : SSE4.1 (the Pentium-class target; kernels use mul+add, no FMA).
+//   avx2   : AVX2 + FMA3, with the OS saving YMM state.
+//   avx512 : AVX-512 F+BW+VL+DQ, with the OS saving ZMM and opmask state.
+enum class Isa { sse2 = 0, sse41 = 1, avx2 = 2, avx512 = 3 };
+
+// "sse2", "sse41", "avx2", "avx512".
+const char* isa_name(Isa isa);
+// The inverse of isa_name (case-sensitive). Throws kiln::Error naming the
+// accepted values when `name` is not one of them.
+Isa parse_isa_name(std::string_view name);
+
+// Data-cache sizes in bytes. l1d and l2 are per core; l3 is the whole cache
+// shared by the cores (0 when the CPU has none or it could not be read).
+struct CacheSizes {
+  size_t l1d_bytes = 0;
+  size_t l2_bytes = 0;
+  size_t l3_bytes = 0;
+};
+
+struct CpuInfo {
+  std::string vendor;  // "GenuineIntel", "AuthenticAMD", ...
+  std::string brand;   // the CPUID brand string, trimmed
+  bool sse41 = false;
+  bool avx2_fma = false;  // AVX2 and FMA3, and the OS saves YMM registers
+  bool avx512 = false;    // F, BW, VL and DQ, and the OS saves ZMM and k registers
+  CacheSizes caches;
+  std::string cache_source;  // where the cache sizes came from, for `kiln info`
+
+  // The highest level this CPU (and OS) supports.
+  Isa best_isa() const;
+  bool supports(Isa isa) const;
+};
+
+// Runs CPUID/XGETBV and reads the cache sizes. Never throws.
+CpuInfo detect_cpu();
+
+// The detection result for this machine, computed on first use.
+const CpuInfo& cpu_info();
+
+// The level the kernels should run at on `cpu`. `requested` is the value of
+// KILN_ISA (nullptr or empty when unset): it can only lower the level. Throws
+// kiln::Error when it names an unknown level or one `cpu` does not support.
+Isa select_isa(const CpuInfo& cpu, const char* requested);
+
+// select_isa(cpu_info(), getenv("KILN_ISA")), computed on first use. Throws
+// kiln::Error (on every call) when KILN_ISA is invalid.
+Isa selected_isa();
+
+// A multi-line, human-readable report for `kiln info`: CPU brand, detected
+// and selected ISA, cache sizes and the kernels the dispatch tables chose.
+std::string describe_platform();
+
+}  // namespace kiln

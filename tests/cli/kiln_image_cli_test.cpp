@@ -1,0 +1,432 @@
+// `kiln run MODEL --image/--images`: image files through a model, driven as a
+// user would, with images written by kiln's own image library. Small models
+// are built here with the ONNX protobuf API; the generated style-transfer
+// models (KILN_STYLE_MODEL_DIR, target kiln_style_models) run at small sizes
+// and are checked against the same pipeline run through kiln::Session.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kiln/image.h"
+#include "kiln/session.h"
+
+namespace kiln {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct KilnResult {
+  int exit_code = -1;  // -1: killed by a signal (a crash)
+  std::string out, err;
+};
+
+std::string shell_quote(const std::string& arg) {
+  std::string quoted = "'";
+  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A smooth colour gradient with a diagonal stripe: every channel varies, and
+// a transposed or channel-swapped copy differs from it.
+RgbImage test_image(int width, int height) {
+  RgbImage image(width, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      uint8_t* p = image.pixel(x, y);
+      p[0] = static_cast<uint8_t>(255 * x / std::max(1, width - 1));
+      p[1] = static_cast<uint8_t>(255 * y / std::max(1, height - 1));
+      p[2] = static_cast<uint8_t>((x + 2 * y) % 7 == 0 ? 250 : 40 + (x * y) % 60);
+    }
+  return image;
+}
+
+void expect_same_pixels(const RgbImage& actual, const RgbImage& expected, const std::string& what) {
+  ASSERT_EQ(actual.width, expected.width) << what;
+  ASSERT_EQ(actual.height, expected.height) << what;
+  size_t differing = 0;
+  for (size_t i = 0; i < expected.pixels.size(); ++i) differing += actual.pixels[i] != expected.pixels[i];
+  EXPECT_EQ(differing, 0u) << what << ": " << differing << " of " << expected.pixels.size() << " bytes differ";
+}
+
+bool has_varying_pixels(const RgbImage& image) {
+  auto [lo, hi] = std::minmax_element(image.pixels.begin(), image.pixels.end());
+  return *hi - *lo > 20;
+}
+
+// --- models -----------------------------------------------------------------
+
+void set_value_info(onnx::ValueInfoProto* value, const std::string& name, const std::vector<std::string>& dims) {
+  value->set_name(name);
+  auto* tensor_type = value->mutable_type()->mutable_tensor_type();
+  tensor_type->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* shape = tensor_type->mutable_shape();
+  for (const std::string& d : dims) {
+    auto* dim = shape->add_dim();
+    if (std::isdigit(static_cast<unsigned char>(d[0]))) dim->set_dim_value(std::stoll(d));
+    else dim->set_dim_param(d);
+  }
+}
+
+onnx::ModelProto empty_model() {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.set_producer_name("kiln-image-cli-test");
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(17);
+  model.mutable_graph()->set_name("test");
+  return model;
+}
+
+// The input is the output: the image comes back as it went in.
+onnx::ModelProto passthrough_model(const std::vector<std::string>& dims) {
+  onnx::ModelProto model = empty_model();
+  set_value_info(model.mutable_graph()->add_input(), "img", dims);
+  set_value_info(model.mutable_graph()->add_output(), "img", dims);
+  return model;
+}
+
+// NHWC in, Transpose to NCHW out: the output's shape, not the input's layout,
+// says where its channels are.
+onnx::ModelProto nhwc_to_nchw_model() {
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "x", {"1", "H", "W", "3"});
+  set_value_info(g->add_output(), "y", {"1", "3", "H", "W"});
+  auto* node = g->add_node();
+  node->set_op_type("Transpose");
+  node->set_name("to_nchw");
+  node->add_input("x");
+  node->add_output("y");
+  auto* perm = node->add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  for (int axis : {0, 3, 1, 2}) perm->add_ints(axis);
+  return model;
+}
+
+class KilnImageCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("kiln_image_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::string save_model(const std::string& name, const onnx::ModelProto& model) const {
+    std::string p = path(name);
+    std::ofstream out(p, std::ios::binary);
+    model.SerializeToOstream(&out);
+    return p;
+  }
+
+  std::string style_model(const std::string& name) const {
+    fs::path model = fs::path(KILN_STYLE_MODEL_DIR) / name;
+    EXPECT_TRUE(fs::exists(model)) << model << " is missing: build the target kiln_style_models";
+    return model.string();
+  }
+
+  KilnResult kiln(const std::vector<std::string>& args) const {
+    std::string command = shell_quote(KILN_BINARY);
+    for (const std::string& arg : args) command.append(" ").append(shell_quote(arg));
+    command.append(" >").append(shell_quote(path("stdout.txt")));
+    command.append(" 2>").append(shell_quote(path("stderr.txt")));
+    int status = std::system(command.c_str());
+    KilnResult result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = read_bytes(path("stdout.txt"));
+    result.err = read_bytes(path("stderr.txt"));
+    return result;
+  }
+
+  // Exit code `code`, and stderr is exactly one "kiln: error: ..." line containing `needle`.
+  void expect_one_line_error(const std::vector<std::string>& args, int code, const std::string& needle) const {
+    std::string shown;
+    for (const auto& a : args) shown += " " + a;
+    KilnResult r = kiln(args);
+    EXPECT_EQ(r.exit_code, code) << "kiln" << shown << "\nstderr: " << r.err;
+    std::vector<std::string> lines = lines_of(r.err);
+    ASSERT_EQ(lines.size(), 1u) << "kiln" << shown << "\nstderr: " << r.err;
+    EXPECT_EQ(lines[0].rfind("kiln: error: ", 0), 0u) << lines[0];
+    EXPECT_NE(lines[0].find(needle), std::string::npos) << "kiln" << shown << ": expected '" << needle
+                                                          << "' in: " << lines[0];
+  }
+
+  // What kiln's image pipeline should give, computed here through the library and a Session.
+  RgbImage expected_output(const std::string& model, const RgbImage& image, int width, int height,
+                           const ImageTensorFormat& format, const Shape& input_shape) const {
+    SessionOptions options;
+    options.threads = 1;
+    Session probe = Session::open(model, options);
+    std::string input = probe.inputs().at(0).name;
+    std::string output = probe.outputs().at(0).name;
+    options.input_shapes[input] = input_shape;
+    Session session = Session::open(model, options);
+    RgbImage sized = image.width == width && image.height == height ? image : resize_image(image, width, height);
+    NamedTensors outputs = session.run({{input, image_to_tensor(sized, format)}});
+    return tensor_to_image(outputs.at(output), format);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(KilnImageCli, FastNeuralStyleNchwImageOfRequestedSize) {
+  std::string model = style_model("fast_neural_style.onnx");
+  RgbImage image = test_image(100, 80);
+  write_image(image, path("in.png"));
+  KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), "--size", "64x48",
+                       "--range", "0,255", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  RgbImage out = read_image(path("out.png"));
+  EXPECT_EQ(out.width, 64);
+  EXPECT_EQ(out.height, 48);
+  EXPECT_TRUE(has_varying_pixels(out));
+  ImageTensorFormat format;
+  format.layout = TensorLayout::kNCHW;
+  format.range = PixelRange::kZeroTo255;
+  expect_same_pixels(out, expected_output(model, image, 64, 48, format, {1, 3, 48, 64}), "fast_neural_style");
+
+  EXPECT_NE(r.out.find("input        input 1x3x48x64 nchw (from the model's shape 1x3x"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("image        " + path("in.png") + " 100x80 -> 64x48"), std::string::npos) << r.out;
+  for (const char* stage : {"decode       ", "preprocess   ", "inference    ", "postprocess  ", "encode       ",
+                            "session      created in "})
+    EXPECT_NE(r.out.find(stage), std::string::npos) << stage << " missing from:\n" << r.out;
+  EXPECT_NE(r.out.find("output       " + path("out.png") + " 64x48 (output 1x3x48x64, nchw)"), std::string::npos)
+      << r.out;
+}
+
+TEST_F(KilnImageCli, AnimeganNhwcKeepsTheImageSize) {
+  std::string model = style_model("animegan_like.onnx");
+  RgbImage image = test_image(44, 30);  // odd inner sizes: 30 -> 15 -> 8
+  write_image(image, path("in.bmp"));
+  KilnResult r = kiln({"run", model, "--image", path("in.bmp"), "--out", path("out.png"), "--range=-1,1",
+                       "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RgbImage out = read_image(path("out.png"));
+  EXPECT_EQ(out.width, 44);
+  EXPECT_EQ(out.height, 30);
+  EXPECT_TRUE(has_varying_pixels(out));
+  ImageTensorFormat format;
+  format.layout = TensorLayout::kNHWC;
+  format.range = PixelRange::kMinusOneToOne;
+  expect_same_pixels(out, expected_output(model, image, 44, 30, format, {1, 30, 44, 3}), "animegan_like");
+  EXPECT_NE(r.out.find("input        generator_input:0 1x30x44x3 nhwc (from the model's shape 1x"), std::string::npos)
+      << r.out;
+  // The same with "--range -1,1" as two words.
+  r = kiln({"run", model, "--image", path("in.bmp"), "--out", path("out2.png"), "--range", "-1,1", "--size",
+            "20x16", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_image(path("out2.png")).width, 20);
+}
+
+TEST_F(KilnImageCli, PassthroughReturnsTheImageInEveryRangeAndLayout) {
+  RgbImage image = test_image(21, 13);
+  write_image(image, path("in.png"));
+  std::string nhwc = save_model("nhwc.onnx", passthrough_model({"1", "H", "W", "3"}));
+  std::string nchw = save_model("nchw.onnx", passthrough_model({"N", "3", "H", "W"}));
+  for (const std::string& model : {nhwc, nchw})
+    for (const char* range : {"--range=-1,1", "--range=0,1", "--range=0,255"}) {
+      std::string what = model + " " + range;
+      KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), range, "--mean",
+                           "0.5,0.25,0.125", "--std", "0.5,2,1"});
+      ASSERT_EQ(r.exit_code, 0) << what << ": " << r.err;
+      expect_same_pixels(read_image(path("out.png")), image, what);
+      std::string layout = model == nhwc ? "nhwc" : "nchw";
+      EXPECT_NE(r.out.find(layout + " (from the model's shape "), std::string::npos) << what << "\n" << r.out;
+    }
+  // Resized: the output is the library's bilinear resize of the input.
+  KilnResult r = kiln({"run", nhwc, "--image", path("in.png"), "--out", path("small.bmp"), "--size", "9x7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_pixels(read_image(path("small.bmp")), resize_image(image, 9, 7), "--size 9x7");
+}
+
+TEST_F(KilnImageCli, OutputLayoutFollowsTheOutputShape) {
+  RgbImage image = test_image(17, 11);
+  write_image(image, path("in.png"));
+  KilnResult r = kiln({"run", save_model("t.onnx", nhwc_to_nchw_model()), "--image", path("in.png"), "--out",
+                       path("out.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_pixels(read_image(path("out.png")), image, "NHWC in, NCHW out");
+  EXPECT_NE(r.out.find("(y 1x3x11x17, nchw)"), std::string::npos) << r.out;
+}
+
+TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
+  write_image(test_image(8, 6), path("in.png"));
+  std::string out = path("out.png");
+  std::string both = save_model("both.onnx", passthrough_model({"1", "3", "H", "3"}));
+  expect_one_line_error({"run", both, "--image", path("in.png"), "--out", out}, 1, "ambiguous; pass --layout");
+  std::string neither = save_model("neither.onnx", passthrough_model({"1", "H", "W", "C"}));
+  expect_one_line_error({"run", neither, "--image", path("in.png"), "--out", out}, 1, "pass --layout nhwc");
+  std::string rank2 = save_model("rank2.onnx", passthrough_model({"H", "W"}));
+  expect_one_line_error({"run", rank2, "--image", path("in.png"), "--out", out}, 1, "expected rank 4");
+  // --layout settles it: a 1x3xHx3 input is NCHW when told so (the image is 3 wide).
+  write_image(test_image(3, 5), path("narrow.png"));
+  KilnResult r = kiln({"run", both, "--image", path("narrow.png"), "--out", out, "--layout", "nchw"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("nchw (from --layout)"), std::string::npos) << r.out;
+  expect_same_pixels(read_image(out), test_image(3, 5), "--layout nchw");
+  // A model whose size is fixed gets images resized to it when --size is not given.
+  std::string fixed = save_model("fixed.onnx", passthrough_model({"1", "3", "4", "5"}));
+  r = kiln({"run", fixed, "--image", path("in.png"), "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_image(out).width, 5);
+  EXPECT_EQ(read_image(out).height, 4);
+}
+
+TEST_F(KilnImageCli, CorruptImageGivesOneLineError) {
+  std::string model = save_model("nhwc.onnx", passthrough_model({"1", "H", "W", "3"}));
+  write_image(test_image(30, 20), path("good.png"));
+  std::string good = read_bytes(path("good.png"));
+  std::ofstream(path("truncated.png"), std::ios::binary) << good.substr(0, good.size() / 2);
+  std::ofstream(path("text.jpg"), std::ios::binary) << "this is not a JPEG";
+  expect_one_line_error({"run", model, "--image", path("truncated.png"), "--out", path("o.png")}, 1, "truncated.png");
+  expect_one_line_error({"run", model, "--image", path("text.jpg"), "--out", path("o.png")}, 1,
+                        "is not a PNG, JPEG or BMP file");
+  expect_one_line_error({"run", model, "--image", path("absent.png"), "--out", path("o.png")}, 1, "absent.png");
+  EXPECT_FALSE(fs::exists(path("o.png")));
+}
+
+TEST_F(KilnImageCli, BadImageOptions) {
+  std::string model = save_model("nhwc.onnx", passthrough_model({"1", "H", "W", "3"}));
+  write_image(test_image(8, 6), path("in.png"));
+  std::vector<std::string> base = {"run", model, "--image", path("in.png"), "--out", path("o.png")};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  expect_one_line_error(with({"--size", "1280"}), 1, "bad --size '1280'");
+  expect_one_line_error(with({"--size", "0x720"}), 1, "bad --size");
+  expect_one_line_error(with({"--range", "0,2"}), 1, "bad --range '0,2'");
+  expect_one_line_error(with({"--mean", "1,2"}), 1, "bad --mean");
+  expect_one_line_error(with({"--std", "1,0,1"}), 1, "divides by zero");
+  expect_one_line_error(with({"--layout", "hwc"}), 2, "--layout");
+  expect_one_line_error(with({"--format", "png"}), 1, "--format is for --images");
+  expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("o.tiff")}, 1, ".tiff");
+  expect_one_line_error({"run", model, "--image", path("in.png")}, 1, "--out");
+  expect_one_line_error({"run", model, "--size", "8x8"}, 2, "--size needs --image");
+  expect_one_line_error({"run", model, "--image", path("in.png"), "--images", dir_.string()}, 2, "--image");
+  expect_one_line_error(with({"--shape", "img=1x6x8x3"}), 2, "--shape cannot be combined");
+  std::string two_inputs_model;
+  {
+    onnx::ModelProto two = passthrough_model({"1", "H", "W", "3"});
+    set_value_info(two.mutable_graph()->add_input(), "extra", {"2"});
+    two_inputs_model = save_model("two.onnx", two);
+  }
+  expect_one_line_error({"run", two_inputs_model, "--image", path("in.png"), "--out", path("o.png")}, 1,
+                        "exactly one input");
+  EXPECT_FALSE(fs::exists(path("o.png")));
+}
+
+TEST_F(KilnImageCli, NeverOverwritesTheInput) {
+  std::string model = save_model("nhwc.onnx", passthrough_model({"1", "H", "W", "3"}));
+  RgbImage image = test_image(8, 6);
+  write_image(image, path("in.png"));
+  std::string before = read_bytes(path("in.png"));
+  expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("in.png")}, 1, "never overwrites");
+  fs::create_directories(path("sub"));
+  expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("sub/../in.png")}, 1,
+                        "never overwrites");
+  fs::create_hard_link(path("in.png"), path("link.png"));
+  expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("link.png")}, 1, "never overwrites");
+  EXPECT_EQ(read_bytes(path("in.png")), before);
+
+  // Folder mode refuses --out equal to --images, however it is spelled.
+  fs::create_directories(path("frames"));
+  write_image(image, path("frames/a.png"));
+  std::string frame_before = read_bytes(path("frames/a.png"));
+  for (const std::string& out : {path("frames"), path("frames/"), path("frames/.")})
+    expect_one_line_error({"run", model, "--images", path("frames"), "--out", out}, 1, "never overwrites");
+  EXPECT_EQ(read_bytes(path("frames/a.png")), frame_before);
+  EXPECT_EQ(std::distance(fs::directory_iterator(path("frames")), fs::directory_iterator()), 1);
+}
+
+TEST_F(KilnImageCli, FolderModeKeepsGoingPastABrokenImage) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  fs::create_directories(path("frames"));
+  RgbImage a = test_image(20, 10), b = test_image(20, 10), d = test_image(12, 8);
+  b.pixel(3, 4)[1] = 7;
+  write_image(a, path("frames/a.png"));
+  write_image(b, path("frames/b.BMP"));
+  std::ofstream(path("frames/c.jpg"), std::ios::binary) << "\xff\xd8\xff garbage, not a JPEG body";
+  write_image(d, path("frames/d.jpeg"));
+  std::ofstream(path("frames/notes.txt")) << "not an image, not listed";
+
+  KilnResult r = kiln({"run", model, "--images", path("frames"), "--out", path("styled"), "--range", "0,255"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(path("styled"))) files.push_back(entry.path().filename().string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"a.png", "b.png", "d.png"}));
+  expect_same_pixels(read_image(path("styled/a.png")), a, "a");
+  expect_same_pixels(read_image(path("styled/b.png")), b, "b");
+  // d.jpeg went through JPEG: compare against what the decoder gives.
+  expect_same_pixels(read_image(path("styled/d.png")), read_image(path("frames/d.jpeg")), "d");
+
+  // Progress on stderr (not a terminal: plain lines), then every failure at the end.
+  std::vector<std::string> err = lines_of(r.err);
+  ASSERT_GE(err.size(), 3u) << r.err;
+  EXPECT_NE(r.err.find("[1/4] a.png 20x10 -> 20x10 "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[4/4] d.jpeg 12x8 -> 12x8 "), std::string::npos) << r.err;
+  EXPECT_EQ(err[err.size() - 2], "kiln: error: 1 of 4 images failed:") << r.err;
+  EXPECT_EQ(err.back().rfind("  c.jpg: ", 0), 0u) << r.err;
+  EXPECT_NE(err.back().find("c.jpg"), std::string::npos) << r.err;
+  // One session per size: 20x10 (a, b), then 12x8 (d).
+  EXPECT_NE(r.out.find("sessions     2 created"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("done         3 of 4 images in "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" frames per second"), std::string::npos) << r.out;
+
+  // With --size every image has one size: one session; --format picks the extension.
+  fs::remove(path("frames/c.jpg"));
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("small"), "--size", "6x5", "--format", "bmp"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sessions     1 created"), std::string::npos) << r.out;
+  expect_same_pixels(read_image(path("small/a.bmp")), resize_image(a, 6, 5), "a resized");
+  EXPECT_TRUE(fs::exists(path("small/d.bmp")));
+}
+
+TEST_F(KilnImageCli, FolderModeRefusesCollidingNamesAndEmptyFolders) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  fs::create_directories(path("empty"));
+  expect_one_line_error({"run", model, "--images", path("empty"), "--out", path("out")}, 1, "no .png, .jpg");
+  fs::create_directories(path("frames"));
+  write_image(test_image(4, 4), path("frames/x.png"));
+  write_image(test_image(4, 4), path("frames/x.jpg"));
+  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("out")}, 1, "would both be written");
+  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("out"), "--format", "gif"}, 1,
+                        "bad --format 'gif'");
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,90 @@
+#include "tools/bench_common.h"
+
+#include <CLI/CLI.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+
+#include "runtime/cpu_info.h"
+#include "tools/tune_file.h"
+
+namespace kiln::cli {
+
+void add_model_run_options(CLI::App& command, ModelRunArgs& args, int default_runs) {
+  args.runs = default_runs;
+  command.add_option("model", args.model, "The ONNX model file")->required()->type_name("MODEL");
+  add_shape_options(command, args.shape_args);
+  command
+      .add_option("-t,--threads", args.threads,
+                  "Intra-op threads (default: from MODEL.kiln-tune.json, else the number of physical cores)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096).description(""));
+  command
+      .add_option("-O,--opt-level", args.opt_level,
+                  "Graph optimization level: none, basic, extended or all (default: from the tune file, else all)")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"none", "basic", "extended", "all"}).description(""));
+  command.add_option("-r,--runs", args.runs, "Timed runs")
+      ->type_name("K")
+      ->check(CLI::Range(1, 1000000).description(""))
+      ->capture_default_str();
+  command.add_option("-w,--warmup", args.warmup, "Untimed runs before the timed ones")
+      ->type_name("W")
+      ->check(CLI::Range(0, 1000000).description(""))
+      ->capture_default_str();
+  command.add_flag("--no-tune", [&args](int64_t) { args.use_tune_file = false; },
+                   "Ignore MODEL.kiln-tune.json (written by 'kiln tune')");
+}
+
+RunSetup resolve_run_setup(const ModelRunArgs& args) {
+  RunSetup setup;
+  std::optional<TuneChoice> tuned = args.use_tune_file ? load_tune_choice(args.model) : std::nullopt;
+  setup.options.threads = args.threads;
+  setup.opt_level = args.opt_level;
+  if (tuned) {
+    setup.tuned_from = tune_file_path(args.model);
+    if (setup.options.threads == 0) setup.options.threads = tuned->threads;
+    if (setup.opt_level.empty()) setup.opt_level = tuned->opt_level;
+    const char* env_isa = std::getenv("KILN_ISA");
+    if ((!env_isa || !*env_isa) && !tuned->isa.empty()) ::setenv("KILN_ISA", tuned->isa.c_str(), 1);
+  }
+  if (setup.options.threads == 0) setup.options.threads = physical_core_count();
+  if (setup.opt_level.empty()) setup.opt_level = "all";
+  setup.options.opt_level = parse_opt_level(setup.opt_level);
+  apply_shape_args(args.shape_args, setup.options);
+  setup.isa = isa_name(selected_isa());
+  return setup;
+}
+
+NamedTensors make_inputs(const Session& session) {
+  NamedTensors inputs;
+  for (const TensorInfo& info : session.inputs()) inputs.emplace(info.name, random_input(info));
+  return inputs;
+}
+
+LatencyStats latency_stats(std::vector<double> run_ms) {
+  LatencyStats stats;
+  if (run_ms.empty()) return stats;
+  std::sort(run_ms.begin(), run_ms.end());
+  size_t n = run_ms.size();
+  stats.min_ms = run_ms.front();
+  stats.max_ms = run_ms.back();
+  stats.median_ms = n % 2 ? run_ms[n / 2] : (run_ms[n / 2 - 1] + run_ms[n / 2]) / 2;
+  // Nearest-rank 90th percentile: the smallest value with at least 90% of runs at or below it.
+  size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
+  stats.p90_ms = run_ms[std::max<size_t>(rank, 1) - 1];
+  stats.mean_ms = std::accumulate(run_ms.begin(), run_ms.end(), 0.0) / static_cast<double>(n);
+  return stats;
+}
+
+uint64_t peak_rss_bytes() {
+  struct rusage usage {};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+}  // namespace kiln::cli

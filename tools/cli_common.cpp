@@ -1,0 +1,225 @@
+#include "tools/cli_common.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+#include "kiln/tensor_io.h"
+
+namespace kiln::cli {
+
+void add_shape_options(CLI::App& command, ShapeArgs& args) {
+  command
+      .add_option("--shape", args.shapes,
+                  "Shape of an input, e.g. --shape x=1x3x736x1280 ('scalar' for rank 0). Repeat for more inputs.")
+      ->type_name("NAME=DIMS")
+      ->allow_extra_args(false);
+  command
+      .add_option("--dim", args.dims, "Value of a named dynamic dimension, e.g. --dim batch=1. Repeatable.")
+      ->type_name("SYMBOL=N")
+      ->allow_extra_args(false);
+}
+
+void apply_shape_args(const ShapeArgs& args, SessionOptions& options) {
+  for (const std::string& text : args.shapes) {
+    auto [name, dims] = split_assignment(text, "--shape", /*split_at_last=*/true);
+    Shape shape;
+    try {
+      shape = parse_shape(dims);
+    } catch (const Error& e) {
+      fail("bad --shape '", text, "': ", e.what());
+    }
+    if (!options.input_shapes.emplace(name, shape).second) fail("--shape given twice for input '", name, "'");
+  }
+  for (const std::string& text : args.dims) {
+    auto [symbol, value] = split_assignment(text, "--dim", /*split_at_last=*/true);
+    Shape parsed;
+    try {
+      parsed = parse_shape(value);
+    } catch (const Error& e) {
+      fail("bad --dim '", text, "': ", e.what());
+    }
+    if (parsed.size() != 1) fail("bad --dim '", text, "': expected SYMBOL=N with one non-negative integer");
+    if (!options.dim_values.emplace(symbol, parsed[0]).second) fail("--dim given twice for '", symbol, "'");
+  }
+}
+
+void add_opt_level_option(CLI::App& command, std::string& level) {
+  command.add_option("-O,--opt-level", level, "Graph optimization level: none, basic, extended or all")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"none", "basic", "extended", "all"}).description(""))
+      ->capture_default_str();
+}
+
+OptLevel parse_opt_level(const std::string& level) {
+  if (level == "none") return OptLevel::kNone;
+  if (level == "basic") return OptLevel::kBasic;
+  if (level == "extended") return OptLevel::kExtended;
+  if (level == "all") return OptLevel::kAll;
+  fail("unknown optimization level '", level, "' (none, basic, extended or all)");
+}
+
+std::string describe_optimization(const OptimizeReport& report) {
+  std::ostringstream out;
+  out << report.nodes_before << " -> " << report.nodes_after << " nodes";
+  std::string fired;
+  for (const auto& pass : report.passes)
+    if (pass.rewrites) fired += (fired.empty() ? "" : ", ") + pass.pass + " " + std::to_string(pass.rewrites);
+  if (!fired.empty()) out << " (" << fired << ")";
+  if (!report.converged) out << "; stopped at the round limit";
+  return out.str();
+}
+
+Shape parse_shape(const std::string& text) {
+  if (text == "scalar") return {};
+  if (text.empty()) fail("empty shape (write e.g. 1x3x224x224, or 'scalar')");
+  Shape shape;
+  size_t pos = 0;
+  while (true) {
+    size_t end = text.find_first_of("x,", pos);
+    std::string part = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (part.empty() || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      fail("'", part, "' in '", text, "' is not a non-negative integer (write e.g. 1x3x224x224)");
+    int64_t value = 0;
+    for (char c : part) {
+      if (value > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10) fail("dimension '", part, "' is too large");
+      value = value * 10 + (c - '0');
+    }
+    shape.push_back(value);
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  element_count(shape);  // rejects shapes whose size overflows
+  return shape;
+}
+
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option,
+                                                     bool split_at_last) {
+  size_t eq = split_at_last ? text.rfind('=') : text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    fail("bad ", option, " '", text, "': expected NAME=VALUE");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+std::string sanitize_file_name(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                c == '_' || c == '-';
+    if (!keep) c = '_';
+  }
+  return out;
+}
+
+bool has_static_shape(const TensorInfo& input) {
+  return input.has_shape && std::all_of(input.dims.begin(), input.dims.end(), [](int64_t d) { return d >= 0; });
+}
+
+Tensor random_input(const TensorInfo& input) {
+  if (!has_static_shape(input)) {
+    fail("input '", input.name, "' has dynamic shape ", input.shape_string(), "; pass --shape ", input.name, "=DIMS",
+         input.has_shape ? " (or --dim for its named dimensions)" : "", " or give it with --input ", input.name,
+         "=FILE");
+  }
+  if (!is_supported_dtype(input.dtype))
+    fail("input '", input.name, "' has type ", dtype_name(input.dtype),
+         ", which kiln cannot fill with random data; give it with --input ", input.name, "=FILE");
+  return random_tensor(input.dtype, Shape(input.dims.begin(), input.dims.end()), seed_from_name(input.name));
+}
+
+namespace {
+std::string format_value(double v) {
+  if (std::isnan(v)) return "nan";
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.6g", v);
+  return buffer;
+}
+}  // namespace
+
+std::string summarize(const Tensor& tensor, int first_values) {
+  if (tensor.size() == 0) return "empty";
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+  int64_t nans = 0;
+  for (int64_t i = 0; i < tensor.size(); ++i) {
+    double v = tensor.value_as_double(i);
+    if (std::isnan(v)) {
+      ++nans;
+      continue;
+    }
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+  }
+  std::ostringstream out;
+  if (nans == tensor.size()) {
+    out << "all NaN";
+  } else {
+    out << "min " << format_value(lo) << "  max " << format_value(hi) << "  mean "
+        << format_value(sum / static_cast<double>(tensor.size() - nans));
+    if (nans) out << "  NaN " << with_commas(nans);
+  }
+  out << "  [";
+  int64_t shown = std::min<int64_t>(first_values, tensor.size());
+  for (int64_t i = 0; i < shown; ++i) out << (i ? ", " : "") << format_value(tensor.value_as_double(i));
+  if (shown < tensor.size()) out << ", ...";
+  out << "]";
+  return out.str();
+}
+
+std::string with_commas(int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return value < 0 ? "-" + out : out;
+}
+
+std::string with_si_suffix(double value) {
+  const char* suffixes[] = {"", " K", " M", " G", " T", " P"};
+  int i = 0;
+  while (std::abs(value) >= 1000 && i < 5) {
+    value /= 1000;
+    ++i;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), i ? "%.2f%s" : "%.0f%s", value, suffixes[i]);
+  return buffer;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int i = 0;
+  while (value >= 1024 && i < 4) {
+    value /= 1024;
+    ++i;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), i ? "%.1f %s" : "%.0f %s", value, units[i]);
+  return buffer;
+}
+
+std::string one_line(const std::string& message) {
+  std::string out;
+  for (size_t i = 0; i < message.size(); ++i) {
+    char c = message[i];
+    if (c == '\n') {
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      if (i + 1 < message.size() && !out.empty()) out += "; ";
+      while (i + 1 < message.size() && (message[i + 1] == ' ' || message[i + 1] == '\n')) ++i;
+    } else if (c == '\t' || c == '\r') {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,96 @@
+// Helpers shared by the kiln subcommands: parsing NAME=VALUE options, shapes,
+// output file names, tensor summaries and number formatting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kiln/session.h"
+#include "kiln/tensor.h"
+
+namespace CLI {
+class App;
+}
+
+namespace kiln::cli {
+
+// What main runs after a subcommand's options parsed successfully; returns the exit code.
+using Action = std::function<int()>;
+
+// Each subcommand registers itself on the app and sets `action` when chosen.
+void add_run_command(CLI::App& app, Action& action);
+void add_inspect_command(CLI::App& app, Action& action);
+void add_info_command(CLI::App& app, Action& action);
+void add_profile_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);
+void add_sweep_command(CLI::App& app, Action& action);
+void add_tune_command(CLI::App& app, Action& action);
+
+// The --shape NAME=DIMS and --dim SYMBOL=N options that run and inspect share.
+struct ShapeArgs {
+  std::vector<std::string> shapes;
+  std::vector<std::string> dims;
+};
+void add_shape_options(CLI::App& command, ShapeArgs& args);
+// Parses them into a session's input_shapes / dim_values (kiln::Error on bad syntax).
+void apply_shape_args(const ShapeArgs& args, SessionOptions& options);
+
+// --opt-level none|basic|extended|all (default all), shared by commands that build sessions.
+void add_opt_level_option(CLI::App& command, std::string& level);
+OptLevel parse_opt_level(const std::string& level);
+// "level all: 672 -> 310 nodes (fold_constants 12, fuse_conv_batchnorm 3)".
+std::string describe_optimization(const OptimizeReport& report);
+
+// "1x3x736x1280" -> {1, 3, 736, 1280}; "scalar" -> {}. kiln::Error on bad syntax.
+Shape parse_shape(const std::string& text);
+// "NAME=VALUE" -> {NAME, VALUE}, split at the first '=' (or the last when
+// `split_at_last`); `option` names the flag in errors.
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option,
+                                                     bool split_at_last = false);
+
+// Every character outside [A-Za-z0-9._-] becomes '_'.
+std::string sanitize_file_name(const std::string& name);
+
+// Pseudo-random data for a declared input whose shape is fully known (after
+// --shape/--dim); kiln::Error telling the user to pass --shape otherwise.
+Tensor random_input(const TensorInfo& input);
+// True when every dim of the input is known.
+bool has_static_shape(const TensorInfo& input);
+
+// "min -1 max 0.98 mean 0.012 first [0.5, -0.25, ...]"; notes NaNs; "empty".
+std::string summarize(const Tensor& tensor, int first_values = 5);
+
+// For `kiln run` (one line in cmd_run.cpp): when MODEL.kiln-tune.json (tools/tune_file.h) exists,
+// takes its threads when `options.threads` is the default (the number of
+// physical cores), its opt_level when `options.opt_level` is the default
+// (all), sets KILN_ISA to its isa unless KILN_ISA is already set, and prints
+// one "tuning  ..." line. Does nothing without the file.
+void apply_saved_tuning(const std::string& model_path, SessionOptions& options);
+
+// 1234567 -> "1,234,567".
+std::string with_commas(int64_t value);
+// 1234567 -> "1.23 M"; 3.2e9 -> "3.20 G".
+std::string with_si_suffix(double value);
+// Bytes -> "13.2 MiB".
+std::string human_bytes(uint64_t bytes);
+// Newlines and tabs -> "; " and " ", for one-line error messages.
+std::string one_line(const std::string& message);
+
+// Milliseconds since construction.
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double milliseconds() const {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace kiln::cli

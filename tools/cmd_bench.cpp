@@ -1,0 +1,112 @@
+// `kiln bench MODEL`: latency statistics over K timed runs after W warm-up
+// runs (min, median, p90, max), throughput and memory. --json prints one JSON
+// object instead, which `kiln sweep` and `kiln tune` read from child processes.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tools/bench_common.h"
+#include "tools/progress.h"
+
+namespace kiln::cli {
+namespace {
+
+struct BenchArgs {
+  ModelRunArgs run;
+  bool json = false;
+};
+
+std::string shapes_of(const NamedTensors& inputs) {
+  std::string text;
+  for (const auto& [name, tensor] : inputs) text += (text.empty() ? "" : " ") + name + "=" + shape_to_string(tensor.shape());
+  return text;
+}
+
+int bench_model(const BenchArgs& args) {
+  RunSetup setup = resolve_run_setup(args.run);
+  Stopwatch open_clock;
+  Session session = Session::open(args.run.model, setup.options);
+  double open_ms = open_clock.milliseconds();
+  NamedTensors inputs = make_inputs(session);
+
+  std::vector<double> run_ms;
+  {
+    Progress progress("bench", args.run.warmup + args.run.runs);
+    for (int i = 0; i < args.run.warmup; ++i) {
+      session.run(inputs);
+      progress.step();
+    }
+    for (int i = 0; i < args.run.runs; ++i) {
+      Stopwatch clock;
+      session.run(inputs);
+      run_ms.push_back(clock.milliseconds());
+      progress.step();
+    }
+  }
+  LatencyStats stats = latency_stats(run_ms);
+  int64_t batch = 1;
+  if (!inputs.empty() && !inputs.begin()->second.shape().empty()) batch = inputs.begin()->second.shape()[0];
+  double per_second = stats.median_ms > 0 ? 1000.0 / stats.median_ms : 0;
+  const MemorySummary& memory = session.memory_summary();
+  uint64_t rss = peak_rss_bytes();
+
+  if (args.json) {
+    nlohmann::json out = {{"model", args.run.model},
+                          {"inputs", shapes_of(inputs)},
+                          {"batch", batch},
+                          {"threads", session.threads()},
+                          {"opt_level", setup.opt_level},
+                          {"isa", setup.isa},
+                          {"tuned_from", setup.tuned_from},
+                          {"warmup", args.run.warmup},
+                          {"runs", args.run.runs},
+                          {"session_ms", open_ms},
+                          {"min_ms", stats.min_ms},
+                          {"median_ms", stats.median_ms},
+                          {"p90_ms", stats.p90_ms},
+                          {"max_ms", stats.max_ms},
+                          {"mean_ms", stats.mean_ms},
+                          {"inferences_per_second", per_second},
+                          {"samples_per_second", per_second * static_cast<double>(batch)},
+                          {"peak_rss_bytes", rss},
+                          {"arena_bytes", memory.arena_bytes},
+                          {"constant_bytes", memory.constant_bytes}};
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
+  std::printf("model       %s\n", args.run.model.c_str());
+  std::printf("inputs      %s\n", shapes_of(inputs).c_str());
+  std::printf("setup       threads %d, opt-level %s, isa %s%s\n", session.threads(), setup.opt_level.c_str(),
+              setup.isa.c_str(), setup.tuned_from.empty() ? "" : (" (from " + setup.tuned_from + ")").c_str());
+  std::printf("session     created in %.2f ms\n", open_ms);
+  std::printf("runs        %d timed after %d warm-up\n", args.run.runs, args.run.warmup);
+  std::printf("latency     min %.3f ms, median %.3f ms, p90 %.3f ms, max %.3f ms\n", stats.min_ms, stats.median_ms,
+              stats.p90_ms, stats.max_ms);
+  std::printf("throughput  %.2f inferences/s (from the median)", per_second);
+  if (batch > 1) std::printf(", %.2f samples/s at batch %lld", per_second * static_cast<double>(batch), static_cast<long long>(batch));
+  std::printf("\nmemory      peak resident %s; arena %s, weights %s\n", human_bytes(rss).c_str(),
+              human_bytes(memory.arena_bytes).c_str(), human_bytes(memory.constant_bytes).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* command = app.add_subcommand("bench", "Measure a model's latency, throughput and memory");
+  command->footer(
+      "Runs the model W times untimed, then K times timed, on pseudo-random inputs (as 'kiln run').\n"
+      "Prints min/median/p90/max latency, inferences per second and peak resident memory.\n"
+      "Settings saved by 'kiln tune' (MODEL.kiln-tune.json) are used unless overridden or --no-tune.\n\n"
+      "Example:\n"
+      "  kiln bench det.onnx --shape x=1x3x320x320 --runs 20 --json\n");
+  add_model_run_options(*command, args->run, 10);
+  command->add_flag("--json", args->json, "Print one JSON object (median_ms, min_ms, max_ms, p90_ms, runs, threads, isa, ...)");
+  command->callback([args, &action] { action = [args] { return bench_model(*args); }; });
+}
+
+}  // namespace kiln::cli

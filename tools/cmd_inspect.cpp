@@ -1,0 +1,283 @@
+// `kiln inspect MODEL`: what a model declares (inputs, outputs, opsets,
+// producer, op types, parameters), and per-node shapes and MACs from static
+// shape inference, completed when needed by running the model once on
+// pseudo-random inputs (which needs every input shape to be known).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/onnx_loader.h"
+#include "graph/shape_inference.h"
+#include "kiln/session.h"
+#include "runtime/op_registry.h"
+#include "tools/cli_common.h"
+#include "tools/node_shapes.h"
+
+namespace kiln::cli {
+namespace {
+
+struct InspectArgs {
+  std::string model;
+  ShapeArgs shape_args;
+  bool no_run = false;
+  bool list_nodes = false;
+};
+
+std::string shape_list(const std::vector<ValueShape>& shapes) {
+  std::string text;
+  for (size_t i = 0; i < shapes.size(); ++i) text += (i ? ", " : "") + shapes[i].text;
+  return text;
+}
+
+std::string domain_name(const std::string& domain) { return domain.empty() ? "ai.onnx" : domain; }
+
+void print_values(const char* title, const std::vector<graph::ValueInfo>& values) {
+  std::printf("%-12s%zu\n", title, values.size());
+  size_t width = 0;
+  for (const auto& v : values) width = std::max(width, v.name.size());
+  for (const auto& v : values)
+    std::printf("  %-*s  %-8s %s\n", static_cast<int>(width), v.name.c_str(), dtype_name(v.dtype),
+                v.shape_string().c_str());
+}
+
+void print_declared(const std::string& path, const graph::Graph& g) {
+  std::error_code ec;
+  uint64_t file_size = std::filesystem::file_size(path, ec);
+  std::printf("%-12s%s (%s)\n", "model", path.c_str(), ec ? "?" : human_bytes(file_size).c_str());
+  std::printf("%-12s%lld\n", "ir_version", static_cast<long long>(g.ir_version));
+  std::string producer = g.producer_name.empty() ? "(not recorded)" : g.producer_name;
+  if (!g.producer_version.empty()) producer += " " + g.producer_version;
+  std::printf("%-12s%s\n", "producer", producer.c_str());
+  std::string opsets;
+  for (const auto& [domain, version] : g.opsets)
+    opsets += (opsets.empty() ? "" : ", ") + domain_name(domain) + " " + std::to_string(version);
+  std::printf("%-12s%s\n", "opsets", opsets.c_str());
+  print_values("inputs", g.inputs);
+  print_values("outputs", g.outputs);
+
+  // Weights live in initializers, or (paddle2onnx and others) in Constant nodes.
+  int64_t parameters = 0;
+  uint64_t parameter_bytes = 0;
+  for (const auto& [name, tensor] : g.initializers) {
+    parameters += tensor.size();
+    parameter_bytes += tensor.nbytes();
+  }
+  size_t constant_nodes = 0;
+  for (const auto& node : g.nodes) {
+    const Tensor* value = node.op_type == "Constant" && node.domain.empty() ? node.attr_tensor("value") : nullptr;
+    if (!value) continue;
+    ++constant_nodes;
+    parameters += value->size();
+    parameter_bytes += value->nbytes();
+  }
+  std::printf("%-12s%s (%s) in %zu initializers and %zu Constant nodes\n", "parameters",
+              with_commas(parameters).c_str(), human_bytes(parameter_bytes).c_str(), g.initializers.size(),
+              constant_nodes);
+  std::printf("%-12s%zu\n", "nodes", g.nodes.size());
+
+  struct OpUse {
+    int count = 0;
+    bool supported = true;  // every node of the type has a kernel for its opset
+  };
+  std::map<std::string, OpUse> op_uses;
+  const OpRegistry& registry = OpRegistry::global();
+  for (const auto& node : g.nodes) {
+    OpUse& use = op_uses[node.domain.empty() ? node.op_type : node.domain + "." + node.op_type];
+    ++use.count;
+    use.supported &= registry.find(node.domain, node.op_type, node.opset) != nullptr;
+  }
+  std::vector<std::pair<std::string, OpUse>> sorted(op_uses.begin(), op_uses.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+  size_t width = 0, unsupported = 0;
+  for (const auto& [op, use] : sorted) {
+    width = std::max(width, op.size());
+    unsupported += !use.supported;
+  }
+  std::printf("%-12s%zu", "op types", sorted.size());
+  if (unsupported) std::printf(" (%zu not supported by kiln yet)", unsupported);
+  std::printf("\n");
+  for (const auto& [op, use] : sorted)
+    if (use.supported)
+      std::printf("  %-*s  %d\n", static_cast<int>(width), op.c_str(), use.count);
+    else
+      std::printf("  %-*s  %-6d  not supported\n", static_cast<int>(width), op.c_str(), use.count);
+}
+
+// Checks --shape / --dim against the declared inputs and applies them (the
+// session does the same; inspect needs it for models no session can run).
+void fix_input_shapes(graph::Graph& g, const SessionOptions& options) {
+  std::string known;
+  for (const graph::ValueInfo& input : g.inputs) known += (known.empty() ? "" : ", ") + input.name;
+  for (const auto& [name, shape] : options.input_shapes) {
+    auto input = std::find_if(g.inputs.begin(), g.inputs.end(), [&](const auto& v) { return v.name == name; });
+    if (input == g.inputs.end())
+      fail("a shape was given for input '", name, "', but the model has no such input (inputs: ", known, ")");
+    if (input->has_shape) {
+      bool fits = input->dims.size() == shape.size();
+      for (size_t i = 0; fits && i < shape.size(); ++i)
+        fits = !input->dims[i].is_fixed() || input->dims[i].value == shape[i];
+      if (!fits)
+        fail("input '", name, "' is declared ", input->shape_string(), ", the shape given is ", shape_to_string(shape));
+    }
+    input->has_shape = true;
+    input->dims.assign(shape.size(), graph::Dim{});
+    for (size_t i = 0; i < shape.size(); ++i) input->dims[i].value = shape[i];
+  }
+  for (const auto& [symbol, value] : options.dim_values) {
+    bool used = false;
+    for (graph::ValueInfo& input : g.inputs)
+      for (graph::Dim& d : input.dims)
+        if (!d.is_fixed() && d.symbol == symbol) {
+          d.value = value;
+          used = true;
+        }
+    if (!used) fail("no model input has a dimension named '", symbol, "'");
+  }
+}
+
+// Which input keeps the model from running on pseudo-random inputs, or ""
+// when all have known shapes. `g` has the --shape / --dim values applied.
+std::string dynamic_input_note(const graph::Graph& g) {
+  for (const graph::ValueInfo& input : g.inputs)
+    if (!input.static_shape())
+      return "input '" + input.name + "' has dynamic shape " + input.shape_string() + "; pass --shape " +
+             input.name + "=DIMS (or --dim)";
+  return "";
+}
+
+struct RunShapes {
+  std::vector<NodeShapes> nodes;
+  std::string source;  // "from one run on pseudo-random inputs (x: 1x3x8x8, 2.1 ms)"
+};
+
+// Runs the model once on pseudo-random inputs, recording every node's shapes.
+RunShapes run_for_shapes(const std::string& model, SessionOptions options) {
+  auto observed = std::make_shared<std::vector<NodeShapes>>();
+  options.node_observer = [observed](const NodeRunInfo& info) { observed->push_back(node_shapes_from_run(info)); };
+  Session session = Session::open(model, options);
+  std::string input_shapes;
+  NamedTensors inputs;
+  for (const TensorInfo& info : session.inputs()) {
+    Tensor tensor = random_input(info);
+    input_shapes += (input_shapes.empty() ? "" : ", ") + info.name + ": " + shape_to_string(tensor.shape());
+    inputs.emplace(info.name, std::move(tensor));
+  }
+  Stopwatch clock;
+  session.run(inputs);
+  char timing[64];
+  std::snprintf(timing, sizeof(timing), ", %.1f ms", clock.milliseconds());
+  return {std::move(*observed), "from one run on pseudo-random inputs (" +
+                                    (input_shapes.empty() ? "no inputs" : input_shapes) + timing + ")"};
+}
+
+void print_shapes(const std::vector<NodeShapes>& nodes, const std::string& source, const std::string& note,
+                  bool list_nodes) {
+  std::printf("%-12s%s\n", "shapes", source.c_str());
+  std::map<std::string, int64_t> macs_by_op;
+  int64_t total = 0;
+  size_t counted = 0, uncounted = 0;
+  for (const NodeShapes& node : nodes) {
+    if (!counts_macs(node.op_type)) continue;
+    if (!node.macs) {
+      ++uncounted;
+      continue;
+    }
+    ++counted;
+    macs_by_op[node.op_type] += *node.macs;
+    total += *node.macs;
+  }
+  std::vector<std::pair<std::string, int64_t>> sorted(macs_by_op.begin(), macs_by_op.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string parts;
+  for (const auto& [op, macs] : sorted)
+    parts += (parts.empty() ? "" : ", ") + op + " " + with_si_suffix(static_cast<double>(macs));
+  if (counted + uncounted == 0) {
+    std::printf("%-12s0 (no Conv, ConvTranspose, Gemm or MatMul nodes)\n", "MACs");
+  } else {
+    std::printf("%-12s%s (%s)%s%s\n", "MACs", with_si_suffix(static_cast<double>(total)).c_str(),
+                with_commas(total).c_str(), parts.empty() ? "" : ": ", parts.c_str());
+  }
+  if (uncounted)
+    std::printf("%-12s%zu of %zu Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted%s%s\n",
+                "", uncounted, counted + uncounted, note.empty() ? "" : ": ", note.c_str());
+  if (!list_nodes) return;
+  std::printf("%-12s%zu (name  op  input shapes -> output shapes  MACs)\n", "per node", nodes.size());
+  for (const NodeShapes& node : nodes) {
+    std::printf("  %s  %s  %s -> %s", node.name.c_str(), node.op_type.c_str(), shape_list(node.inputs).c_str(),
+                shape_list(node.outputs).c_str());
+    if (node.macs) std::printf("  %s", with_si_suffix(static_cast<double>(*node.macs)).c_str());
+    std::printf("\n");
+  }
+}
+
+int inspect_model(const InspectArgs& args) {
+  graph::Graph g = graph::load_onnx_file(args.model);
+  print_declared(args.model, g);
+
+  SessionOptions options;
+  options.opt_level = OptLevel::kNone;  // the shape run reports the nodes as the model declares them
+  apply_shape_args(args.shape_args, options);
+  fix_input_shapes(g, options);  // a bad --shape / --dim is an error, not a note
+
+  std::vector<NodeShapes> nodes;
+  std::string source = "from static shape inference";
+  try {
+    nodes = node_shapes_from_inference(g, graph::infer_shapes(g));
+  } catch (const Error& e) {
+    source = "static shape inference failed: " + one_line(e.what());
+  }
+
+  // Fill what inference left unknown by running the model once. A model kiln
+  // cannot run (unsupported ops, invalid attributes) is still described.
+  std::string note;
+  bool missing = std::any_of(nodes.begin(), nodes.end(),
+                             [](const NodeShapes& n) { return counts_macs(n.op_type) && !n.macs; });
+  if ((missing || nodes.empty()) && !g.nodes.empty()) {
+    note = args.no_run ? "not run (--no-run)" : dynamic_input_note(g);
+    if (note.empty()) {
+      try {
+        RunShapes run = run_for_shapes(args.model, options);
+        nodes = std::move(run.nodes);
+        source = run.source;
+      } catch (const Error& e) {
+        note = one_line(e.what());
+        if (note.find("unsupported operator") != std::string::npos)
+          note = "it uses ops kiln does not support yet (marked above)";
+        note = "the model cannot run: " + note;
+      }
+    }
+  }
+  print_shapes(nodes, source, note, args.list_nodes);
+  return 0;
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<InspectArgs>();
+  CLI::App* command = app.add_subcommand("inspect", "Describe a model's inputs, outputs, ops, parameters and MACs");
+  command->footer(
+      "Prints inputs and outputs (dynamic dimensions by name), opset imports, producer, op-type counts, node\n"
+      "count, parameter count and size, and the MACs of Conv, ConvTranspose, Gemm and MatMul.\n"
+      "Shapes and MACs come from static shape inference; what it leaves unknown is filled by running the\n"
+      "model once on pseudo-random inputs, which needs every input shape to be known: static in the model,\n"
+      "or given with --shape / --dim.\n\n"
+      "Examples:\n"
+      "  kiln inspect model.onnx\n"
+      "  kiln inspect det.onnx --shape x=1x3x736x1280 --nodes\n");
+  command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
+  add_shape_options(*command, args->shape_args);
+  command->add_flag("--nodes", args->list_nodes, "Also list every node with its input and output shapes and MACs");
+  command->add_flag("--no-run", args->no_run, "Never run the model; report only what static shape inference finds");
+  command->callback([args, &action] { action = [args] { return inspect_model(*args); }; });
+}
+
+}  // namespace kiln::cli

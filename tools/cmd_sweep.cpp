@@ -1,0 +1,203 @@
+// `kiln sweep MODEL --threads 1,2 --opt-level none,all --isa sse41,avx2
+// [--batch 1,2,4]`: benchmarks every combination of the lists, each in a
+// fresh child process (`kiln bench --json` with KILN_ISA set), then prints a
+// Markdown table and optionally writes CSV and an SVG chart.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/onnx_loader.h"
+#include "runtime/cpu_info.h"
+#include "tools/bench_child.h"
+#include "tools/cli_common.h"
+#include "tools/progress.h"
+#include "tools/sweep_plot.h"
+
+namespace kiln::cli {
+namespace {
+
+struct SweepArgs {
+  std::string model;
+  ShapeArgs shape_args;
+  std::string threads, opt_levels = "all", isas, batches;
+  int runs = 5;
+  int warmup = 1;
+  std::string csv_file, plot_file;
+};
+
+// --shape/--dim arguments for one batch size: the first dim of every input is
+// set to `batch`. Needs every input's dim 0 to be free in the model.
+void apply_batch(const graph::Graph& g, const ShapeArgs& user, int64_t batch, std::vector<std::string>& shapes,
+                 std::vector<std::string>& dims) {
+  shapes = user.shapes;
+  dims = user.dims;
+  for (const graph::ValueInfo& input : g.inputs) {
+    if (!input.has_shape || input.dims.empty() || input.dims[0].is_fixed())
+      fail("--batch needs a free first dimension, but input '", input.name, "' of the model has shape ",
+           input.shape_string(), " (its batch size is fixed)");
+    bool shaped = false;
+    for (std::string& text : shapes) {
+      auto [name, dims_text] = split_assignment(text, "--shape", /*split_at_last=*/true);
+      if (name != input.name) continue;
+      Shape shape = parse_shape(dims_text);
+      if (shape.empty()) fail("--shape for '", name, "' has rank 0; --batch needs a first dimension");
+      shape[0] = batch;
+      text = name + "=" + shape_to_string(shape);
+      shaped = true;
+    }
+    if (shaped) continue;
+    if (!input.dims[0].symbol.empty()) {
+      dims.push_back(input.dims[0].symbol + "=" + std::to_string(batch));
+    } else {
+      Shape shape{batch};
+      for (size_t i = 1; i < input.dims.size(); ++i) {
+        if (!input.dims[i].is_fixed())
+          fail("input '", input.name, "' has shape ", input.shape_string(), "; give the other dims with --shape");
+        shape.push_back(input.dims[i].value);
+      }
+      shapes.push_back(input.name + "=" + shape_to_string(shape));
+    }
+  }
+}
+
+std::string fixed(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.*f", digits, value);
+  return text;
+}
+
+int sweep_model(const SweepArgs& args) {
+  std::vector<std::string> thread_list =
+      split_list(args.threads.empty() ? std::to_string(physical_core_count()) : args.threads, "--threads");
+  std::vector<int> threads;
+  for (const std::string& t : thread_list) {
+    Shape parsed = parse_shape(t);
+    if (parsed.size() != 1 || parsed[0] < 1 || parsed[0] > 4096) fail("bad --threads value '", t, "'");
+    threads.push_back(static_cast<int>(parsed[0]));
+  }
+  std::vector<std::string> levels = split_list(args.opt_levels, "--opt-level");
+  for (const std::string& level : levels) parse_opt_level(level);
+  std::vector<std::string> isas =
+      split_list(args.isas.empty() ? std::string(isa_name(cpu_info().best_isa())) : args.isas, "--isa");
+  for (const std::string& isa : isas)
+    if (!cpu_info().supports(parse_isa_name(isa)))
+      fail("--isa ", isa, ": this CPU does not support it (best: ", isa_name(cpu_info().best_isa()), ")");
+  std::vector<int64_t> batches;
+  graph::Graph g;
+  if (!args.batches.empty()) {
+    for (const std::string& b : split_list(args.batches, "--batch")) {
+      Shape parsed = parse_shape(b);
+      if (parsed.size() != 1 || parsed[0] < 1) fail("bad --batch value '", b, "'");
+      batches.push_back(parsed[0]);
+    }
+    g = graph::load_onnx_file(args.model);
+    std::vector<std::string> s, d;
+    apply_batch(g, args.shape_args, batches[0], s, d);  // fails early on a fixed batch
+  }
+
+  std::vector<SweepRow> rows;
+  for (int t : threads)
+    for (const std::string& level : levels)
+      for (const std::string& isa : isas) {
+        if (batches.empty()) rows.push_back({t, level, isa, 0});
+        for (int64_t b : batches) rows.push_back({t, level, isa, b});
+      }
+
+  {
+    Progress progress("sweep", static_cast<long>(rows.size()));
+    for (SweepRow& row : rows) {
+      BenchRequest request;
+      request.model = args.model;
+      request.threads = row.threads;
+      request.opt_level = row.opt_level;
+      request.isa = row.isa;
+      request.runs = args.runs;
+      request.warmup = args.warmup;
+      if (row.batch > 0) apply_batch(g, args.shape_args, row.batch, request.shapes, request.dims);
+      else request.shapes = args.shape_args.shapes, request.dims = args.shape_args.dims;
+      nlohmann::json result = run_bench_child(request);
+      row.median_ms = result.at("median_ms").get<double>();
+      row.p90_ms = result.at("p90_ms").get<double>();
+      row.batch_run = result.at("batch").get<int64_t>();
+      row.samples_per_second = result.at("samples_per_second").get<double>();
+      row.peak_rss_bytes = result.at("peak_rss_bytes").get<uint64_t>();
+      progress.step();
+    }
+  }
+
+  const double base = rows.front().samples_per_second;
+  std::printf("Sweep of %s: %d timed runs after %d warm-up per row, each row in a fresh process.\n",
+              args.model.c_str(), args.runs, args.warmup);
+  std::printf("Speed-up is samples/s relative to row 1.\n\n");
+  std::printf("| # | threads | opt-level | isa | batch | median ms | p90 ms | samples/s | peak RSS | speed-up |\n");
+  std::printf("|--:|--:|---|---|--:|--:|--:|--:|--:|--:|\n");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const SweepRow& r = rows[i];
+    std::printf("| %zu | %d | %s | %s | %lld | %s | %s | %s | %s | %sx |\n", i + 1, r.threads, r.opt_level.c_str(),
+                r.isa.c_str(), static_cast<long long>(r.batch_run), fixed(r.median_ms, 3).c_str(),
+                fixed(r.p90_ms, 3).c_str(), fixed(r.samples_per_second, 2).c_str(),
+                human_bytes(r.peak_rss_bytes).c_str(), fixed(base > 0 ? r.samples_per_second / base : 0, 2).c_str());
+  }
+  if (!args.csv_file.empty()) {
+    std::ofstream csv(args.csv_file);
+    csv << "threads,opt_level,isa,batch,median_ms,p90_ms,samples_per_second,peak_rss_bytes,speedup\n";
+    for (const SweepRow& r : rows)
+      csv << r.threads << "," << r.opt_level << "," << r.isa << "," << r.batch_run << "," << fixed(r.median_ms, 4)
+          << "," << fixed(r.p90_ms, 4) << "," << fixed(r.samples_per_second, 4) << "," << r.peak_rss_bytes << ","
+          << fixed(base > 0 ? r.samples_per_second / base : 0, 4) << "\n";
+    if (!csv) fail("cannot write ", args.csv_file);
+    std::printf("\ncsv      %s\n", args.csv_file.c_str());
+  }
+  if (!args.plot_file.empty()) {
+    std::ofstream svg(args.plot_file);
+    svg << sweep_svg(rows, args.model);
+    if (!svg) fail("cannot write ", args.plot_file);
+    std::printf("plot     %s\n", args.plot_file.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<SweepArgs>();
+  CLI::App* command = app.add_subcommand("sweep", "Benchmark every combination of threads, opt-level, ISA and batch");
+  command->footer(
+      "Each combination runs as 'kiln bench --json' in a fresh process (KILN_ISA set for the ISA), so\n"
+      "rows do not share caches, thread pools or the ISA choice. Saved tune files are ignored.\n"
+      "--batch sets the first dimension of every input and needs it to be free in the model.\n\n"
+      "Example:\n"
+      "  kiln sweep det.onnx --shape x=1x3x320x320 --threads 1,2 --opt-level none,all --isa sse41,avx2 \\\n"
+      "      --csv sweep.csv --plot sweep.svg\n");
+  command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
+  add_shape_options(*command, args->shape_args);
+  command->add_option("-t,--threads", args->threads, "Thread counts, e.g. 1,2 (default: physical cores)")
+      ->type_name("LIST");
+  command->add_option("-O,--opt-level", args->opt_levels, "Optimization levels, e.g. none,all")
+      ->type_name("LIST")
+      ->capture_default_str();
+  command->add_option("--isa", args->isas, "ISA levels, e.g. sse41,avx2 (default: the best this CPU has)")
+      ->type_name("LIST");
+  command->add_option("-b,--batch", args->batches, "Batch sizes, e.g. 1,2,4 (first input dim must be free)")
+      ->type_name("LIST");
+  command->add_option("-r,--runs", args->runs, "Timed runs per combination")
+      ->type_name("K")
+      ->check(CLI::Range(1, 1000000).description(""))
+      ->capture_default_str();
+  command->add_option("-w,--warmup", args->warmup, "Untimed runs per combination")
+      ->type_name("W")
+      ->check(CLI::Range(0, 1000000).description(""))
+      ->capture_default_str();
+  command->add_option("--csv", args->csv_file, "Write the table as CSV")->type_name("FILE");
+  command->add_option("--plot", args->plot_file, "Draw throughput vs batch and latency vs threads as SVG")
+      ->type_name("FILE.svg");
+  command->callback([args, &action] { action = [args] { return sweep_model(*args); }; });
+}
+
+}  // namespace kiln::cli

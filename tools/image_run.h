@@ -1,0 +1,58 @@
+// `kiln run MODEL --image IN --out OUT` and `--images DIR --out DIR`: image
+// files through an image-to-image model (style transfer): decode, resize,
+// normalize, run, denormalize, clamp, encode.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "kiln/image.h"
+#include "kiln/session.h"
+
+namespace kiln::graph {
+struct ValueInfo;
+}
+
+namespace kiln::cli {
+
+struct ImageRunArgs {
+  std::string model;
+  std::string image;       // --image FILE (single mode)
+  std::string images_dir;  // --images DIR (folder mode)
+  std::string out;         // --out FILE or DIR
+  std::string size;        // --size WxH; empty: each image's own size (or the model's fixed size)
+  std::string layout = "auto";
+  std::string range = "0,1";
+  std::string mean;        // "R,G,B"; empty: 0,0,0
+  std::string stddev;      // "R,G,B"; empty: 1,1,1
+  std::string format;      // folder mode: extension of the outputs; empty: png
+  int threads = 0;
+  int runs = 1;            // single mode: run inference this many times (timings), keep the last output
+  OptLevel opt_level = OptLevel::kAll;
+  std::map<std::string, int64_t> dim_values;  // --dim, for other symbolic dims
+};
+
+int run_image_model(const ImageRunArgs& args);
+
+// --- pieces with their own rules (tested through the binary) -----------------
+
+// "1280x720" -> {1280, 720} (width x height), each 1..kMaxImageDimension.
+std::pair<int, int> parse_image_size(const std::string& text);
+// "-1,1" / "0,1" / "0,255" (or the library's "-1..1" spelling).
+PixelRange parse_range_option(const std::string& text);
+// "0.485,0.456,0.406" -> three finite floats; `option` names the flag in errors.
+std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string& option);
+// The image layout a model input declares: last dim 3 -> NHWC, dim 1 of 3 ->
+// NCHW; kiln::Error asking for --layout when the shape says neither or both.
+TensorLayout detect_input_layout(const graph::ValueInfo& input);
+// The layout of an output tensor: `input_layout` when its shape fits it (or
+// fits both), the other one when only that fits; kiln::Error when the tensor
+// is not a [1,]H,W,3 / [1,]3,H,W image.
+TensorLayout detect_output_layout(const Tensor& output, TensorLayout input_layout, const std::string& name);
+// True when both paths name the same file (existing or not).
+bool same_file(const std::string& a, const std::string& b);
+
+}  // namespace kiln::cli

@@ -1,0 +1,72 @@
+#include "tools/tune_file.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "kiln/error.h"
+#include "runtime/cpu_info.h"
+#include "tools/cli_common.h"
+
+namespace kiln::cli {
+
+std::string tune_file_path(const std::string& model_path) { return model_path + ".kiln-tune.json"; }
+
+std::optional<TuneChoice> load_tune_choice(const std::string& model_path) {
+  std::string path = tune_file_path(model_path);
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  TuneChoice choice;
+  try {
+    nlohmann::json json = nlohmann::json::parse(in);
+    for (const auto& [name, dims] : json.at("shape").items()) choice.shapes[name] = dims.get<Shape>();
+    choice.threads = json.at("threads").get<int>();
+    choice.opt_level = json.at("opt_level").get<std::string>();
+    choice.isa = json.at("isa").get<std::string>();
+    choice.median_ms = json.value("median_ms", 0.0);
+    choice.default_median_ms = json.value("default_median_ms", 0.0);
+    choice.date = json.value("date", "");
+  } catch (const std::exception& e) {
+    fail("cannot read the tune file ", path, ": ", e.what(), " (delete it or run 'kiln tune' again)");
+  }
+  if (choice.threads < 1) fail("tune file ", path, ": threads must be at least 1");
+  parse_opt_level(choice.opt_level);
+  if (!choice.isa.empty()) parse_isa_name(choice.isa);
+  return choice;
+}
+
+void save_tune_choice(const std::string& model_path, const TuneChoice& choice) {
+  nlohmann::json json;
+  json["kiln_tune_version"] = 1;
+  json["model"] = model_path;
+  json["shape"] = nlohmann::json::object();
+  for (const auto& [name, dims] : choice.shapes) json["shape"][name] = dims;
+  json["threads"] = choice.threads;
+  json["opt_level"] = choice.opt_level;
+  json["isa"] = choice.isa;
+  json["median_ms"] = choice.median_ms;
+  json["default_median_ms"] = choice.default_median_ms;
+  json["date"] = choice.date;
+  std::string path = tune_file_path(model_path);
+  std::ofstream out(path);
+  out << json.dump(2) << "\n";
+  if (!out) fail("cannot write the tune file ", path);
+}
+
+void apply_saved_tuning(const std::string& model_path, SessionOptions& options) {
+  std::optional<TuneChoice> tuned = load_tune_choice(model_path);
+  if (!tuned) return;
+  if (options.threads == physical_core_count()) options.threads = tuned->threads;
+  if (options.opt_level == OptLevel::kAll) options.opt_level = parse_opt_level(tuned->opt_level);
+  const char* env_isa = std::getenv("KILN_ISA");
+  if ((!env_isa || !*env_isa) && !tuned->isa.empty()) ::setenv("KILN_ISA", tuned->isa.c_str(), 1);
+  const char* level_names[] = {"none", "basic", "extended", "all"};
+  const char* isa = std::getenv("KILN_ISA");
+  std::printf("tuning   from %s: threads %d, opt-level %s, isa %s (--threads, --opt-level, KILN_ISA override it)\n",
+              tune_file_path(model_path).c_str(), options.threads, level_names[static_cast<int>(options.opt_level)],
+              isa ? isa : tuned->isa.c_str());
+}
+
+}  // namespace kiln::cli

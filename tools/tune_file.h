@@ -1,0 +1,48 @@
+// The sidecar file `kiln tune` writes next to a model, MODEL.kiln-tune.json:
+//
+//   {
+//     "kiln_tune_version": 1,
+//     "model": "det.onnx",
+//     "shape": {"x": [1, 3, 320, 320]},   // the --shape values it was tuned for
+//     "threads": 2,
+//     "opt_level": "all",
+//     "isa": "avx2",
+//     "median_ms": 41.3,                  // the winner's measured median latency
+//     "default_median_ms": 52.0,          // the defaults' median, same shape
+//     "date": "2026-11-23T20:10:00Z"
+//   }
+//
+// `kiln run`, `bench` and `profile` read it when present: each setting the
+// command line leaves at its default is taken from the file, and KILN_ISA is
+// set to its `isa` unless the environment already sets KILN_ISA.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "kiln/session.h"
+
+namespace kiln::cli {
+
+struct TuneChoice {
+  std::map<std::string, Shape> shapes;
+  int threads = 1;
+  std::string opt_level = "all";
+  std::string isa;
+  double median_ms = 0;
+  double default_median_ms = 0;
+  std::string date;
+};
+
+// "det.onnx" -> "det.onnx.kiln-tune.json".
+std::string tune_file_path(const std::string& model_path);
+
+// The saved choice, or nullopt when there is no file. kiln::Error when the
+// file exists but cannot be read.
+std::optional<TuneChoice> load_tune_choice(const std::string& model_path);
+void save_tune_choice(const std::string& model_path, const TuneChoice& choice);
+
+// apply_saved_tuning(), the hook for `kiln run`, is declared in tools/cli_common.h.
+
+}  // namespace kiln::cli
