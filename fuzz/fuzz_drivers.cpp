@@ -1,11 +1,16 @@
 #include "fuzz/fuzz_drivers.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 #include "graph/onnx_tensor.h"
 #include "kiln/error.h"
 #include "kiln/session.h"
+#include "kiln/tensor_io.h"
 
 namespace kiln::fuzz {
 
@@ -92,6 +97,21 @@ void parse_tensor_pb_bytes(const std::string& bytes) {
   try {
     Tensor t = graph::tensor_from_pb_bytes(bytes, kNoExternalDataDir, "fuzz input");
     // Touch every byte, so a tensor claiming more than it holds shows up under ASan.
+    volatile uint8_t sum = 0;
+    const auto* p = static_cast<const uint8_t*>(t.raw());
+    for (size_t i = 0; i < t.nbytes(); ++i) sum = static_cast<uint8_t>(sum + p[i]);
+  } catch (const Error&) {
+  }
+}
+
+void parse_npy_bytes(const std::string& bytes) {
+  static const std::string path = "/tmp/kiln_fuzz_npy_" + std::to_string(getpid()) + ".npy";
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  try {
+    Tensor t = load_npy(path);
     volatile uint8_t sum = 0;
     const auto* p = static_cast<const uint8_t*>(t.raw());
     for (size_t i = 0; i < t.nbytes(); ++i) sum = static_cast<uint8_t>(sum + p[i]);

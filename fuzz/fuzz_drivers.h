@@ -28,4 +28,8 @@ void run_model_bytes(const std::string& bytes);
 // A serialized ONNX TensorProto (.pb test data) -> kiln::Tensor.
 void parse_tensor_pb_bytes(const std::string& bytes);
 
+// A .npy file -> kiln::load_npy (the bytes go through a scratch file in
+// /tmp, since the reader takes a path).
+void parse_npy_bytes(const std::string& bytes);
+
 }  // namespace kiln::fuzz

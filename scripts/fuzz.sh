@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [--no-build] [--build-dir DIR] TARGET SECONDS [libFuzzer flags...]
 #
-# TARGET is model or tensor_pb (fuzz/fuzz_TARGET.cpp). The script configures
+# TARGET is model, tensor_pb or npy (fuzz/fuzz_TARGET.cpp). The script configures
 # and builds DIR (default build/fuzz: clang++-14, -DKILN_FUZZ=ON) unless
 # --no-build, writes the seed corpus from the ONNX conformance data into
 # DIR/fuzz_seeds once (scripts/fuzz_corpus.sh), and fuzzes with one process,

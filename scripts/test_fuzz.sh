@@ -18,6 +18,6 @@ compiler=()  # chosen only when the folder is new: changing it later would rebui
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${compiler[@]}" \
   -DKILN_FUZZ=ON -DKILN_BUILD_TESTS=OFF -DKILN_BUILD_BENCHMARKS=OFF -DKILN_FUZZ_SECONDS="$seconds" >/dev/null
 echo "== build: fuzz targets"
-cmake --build "$build_dir" -j "${KILN_BUILD_JOBS:-$(nproc)}" --target kiln_fuzz_model kiln_fuzz_tensor_pb
+cmake --build "$build_dir" -j "${KILN_BUILD_JOBS:-$(nproc)}" --target kiln_fuzz_model kiln_fuzz_tensor_pb kiln_fuzz_npy
 echo "== ctest --test-dir $build_dir -L fuzz $*"
 exec ctest --test-dir "$build_dir" --output-on-failure -L fuzz "$@"

@@ -59,16 +59,25 @@ class PadKernel : public OpKernel {
       fail(node.describe(), ": ", pads.size(), " pads for input shape ", shape_to_string(input.shape()),
            " (need ", 2 * rank, ")");
 
-    std::vector<std::vector<int64_t>> tables(rank);
     Shape out_shape(rank);
     for (size_t k = 0; k < rank; ++k) {
       const int64_t dim = input.dim(k), before = pads[k], after = pads[k + rank];
-      out_shape[k] = dim + before + after;
-      if (out_shape[k] < 0)
+      if (__builtin_add_overflow(dim, before, &out_shape[k]) || __builtin_add_overflow(out_shape[k], after, &out_shape[k]))
+        fail(node.describe(), ": pads ", shape_to_string(pads), " overflow the output shape");
+      if (out_shape[k] < 0 || before < -dim || after < -dim)
         fail(node.describe(), ": pads ", shape_to_string(pads), " crop more than input shape ",
              shape_to_string(input.shape()), " holds");
       if (mode_ != PadMode::kConstant && dim == 0 && out_shape[k] > 0)
         fail(node.describe(), ": cannot ", mode_ == PadMode::kEdge ? "edge" : "reflect", "-pad an empty axis");
+    }
+    // The output first: its allocation checks the element count and the
+    // memory budget before the per-axis tables (one entry per output index).
+    const DataType type = input.dtype();
+    Tensor& out = ctx.allocate_output(0, type, out_shape);
+    if (out.size() == 0) return;
+    std::vector<std::vector<int64_t>> tables(rank);
+    for (size_t k = 0; k < rank; ++k) {
+      const int64_t dim = input.dim(k), before = pads[k];
       std::vector<int64_t>& table = tables[k];
       table.resize(static_cast<size_t>(out_shape[k]));
       for (int64_t o = 0; o < out_shape[k]; ++o) {
@@ -83,7 +92,6 @@ class PadKernel : public OpKernel {
     }
 
     unsigned char fill[8] = {};
-    const DataType type = input.dtype();
     if (attribute_form_) {
       kernels::store_double_as(value_, type, fill);
     } else if (const Tensor* value = ctx.input(2); value && value->size() > 0) {
@@ -91,7 +99,6 @@ class PadKernel : public OpKernel {
         fail(node.describe(), ": constant_value must be a scalar, got shape ", shape_to_string(value->shape()));
       kernels::convert_elements(value->raw(), value->dtype(), fill, type, 1);
     }
-    Tensor& out = ctx.allocate_output(0, type, out_shape);
     kernels::gather_by_axis_tables(out.raw(), input.raw(), element_size(type), input.shape(), tables, fill,
                                    ctx.threads());
   }

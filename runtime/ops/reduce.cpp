@@ -105,11 +105,27 @@ ReductionPlan plan_reduction(const Shape& shape, const std::vector<bool>& reduce
   return plan;
 }
 
-// The reduction of one output's inputs.
+// A double result as T: integers saturate and NaN gives 0 (a float-to-int
+// cast outside the target's range is undefined behaviour).
+template <class T>
+T from_double(double v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(v);
+  } else {
+    if (!(v == v)) return T{0};
+    if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  }
+}
+
+// The reduction of one output's inputs. Integer sums and products wrap
+// around (as numpy's do): they are accumulated in uint64, since signed
+// overflow would be undefined behaviour.
 template <class T>
 T reduce_one(ReduceKind kind, const T* x, const ReductionPlan& plan, int64_t base) {
   constexpr bool kFloating = std::is_floating_point_v<T>;
-  using Sum = std::conditional_t<kFloating, double, int64_t>;
+  using Sum = std::conditional_t<kFloating, double, uint64_t>;
   auto for_each_input = [&](auto&& visit) {
     for (int64_t offset : plan.outer_offsets) {
       const T* p = x + base + offset;
@@ -121,10 +137,12 @@ T reduce_one(ReduceKind kind, const T* x, const ReductionPlan& plan, int64_t bas
     case ReduceKind::kSum:
     case ReduceKind::kMean: {
       Sum sum = 0;
-      for_each_input([&](T v) { sum += v; });
+      for_each_input([&](T v) { sum += static_cast<Sum>(v); });
       if (kind == ReduceKind::kSum) return static_cast<T>(sum);
       if constexpr (kFloating) return static_cast<T>(sum / count);
-      else return static_cast<T>(plan.reduced_count ? sum / plan.reduced_count : 0);
+      else if constexpr (std::is_signed_v<T>)
+        return static_cast<T>(plan.reduced_count ? static_cast<int64_t>(sum) / plan.reduced_count : 0);
+      else return static_cast<T>(plan.reduced_count ? sum / static_cast<uint64_t>(plan.reduced_count) : 0);
     }
     case ReduceKind::kMax: {
       T best = std::numeric_limits<T>::lowest();
@@ -140,13 +158,13 @@ T reduce_one(ReduceKind kind, const T* x, const ReductionPlan& plan, int64_t bas
     }
     case ReduceKind::kProd: {
       Sum product = 1;
-      for_each_input([&](T v) { product *= v; });
+      for_each_input([&](T v) { product *= static_cast<Sum>(v); });
       return static_cast<T>(product);
     }
     case ReduceKind::kL1: {
       Sum sum = 0;
       for_each_input([&](T v) {
-        if constexpr (std::is_signed_v<T>) sum += v < 0 ? -static_cast<Sum>(v) : static_cast<Sum>(v);
+        if constexpr (std::is_signed_v<T>) sum += v < 0 ? Sum{0} - static_cast<Sum>(v) : static_cast<Sum>(v);
         else sum += static_cast<Sum>(v);
       });
       return static_cast<T>(sum);
@@ -159,20 +177,20 @@ T reduce_one(ReduceKind kind, const T* x, const ReductionPlan& plan, int64_t bas
     case ReduceKind::kL2: {
       double sum = 0;
       for_each_input([&](T v) { sum += static_cast<double>(v) * static_cast<double>(v); });
-      return static_cast<T>(std::sqrt(sum));
+      return from_double<T>(std::sqrt(sum));
     }
     case ReduceKind::kLogSum: {
       double sum = 0;
       for_each_input([&](T v) { sum += static_cast<double>(v); });
-      return static_cast<T>(std::log(sum));
+      return from_double<T>(std::log(sum));
     }
     case ReduceKind::kLogSumExp: {
       double largest = -std::numeric_limits<double>::infinity();
       for_each_input([&](T v) { largest = std::max(largest, static_cast<double>(v)); });
-      if (std::isinf(largest)) return static_cast<T>(largest);
+      if (std::isinf(largest)) return from_double<T>(largest);
       double sum = 0;
       for_each_input([&](T v) { sum += std::exp(static_cast<double>(v) - largest); });
-      return static_cast<T>(largest + std::log(sum));
+      return from_double<T>(largest + std::log(sum));
     }
   }
   return T{};

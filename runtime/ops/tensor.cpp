@@ -270,17 +270,20 @@ class DepthToSpaceKernel : public OpKernel {
     const Tensor& input = ctx.required_input(0);
     if (input.rank() != 4) fail(ctx.node().describe(), ": input must be 4-D NCHW, got ", shape_to_string(input.shape()));
     const int64_t n = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3), b = block_;
-    if (c % (b * b) != 0)
-      fail(ctx.node().describe(), ": channels ", c, " are not divisible by blocksize² ", b * b);
-    const int64_t c_out = c / (b * b);
+    const Node& node = ctx.node();
+    const int64_t b2 = ops::checked_mul(b, b, node, "blocksize²");
+    if (c % b2 != 0) fail(node.describe(), ": channels ", c, " are not divisible by blocksize² ", b2);
+    const int64_t c_out = c / b2;
+    Tensor& out = ctx.allocate_output(0, input.dtype(), {n, c_out, ops::checked_mul(h, b, node, "the output height"),
+                                                          ops::checked_mul(w, b, node, "the output width")});
+    if (out.size() == 0) return;  // past here every product below is at most the element count
     const int64_t plane = h * w;
     const Shape view = {n, c_out, h, b, w, b};
     std::vector<int64_t> strides;
     if (column_row_depth_)
-      strides = {c * plane, b * b * plane, w, b * plane, 1, plane};
+      strides = {c * plane, b2 * plane, w, b * plane, 1, plane};
     else
       strides = {c * plane, plane, w, b * c_out * plane, 1, c_out * plane};
-    Tensor& out = ctx.allocate_output(0, input.dtype(), {n, c_out, h * b, w * b});
     kernels::copy_view_to_contiguous(out.raw(), input.raw(), element_size(input.dtype()), view, strides,
                                      ctx.threads());
   }
@@ -304,9 +307,12 @@ class SpaceToDepthKernel : public OpKernel {
     if (h % b != 0 || w % b != 0)
       fail(ctx.node().describe(), ": height and width of ", shape_to_string(input.shape()),
            " are not divisible by blocksize ", b);
+    const int64_t c_out = ops::checked_mul(c, ops::checked_mul(b, b, ctx.node(), "blocksize²"), ctx.node(),
+                                           "the output channel count");
+    Tensor& out = ctx.allocate_output(0, input.dtype(), {n, c_out, h / b, w / b});
+    if (out.size() == 0) return;  // past here every product below is at most the element count
     const Shape view = {n, b, b, c, h / b, w / b};
     const std::vector<int64_t> strides = {c * h * w, w, 1, h * w, b * w, b};
-    Tensor& out = ctx.allocate_output(0, input.dtype(), {n, c * b * b, h / b, w / b});
     kernels::copy_view_to_contiguous(out.raw(), input.raw(), element_size(input.dtype()), view, strides,
                                      ctx.threads());
   }

@@ -41,5 +41,9 @@ TEST(FuzzRegressions, TensorPbInputsEndCleanly) {
   EXPECT_GT(replay("tensor_pb", fuzz::parse_tensor_pb_bytes), 0u);
 }
 
+TEST(FuzzRegressions, NpyInputsEndCleanly) {
+  EXPECT_GT(replay("npy", fuzz::parse_npy_bytes), 0u);
+}
+
 }  // namespace
 }  // namespace kiln
