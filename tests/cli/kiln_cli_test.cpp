@@ -20,36 +20,18 @@
 #include "graph/onnx_loader.h"
 #include "graph/onnx_tensor.h"
 #include "kiln/tensor_io.h"
+#include "kiln_binary_test.h"
 
 namespace kiln {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::KilnResult;
+using testing::lines_of;
+using testing::read_text;
 
 const char* const kConformanceData = "/usr/share/libonnx-testdata/data/node";
 
-struct KilnResult {
-  int exit_code = -1;  // -1: killed by a signal (a crash)
-  std::string out, err;
-};
-
-std::string shell_quote(const std::string& arg) {
-  std::string quoted = "'";
-  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 // --- models -----------------------------------------------------------------
 
@@ -116,56 +98,7 @@ onnx::ModelProto conv_relu_model() {
   return model;
 }
 
-class KilnCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kiln_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string save_model(const std::string& name, const onnx::ModelProto& model) const {
-    std::string p = path(name);
-    std::ofstream out(p, std::ios::binary);
-    model.SerializeToOstream(&out);
-    return p;
-  }
-
-  KilnResult kiln(const std::vector<std::string>& args) const {
-    std::string command = shell_quote(KILN_BINARY);
-    for (const std::string& arg : args) command.append(" ").append(shell_quote(arg));
-    command.append(" >").append(shell_quote(path("stdout.txt")));
-    command.append(" 2>").append(shell_quote(path("stderr.txt")));
-    int status = std::system(command.c_str());
-    KilnResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = read_text(path("stdout.txt"));
-    result.err = read_text(path("stderr.txt"));
-    return result;
-  }
-
-  // Exit code `code`, and stderr is exactly one "kiln: error: ..." line containing `needle`.
-  void expect_one_line_error(const std::vector<std::string>& args, int code, const std::string& needle) const {
-    std::string shown;
-    for (const auto& a : args) shown += " " + a;
-    KilnResult r = kiln(args);
-    EXPECT_EQ(r.exit_code, code) << "kiln" << shown << "\nstderr: " << r.err;
-    std::vector<std::string> lines = lines_of(r.err);
-    ASSERT_EQ(lines.size(), 1u) << "kiln" << shown << "\nstderr: " << r.err;
-    EXPECT_EQ(lines[0].rfind("kiln: error: ", 0), 0u) << lines[0];
-    EXPECT_NE(lines[0].find(needle), std::string::npos) << "kiln" << shown << ": expected '" << needle
-                                                          << "' in: " << lines[0];
-  }
-
-  fs::path dir_;
-};
+class KilnCli : public testing::KilnBinaryTest {};
 
 TEST_F(KilnCli, HelpExitsZeroForEveryCommand) {
   for (const std::vector<std::string>& args :

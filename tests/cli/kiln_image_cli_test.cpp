@@ -19,34 +19,16 @@
 
 #include "kiln/image.h"
 #include "kiln/session.h"
+#include "kiln_binary_test.h"
 
 namespace kiln {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::KilnResult;
+using testing::lines_of;
+using testing::read_text;
 
-struct KilnResult {
-  int exit_code = -1;  // -1: killed by a signal (a crash)
-  std::string out, err;
-};
-
-std::string shell_quote(const std::string& arg) {
-  std::string quoted = "'";
-  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 // A smooth colour gradient with a diagonal stripe: every channel varies, and
 // a transposed or channel-swapped copy differs from it.
@@ -127,58 +109,12 @@ onnx::ModelProto nhwc_to_nchw_model() {
   return model;
 }
 
-class KilnImageCli : public ::testing::Test {
+class KilnImageCli : public testing::KilnBinaryTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kiln_image_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string save_model(const std::string& name, const onnx::ModelProto& model) const {
-    std::string p = path(name);
-    std::ofstream out(p, std::ios::binary);
-    model.SerializeToOstream(&out);
-    return p;
-  }
-
   std::string style_model(const std::string& name) const {
     fs::path model = fs::path(KILN_STYLE_MODEL_DIR) / name;
     EXPECT_TRUE(fs::exists(model)) << model << " is missing: build the target kiln_style_models";
     return model.string();
-  }
-
-  KilnResult kiln(const std::vector<std::string>& args) const {
-    std::string command = shell_quote(KILN_BINARY);
-    for (const std::string& arg : args) command.append(" ").append(shell_quote(arg));
-    command.append(" >").append(shell_quote(path("stdout.txt")));
-    command.append(" 2>").append(shell_quote(path("stderr.txt")));
-    int status = std::system(command.c_str());
-    KilnResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = read_bytes(path("stdout.txt"));
-    result.err = read_bytes(path("stderr.txt"));
-    return result;
-  }
-
-  // Exit code `code`, and stderr is exactly one "kiln: error: ..." line containing `needle`.
-  void expect_one_line_error(const std::vector<std::string>& args, int code, const std::string& needle) const {
-    std::string shown;
-    for (const auto& a : args) shown += " " + a;
-    KilnResult r = kiln(args);
-    EXPECT_EQ(r.exit_code, code) << "kiln" << shown << "\nstderr: " << r.err;
-    std::vector<std::string> lines = lines_of(r.err);
-    ASSERT_EQ(lines.size(), 1u) << "kiln" << shown << "\nstderr: " << r.err;
-    EXPECT_EQ(lines[0].rfind("kiln: error: ", 0), 0u) << lines[0];
-    EXPECT_NE(lines[0].find(needle), std::string::npos) << "kiln" << shown << ": expected '" << needle
-                                                          << "' in: " << lines[0];
   }
 
   // What kiln's image pipeline should give, computed here through the library and a Session.
@@ -195,8 +131,6 @@ class KilnImageCli : public ::testing::Test {
     NamedTensors outputs = session.run({{input, image_to_tensor(sized, format)}});
     return tensor_to_image(outputs.at(output), format);
   }
-
-  fs::path dir_;
 };
 
 TEST_F(KilnImageCli, FastNeuralStyleNchwImageOfRequestedSize) {
@@ -306,7 +240,7 @@ TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
 TEST_F(KilnImageCli, CorruptImageGivesOneLineError) {
   std::string model = save_model("nhwc.onnx", passthrough_model({"1", "H", "W", "3"}));
   write_image(test_image(30, 20), path("good.png"));
-  std::string good = read_bytes(path("good.png"));
+  std::string good = read_text(path("good.png"));
   std::ofstream(path("truncated.png"), std::ios::binary) << good.substr(0, good.size() / 2);
   std::ofstream(path("text.jpg"), std::ios::binary) << "this is not a JPEG";
   expect_one_line_error({"run", model, "--image", path("truncated.png"), "--out", path("o.png")}, 1, "truncated.png");
@@ -352,22 +286,22 @@ TEST_F(KilnImageCli, NeverOverwritesTheInput) {
   std::string model = save_model("nhwc.onnx", passthrough_model({"1", "H", "W", "3"}));
   RgbImage image = test_image(8, 6);
   write_image(image, path("in.png"));
-  std::string before = read_bytes(path("in.png"));
+  std::string before = read_text(path("in.png"));
   expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("in.png")}, 1, "never overwrites");
   fs::create_directories(path("sub"));
   expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("sub/../in.png")}, 1,
                         "never overwrites");
   fs::create_hard_link(path("in.png"), path("link.png"));
   expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("link.png")}, 1, "never overwrites");
-  EXPECT_EQ(read_bytes(path("in.png")), before);
+  EXPECT_EQ(read_text(path("in.png")), before);
 
   // Folder mode refuses --out equal to --images, however it is spelled.
   fs::create_directories(path("frames"));
   write_image(image, path("frames/a.png"));
-  std::string frame_before = read_bytes(path("frames/a.png"));
+  std::string frame_before = read_text(path("frames/a.png"));
   for (const std::string& out : {path("frames"), path("frames/"), path("frames/.")})
     expect_one_line_error({"run", model, "--images", path("frames"), "--out", out}, 1, "never overwrites");
-  EXPECT_EQ(read_bytes(path("frames/a.png")), frame_before);
+  EXPECT_EQ(read_text(path("frames/a.png")), frame_before);
   EXPECT_EQ(std::distance(fs::directory_iterator(path("frames")), fs::directory_iterator()), 1);
 }
 

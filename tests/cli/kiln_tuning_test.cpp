@@ -17,28 +17,16 @@
 
 #include "graph/onnx_tensor.h"
 #include "kiln/tensor_io.h"
+#include "kiln_binary_test.h"
 
 namespace kiln {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::KilnResult;
+using testing::read_text;
 
-struct KilnResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string shell_quote(const std::string& arg) {
-  std::string quoted = "'";
-  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 void add_initializer(onnx::GraphProto* g, const std::string& name, const Shape& shape, uint64_t seed) {
   onnx::TensorProto* init = g->add_initializer();
@@ -98,42 +86,7 @@ onnx::ModelProto conv_model(const std::string& batch) {
   return model;
 }
 
-class KilnTuning : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kiln_tuning_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string save_model(const std::string& name, const onnx::ModelProto& model) const {
-    std::string p = path(name);
-    std::ofstream out(p, std::ios::binary);
-    model.SerializeToOstream(&out);
-    return p;
-  }
-
-  KilnResult kiln(const std::vector<std::string>& args, const std::string& env = "") const {
-    std::string command = env + " " + shell_quote(KILN_BINARY);
-    for (const std::string& arg : args) command.append(" ").append(shell_quote(arg));
-    command.append(" >").append(shell_quote(path("stdout.txt")));
-    command.append(" 2>").append(shell_quote(path("stderr.txt")));
-    int status = std::system(command.c_str());
-    KilnResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = read_text(path("stdout.txt"));
-    result.err = read_text(path("stderr.txt"));
-    return result;
-  }
-
-  fs::path dir_;
-};
+class KilnTuning : public testing::KilnBinaryTest {};
 
 // The table section after `heading`, up to the next blank line.
 std::string section(const std::string& text, const std::string& heading) {
