@@ -53,6 +53,19 @@ void check_weights(const graph::Node& node, const WindowAttrs& attrs, int64_t gr
          shape_to_string(w_shape), ")");
 }
 
+// The checks Conv and ConvTranspose share on every run: float32 tensors,
+// weights matching the attributes, and input and weights of one rank.
+void check_run_inputs(const graph::Node& node, const WindowAttrs& attrs, int64_t group, const Tensor& x,
+                      const Tensor& w, const Tensor* b) {
+  require_float32(node, x, "input X");
+  require_float32(node, w, "weights W");
+  if (b) require_float32(node, *b, "bias B");
+  check_weights(node, attrs, group, w.shape());
+  if (x.rank() != w.rank())
+    fail(node.describe(), ": input ", shape_to_string(x.shape()), " and weights ", shape_to_string(w.shape()),
+         " differ in rank");
+}
+
 void check_bias(const graph::Node& node, const Tensor* bias, int64_t out_channels) {
   if (bias && (bias->rank() != 1 || bias->dim(0) != out_channels))
     fail(node.describe(), ": bias has shape ", shape_to_string(bias->shape()), ", expected ", out_channels);
@@ -247,13 +260,7 @@ class ConvKernel : public OpKernel {
     const Tensor& x = ctx.required_input(0);
     const Tensor& w = ctx.required_input(1);
     const Tensor* b = ctx.input(2);
-    require_float32(node, x, "input X");
-    require_float32(node, w, "weights W");
-    if (b) require_float32(node, *b, "bias B");
-    check_weights(node, attrs_, group_, w.shape());
-    if (x.rank() != w.rank())
-      fail(node.describe(), ": input ", shape_to_string(x.shape()), " and weights ", shape_to_string(w.shape()),
-           " differ in rank");
+    check_run_inputs(node, attrs_, group_, x, w, b);
     if (x.dim(1) != w.dim(1) * group_)
       fail(node.describe(), ": input has ", x.dim(1), " channels, weights ", shape_to_string(w.shape()),
            " with group ", group_, " expect ", w.dim(1) * group_);
@@ -348,13 +355,7 @@ class ConvTransposeKernel : public OpKernel {
     const Tensor& x = ctx.required_input(0);
     const Tensor& w = ctx.required_input(1);
     const Tensor* b = ctx.input(2);
-    require_float32(node, x, "input X");
-    require_float32(node, w, "weights W");
-    if (b) require_float32(node, *b, "bias B");
-    check_weights(node, attrs_, group_, w.shape());
-    if (x.rank() != w.rank())
-      fail(node.describe(), ": input ", shape_to_string(x.shape()), " and weights ", shape_to_string(w.shape()),
-           " differ in rank");
+    check_run_inputs(node, attrs_, group_, x, w, b);
     if (x.dim(1) != w.dim(0))
       fail(node.describe(), ": input has ", x.dim(1), " channels, weights ", shape_to_string(w.shape()),
            " expect ", w.dim(0));
