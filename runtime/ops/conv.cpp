@@ -179,33 +179,43 @@ void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::
   const int64_t tasks = p.batch * p.group * tiles_per_block;
   threads = threads_for_work(threads, p.batch * p.out_channels * positions * depth);
   const bool parallel_tiles = threads > 1 && tasks >= 4 * static_cast<int64_t>(threads);
-  const int gemm_threads = parallel_tiles ? 1 : threads;
 
-#pragma omp parallel num_threads(threads) if (parallel_tiles)
-  {
-    std::vector<float> columns(pointwise ? 0 : static_cast<size_t>(depth * tile));
-#pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < tasks; ++task) {
-      const int64_t block = task / tiles_per_block;  // n * group + group index
-      const int64_t n = block / p.group;
-      const int64_t grp = block % p.group;
-      const int64_t first = (task % tiles_per_block) * tile;
-      const int64_t count = std::min(tile, positions - first);
-      const float* x_group = x + (n * p.in_channels + grp * in_group) * g.input_size();
-      float* y_tile = y + (n * p.out_channels + grp * out_group) * positions + first;
-      const float* b_matrix = x_group + first;  // pointwise: the input is the column matrix
-      int64_t ldb = positions;
-      if (!pointwise) {
-        kernels::f32_im2col(g, in_group, x_group, first, count, columns.data());
-        b_matrix = columns.data();
-        ldb = count;
-      }
-      kernels::F32GemmEpilogue epilogue = activation;
-      epilogue.bias = bias ? bias + grp * out_group : nullptr;
-      kernels::f32_gemm_packed(weights[static_cast<size_t>(grp)], false, static_cast<size_t>(count), b_matrix,
-                               static_cast<size_t>(ldb), y_tile, static_cast<size_t>(positions), epilogue,
-                               gemm_threads);
+  // One task: im2col of its tile (unless pointwise), then the GEMM into Y.
+  auto run_task = [&](int64_t task, std::vector<float>& columns, int gemm_threads) {
+    const int64_t block = task / tiles_per_block;  // n * group + group index
+    const int64_t n = block / p.group;
+    const int64_t grp = block % p.group;
+    const int64_t first = (task % tiles_per_block) * tile;
+    const int64_t count = std::min(tile, positions - first);
+    const float* x_group = x + (n * p.in_channels + grp * in_group) * g.input_size();
+    float* y_tile = y + (n * p.out_channels + grp * out_group) * positions + first;
+    const float* b_matrix = x_group + first;  // pointwise: the input is the column matrix
+    int64_t ldb = positions;
+    if (!pointwise) {
+      columns.resize(static_cast<size_t>(depth * tile));
+      kernels::f32_im2col(g, in_group, x_group, first, count, columns.data());
+      b_matrix = columns.data();
+      ldb = count;
     }
+    kernels::F32GemmEpilogue epilogue = activation;
+    epilogue.bias = bias ? bias + grp * out_group : nullptr;
+    kernels::f32_gemm_packed(weights[static_cast<size_t>(grp)], false, static_cast<size_t>(count), b_matrix,
+                             static_cast<size_t>(ldb), y_tile, static_cast<size_t>(positions), epilogue, gemm_threads);
+  };
+
+  if (!parallel_tiles) {
+    // Tasks in turn, each GEMM threaded. No enclosing OpenMP region here: a
+    // GEMM's team nested inside even a one-thread region gets fresh threads
+    // (and fresh thread-local packing buffers) on every call.
+    std::vector<float> columns;
+    for (int64_t task = 0; task < tasks; ++task) run_task(task, columns, threads);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> columns;
+#pragma omp for schedule(dynamic)
+    for (int64_t task = 0; task < tasks; ++task) run_task(task, columns, 1);
   }
 }
 

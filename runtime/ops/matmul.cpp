@@ -171,8 +171,7 @@ class MatMulKernel : public OpKernel {
       return;
     }
     const bool parallel_batches = threads > 1 && batches >= threads;
-#pragma omp parallel for num_threads(threads) schedule(dynamic) if (parallel_batches)
-    for (int64_t index = 0; index < batches; ++index) {
+    auto multiply = [&](int64_t index, int gemm_threads) {
       int64_t a_matrix = 0, b_matrix = 0, rest = index;
       for (size_t i = batch_rank; i-- > 0;) {
         const int64_t coordinate = rest % batch[i];
@@ -181,8 +180,16 @@ class MatMulKernel : public OpKernel {
         b_matrix += coordinate * b_stride[i];
       }
       kernels::f32_gemm(false, false, m, n, k, 1.0f, a_data + a_matrix * m * k, k, b_data + b_matrix * k * n, n,
-                        0.0f, y_data + index * m * n, n, parallel_batches ? 1 : threads);
+                        0.0f, y_data + index * m * n, n, gemm_threads);
+    };
+    if (!parallel_batches) {
+      // No enclosing OpenMP region: a threaded GEMM nested in a one-thread
+      // region would start fresh threads on every call.
+      for (int64_t index = 0; index < batches; ++index) multiply(index, threads);
+      return;
     }
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+    for (int64_t index = 0; index < batches; ++index) multiply(index, 1);
   }
 };
 
