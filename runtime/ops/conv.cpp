@@ -4,8 +4,8 @@
 //   - one input channel per group (depthwise): a direct loop per channel plane
 //     (kernels/f32_dwconv.h for 3x3 and 5x5 windows, else the reference);
 //   - 1x1 kernel, stride 1, no pads: GEMM straight on the input (W x X);
-//   - otherwise: im2col over tiles of output positions, then GEMM per tile,
-//     so the column buffer stays near kColumnTileBytes whatever the image size.
+//   - otherwise: GEMM whose B (the im2col) is gathered block by block straight
+//     into the GEMM's packed panels, so no column buffer is ever stored.
 // ConvTranspose is GEMM (W^T x X) into column tiles, then col2im (the adjoint
 // of im2col) accumulating into the output.
 #include <algorithm>
@@ -14,6 +14,7 @@
 
 #include "kernels/f32_dwconv.h"
 #include "kernels/f32_gemm_packed.h"
+#include "kernels/f32_im2col_panels.h"
 #include "kernels/gemm.h"
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/im2col.h"
@@ -26,8 +27,11 @@ namespace kiln {
 
 namespace {
 
-// Fewest output positions per tile, so each GEMM call has some width.
+// ConvTranspose's column tiles: fewest input positions per tile, so each GEMM
+// call has some width, and the target size of the column buffer (a few
+// hundred KiB to a few MiB keeps it in L2 / L3).
 constexpr int64_t kMinColumnTile = 64;
+constexpr int64_t kIm2colTileBytes = int64_t{1} << 21;
 
 std::vector<int64_t> spatial_dims(const Shape& shape) { return std::vector<int64_t>(shape.begin() + 2, shape.end()); }
 
@@ -156,15 +160,13 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
   }
 }
 
-// Target size of one thread's im2col buffer: a few hundred KiB to a few MiB
-// keeps it in L2 / L3 while giving the GEMM wide column blocks.
-constexpr int64_t kIm2colTileBytes = int64_t{1} << 21;
-
-// Per (sample, group, tile of output positions):
-//   Y[oc, tile] = act(W_group[oc, K] x columns[K, tile] + bias),  K = C_in/group * kernel taps,
-// with W packed once per group, and columns the im2col of the tile or, for a
-// pointwise conv, the input itself (one GEMM over every position). Tiles run
-// in parallel when there are enough of them; otherwise the GEMM is threaded.
+// Per (sample, group):
+//   Y[oc, positions] = act(W_group[oc, K] x columns[K, positions] + bias),  K = C_in/group * kernel taps,
+// with W packed once per group, and B the input itself for a pointwise conv,
+// else its im2col, gathered block by block straight into the GEMM's packed
+// panels (kernels/f32_im2col_panels.h), never stored whole. With many groups
+// the (sample, group) GEMMs run in parallel, one thread each; otherwise each
+// GEMM is threaded.
 void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::F32PackedA>& weights,
                const float* bias, float* y, const kernels::F32GemmEpilogue& activation, int threads) {
   const auto& g = p.geometry;
@@ -173,50 +175,37 @@ void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::
   const int64_t depth = in_group * g.kernel_size();  // GEMM K
   const int64_t positions = g.output_size();
   const bool pointwise = is_pointwise(g);
-  const int64_t tile = pointwise ? positions
-                                 : std::min(positions, std::max<int64_t>(kMinColumnTile, kIm2colTileBytes / (4 * depth)));
-  const int64_t tiles_per_block = (positions + tile - 1) / tile;
-  const int64_t tasks = p.batch * p.group * tiles_per_block;
+  const int64_t tasks = p.batch * p.group;
   threads = threads_for_work(threads, p.batch * p.out_channels * positions * depth);
-  const bool parallel_tiles = threads > 1 && tasks >= 4 * static_cast<int64_t>(threads);
+  const bool parallel_tasks = threads > 1 && tasks >= 4 * static_cast<int64_t>(threads);
 
-  // One task: im2col of its tile (unless pointwise), then the GEMM into Y.
-  auto run_task = [&](int64_t task, std::vector<float>& columns, int gemm_threads) {
-    const int64_t block = task / tiles_per_block;  // n * group + group index
-    const int64_t n = block / p.group;
-    const int64_t grp = block % p.group;
-    const int64_t first = (task % tiles_per_block) * tile;
-    const int64_t count = std::min(tile, positions - first);
+  auto run_task = [&](int64_t task, int gemm_threads) {
+    const int64_t n = task / p.group;
+    const int64_t grp = task % p.group;
     const float* x_group = x + (n * p.in_channels + grp * in_group) * g.input_size();
-    float* y_tile = y + (n * p.out_channels + grp * out_group) * positions + first;
-    const float* b_matrix = x_group + first;  // pointwise: the input is the column matrix
-    int64_t ldb = positions;
-    if (!pointwise) {
-      columns.resize(static_cast<size_t>(depth * tile));
-      kernels::f32_im2col(g, in_group, x_group, first, count, columns.data());
-      b_matrix = columns.data();
-      ldb = count;
-    }
+    float* y_group = y + (n * p.out_channels + grp * out_group) * positions;
     kernels::F32GemmEpilogue epilogue = activation;
     epilogue.bias = bias ? bias + grp * out_group : nullptr;
-    kernels::f32_gemm_packed(weights[static_cast<size_t>(grp)], false, static_cast<size_t>(count), b_matrix,
-                             static_cast<size_t>(ldb), y_tile, static_cast<size_t>(positions), epilogue, gemm_threads);
+    const kernels::F32PackedA& a = weights[static_cast<size_t>(grp)];
+    if (pointwise) {  // the input is the column matrix
+      kernels::f32_gemm_packed(a, false, static_cast<size_t>(positions), x_group, static_cast<size_t>(positions),
+                               y_group, static_cast<size_t>(positions), epilogue, gemm_threads);
+      return;
+    }
+    const kernels::F32Im2colPanels columns{&g, x_group, 0};
+    kernels::f32_gemm_packed(a, static_cast<size_t>(positions), kernels::f32_im2col_panel_source(columns), y_group,
+                             static_cast<size_t>(positions), epilogue, gemm_threads);
   };
 
-  if (!parallel_tiles) {
-    // Tasks in turn, each GEMM threaded. No enclosing OpenMP region here: a
-    // GEMM's team nested inside even a one-thread region gets fresh threads
-    // (and fresh thread-local packing buffers) on every call.
-    std::vector<float> columns;
-    for (int64_t task = 0; task < tasks; ++task) run_task(task, columns, threads);
+  if (!parallel_tasks) {
+    // No enclosing OpenMP region: a GEMM's team nested inside even a
+    // one-thread region gets fresh threads (and fresh thread-local packing
+    // buffers) on every call.
+    for (int64_t task = 0; task < tasks; ++task) run_task(task, threads);
     return;
   }
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> columns;
-#pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < tasks; ++task) run_task(task, columns, 1);
-  }
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+  for (int64_t task = 0; task < tasks; ++task) run_task(task, 1);
 }
 
 // W (C_out x C_in/group x taps) as one packed GEMM A per group.
