@@ -134,6 +134,14 @@ void pack_a_panel(const float* a, size_t lda, bool trans_a, size_t rows, size_t 
 using PackAFn = void (*)(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
                          float* panel);
 
+// The output affine map of rows row.. for a tile of the last K block (none
+// before it: it comes after the activation).
+void set_output_affine(F32GemmTileEpilogue& tile, const F32GemmEpilogue& epilogue, bool last_block, size_t row) {
+  const bool affine = last_block && epilogue.output_scale != nullptr;
+  tile.output_scale = affine ? epilogue.output_scale + row : nullptr;
+  tile.output_shift = affine ? epilogue.output_shift + row : nullptr;
+}
+
 // One thread's share: panels [panel_begin, panel_end) of packed A (rows of
 // C) and columns [col_begin, col_end) of C, the whole K.
 struct GemmRange {
@@ -161,6 +169,7 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, const 
         for (size_t ir = range.panel_begin; ir < range.panel_end; ++ir) {
           size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
           tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+          set_output_affine(tile_epilogue, epilogue, last_block, row);
           const float* a_panel = a.panel(ir) + pc * a.k_stride();
           float* c_row = c + row * ldc + jc;
           for (size_t jr = 0; jr < nc; jr += nr)
@@ -178,6 +187,8 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, const 
           for (size_t ir = ic; ir < ic_end; ++ir) {
             size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
             tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+            set_output_affine(tile_epilogue, epilogue, last_block, row);
+          set_output_affine(tile_epilogue, epilogue, last_block, row);
             kernel.tile(rows, tile_columns, kc, a.panel(ir) + pc * a.k_stride(), b_panel, c_column + row * ldc, ldc,
                         tile_epilogue);
           }

@@ -149,8 +149,12 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
       const int64_t input_channel = oc / p.out_per_group();  // == group index
       const float* x_plane = x + (n * p.in_channels + input_channel) * g.input_size();
       const float* w_plane = w + oc * g.kernel_size();
-      const kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
-                                                activation.param1};
+      kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
+                                          activation.param1};
+      if (activation.output_scale) {
+        epilogue.output_scale = activation.output_scale[oc];
+        epilogue.output_shift = activation.output_shift[oc];
+      }
       float* y_plane = y + plane * g.output_size();
       if (fast)
         fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
@@ -186,6 +190,10 @@ void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::
     float* y_group = y + (n * p.out_channels + grp * out_group) * positions;
     kernels::F32GemmEpilogue epilogue = activation;
     epilogue.bias = bias ? bias + grp * out_group : nullptr;
+    if (activation.output_scale) {
+      epilogue.output_scale = activation.output_scale + grp * out_group;
+      epilogue.output_shift = activation.output_shift + grp * out_group;
+    }
     const kernels::F32PackedA& a = weights[static_cast<size_t>(grp)];
     if (pointwise) {  // the input is the column matrix
       kernels::f32_gemm_packed(a, false, static_cast<size_t>(positions), x_group, static_cast<size_t>(positions),
@@ -243,8 +251,16 @@ class ConvKernel : public OpKernel {
         activation_(read_fused_activation(init.node())) {
     const graph::Node& node = init.node();
     if (attrs_.ceil_mode) fail(node.describe(), ": Conv has no ceil_mode attribute");
+    if (node.op_type == "FusedConv") {
+      output_scale_ = node.attr_floats("output_scale");
+      output_shift_ = node.attr_floats("output_shift");
+      if (output_scale_.empty() != output_shift_.empty())
+        fail(node.describe(), ": output_scale and output_shift come together, got ", output_scale_.size(), " and ",
+             output_shift_.size(), " values");
+    }
     if (const Tensor* w = init.constant_input(1)) {
       check_weights(node, attrs_, group_, w->shape());
+      check_output_affine(node, w->dim(0));
       if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(0));
       if (w->dtype() == DataType::kFloat32 && w->dim(1) != 1) {
         packed_weights_ = pack_conv_weights(*w, group_);
@@ -264,6 +280,7 @@ class ConvKernel : public OpKernel {
       fail(node.describe(), ": input has ", x.dim(1), " channels, weights ", shape_to_string(w.shape()),
            " with group ", group_, " expect ", w.dim(1) * group_);
     check_bias(node, b, w.dim(0));
+    check_output_affine(node, w.dim(0));
 
     ConvProblem p;
     p.batch = x.dim(0);
@@ -277,26 +294,47 @@ class ConvKernel : public OpKernel {
     Tensor& y = ctx.allocate_output(0, DataType::kFloat32, y_shape);
     if (y.size() == 0) return;
     const float* bias = b ? b->data<float>() : nullptr;
-    if (p.in_channels == 0) {  // an empty sum: the output is act(bias)
-      for (int64_t plane = 0; plane < p.batch * p.out_channels; ++plane)
-        std::fill_n(y.data<float>() + plane * p.geometry.output_size(), p.geometry.output_size(),
-                    kernels::f32_activation_reference(activation_.activation, bias ? bias[plane % p.out_channels] : 0.0f,
-                                                       activation_.param0, activation_.param1));
+    // The output affine map, one value per output channel.
+    std::vector<float> scale, shift;
+    kernels::F32GemmEpilogue epilogue = activation_;
+    if (!output_scale_.empty()) {
+      for (int64_t oc = 0; oc < p.out_channels; ++oc) {
+        scale.push_back(output_scale_[output_scale_.size() == 1 ? 0 : static_cast<size_t>(oc)]);
+        shift.push_back(output_shift_[output_shift_.size() == 1 ? 0 : static_cast<size_t>(oc)]);
+      }
+      epilogue.output_scale = scale.data();
+      epilogue.output_shift = shift.data();
+    }
+    if (p.in_channels == 0) {  // an empty sum: the output is act(bias) * scale + shift
+      for (int64_t plane = 0; plane < p.batch * p.out_channels; ++plane) {
+        const size_t oc = static_cast<size_t>(plane % p.out_channels);
+        float value = kernels::f32_activation_reference(activation_.activation, bias ? bias[oc] : 0.0f,
+                                                        activation_.param0, activation_.param1);
+        if (!scale.empty()) value = value * scale[oc] + shift[oc];
+        std::fill_n(y.data<float>() + plane * p.geometry.output_size(), p.geometry.output_size(), value);
+      }
       return;
     }
     if (p.in_per_group() == 1) {
-      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), activation_, depthwise_kernel_,
+      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), epilogue, depthwise_kernel_,
                      ctx.threads());
       return;
     }
     if (packed_from_ == w.raw()) {
-      conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), activation_, ctx.threads());
+      conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), epilogue, ctx.threads());
     } else {
-      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), activation_, ctx.threads());
+      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), epilogue, ctx.threads());
     }
   }
 
  private:
+  void check_output_affine(const graph::Node& node, int64_t out_channels) const {
+    for (const std::vector<float>* values : {&output_scale_, &output_shift_})
+      if (values->size() > 1 && static_cast<int64_t>(values->size()) != out_channels)
+        fail(node.describe(), ": output_scale and output_shift need 1 or ", out_channels,
+             " values (one per output channel), got ", values->size());
+  }
+
   // The fast depthwise kernel for constant weights of this shape at the
   // selected ISA, or nullptr (reference loops). The window's kernel, strides
   // and dilations are known now; pads and image size only at run time, and
@@ -317,6 +355,10 @@ class ConvKernel : public OpKernel {
     }
     return kernels::select_f32_dwconv_kernel(window, isa);
   }
+
+  // FusedConv's output_scale / output_shift (docs/fused_ops.md) as given:
+  // empty, or 1 or C_out values each.
+  std::vector<float> output_scale_, output_shift_;
 
   WindowAttrs attrs_;
   int64_t group_;
