@@ -280,7 +280,7 @@ async function main() {
     const machine = machineInfo(ctx);
     const loadStart = loadAverage();
     console.log(`machine: ${machine.cpu}, nproc ${machine.nproc}`);
-    console.log(`kiln: ${machine.kiln_isa}${machine.kiln_isa_env ? ` (KILN_ISA=${machine.kiln_isa_env})` : ''}`);
+    console.log(`kiln: ${machine.kiln_isa}`);  // says when KILN_ISA forced the level
     console.log(`onnxruntime-node ${machine.onnxruntime_node} (node ${machine.node})`);
     console.log(`load average at start: ${loadStart}`);
     console.log(`${rounds} round(s) x ${runs} run(s) per engine, model and thread count, alternating\n`);
