@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "kiln/error.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln::kernels {
 namespace {
@@ -337,9 +338,9 @@ void f32_gemm_packed(const F32PackedA& a, size_t n, const F32GemmBSource& b, flo
     run_gemm_range(a, blocking, b, c, ldc, epilogue, range_of(0));
     return;
   }
-#pragma omp parallel for num_threads(static_cast <int>(thread_count)) schedule(dynamic, 1)
-  for (size_t item = 0; item < work_items; ++item)
-    run_gemm_range(a, blocking, b, c, ldc, epilogue, range_of(item));
+  parallel_for(static_cast<int64_t>(work_items), static_cast<int>(thread_count), [&](int64_t item) {
+    run_gemm_range(a, blocking, b, c, ldc, epilogue, range_of(static_cast<size_t>(item)));
+  });
 }
 
 }  // namespace kiln::kernels

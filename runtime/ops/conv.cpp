@@ -21,6 +21,7 @@
 #include "runtime/cpu_info.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
+#include "runtime/thread_pool.h"
 #include "runtime/ops/window_attrs.h"
 
 namespace kiln {
@@ -139,29 +140,27 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
   if (fast && !kernels::f32_dwconv_fits(*fast, g)) fast = nullptr;
   const int64_t planes = p.batch * p.out_channels;
   threads = threads_for_work(threads, planes * g.output_size() * g.kernel_size());
-#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1)
-  {
-    std::vector<float> scratch(fast ? static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)) : 0);
-#pragma omp for schedule(static)
-    for (int64_t plane = 0; plane < planes; ++plane) {
-      const int64_t oc = plane % p.out_channels;
-      const int64_t n = plane / p.out_channels;
-      const int64_t input_channel = oc / p.out_per_group();  // == group index
-      const float* x_plane = x + (n * p.in_channels + input_channel) * g.input_size();
-      const float* w_plane = w + oc * g.kernel_size();
-      kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
-                                          activation.param1};
-      if (activation.output_scale) {
-        epilogue.output_scale = activation.output_scale[oc];
-        epilogue.output_shift = activation.output_shift[oc];
-      }
-      float* y_plane = y + plane * g.output_size();
-      if (fast)
-        fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
-      else
-        kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, epilogue, y_plane);
+  const size_t scratch_floats = fast ? static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)) : 0;
+  parallel_for(planes, threads, [&](int64_t plane) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
+    const int64_t oc = plane % p.out_channels;
+    const int64_t n = plane / p.out_channels;
+    const int64_t input_channel = oc / p.out_per_group();  // == group index
+    const float* x_plane = x + (n * p.in_channels + input_channel) * g.input_size();
+    const float* w_plane = w + oc * g.kernel_size();
+    kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
+                                        activation.param1};
+    if (activation.output_scale) {
+      epilogue.output_scale = activation.output_scale[oc];
+      epilogue.output_shift = activation.output_shift[oc];
     }
-  }
+    float* y_plane = y + plane * g.output_size();
+    if (fast)
+      fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
+    else
+      kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, epilogue, y_plane);
+  });
 }
 
 // Per (sample, group):
@@ -206,14 +205,10 @@ void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::
   };
 
   if (!parallel_tasks) {
-    // No enclosing OpenMP region: a GEMM's team nested inside even a
-    // one-thread region gets fresh threads (and fresh thread-local packing
-    // buffers) on every call.
     for (int64_t task = 0; task < tasks; ++task) run_task(task, threads);
     return;
   }
-#pragma omp parallel for num_threads(threads) schedule(dynamic)
-  for (int64_t task = 0; task < tasks; ++task) run_task(task, 1);
+  parallel_for(tasks, threads, [&](int64_t task) { run_task(task, 1); });
 }
 
 // W (C_out x C_in/group x taps) as one packed GEMM A per group.
@@ -438,10 +433,10 @@ class ConvTransposeKernel : public OpKernel {
           kernels::f32_gemm_packed(packed[static_cast<size_t>(grp)], false, static_cast<size_t>(count),
                                    x_group + first, static_cast<size_t>(in_positions), columns.data(),
                                    static_cast<size_t>(count), kernels::F32GemmEpilogue{}, threads);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && out_group > 1)
-          for (int64_t oc = 0; oc < out_group; ++oc)
+          parallel_for(out_group, threads, [&](int64_t oc) {
             kernels::f32_col2im(g, 1, columns.data() + oc * g.kernel_size() * count, first, count,
                                 y_group + oc * out_positions);
+          });
         }
       }
     }
