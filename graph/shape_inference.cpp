@@ -562,6 +562,12 @@ std::vector<ValueInfo> resize(const Ctx& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(c.dtype(0))};
   size_t rank = x->dims.size();
+  // Sizes or scales computed at run time: the rank stays (no `axes`), the
+  // dims are unknown.
+  auto same_rank_unknown_dims = [&] {
+    if (c.node.has_attr("axes")) return unknown_shape(c.dtype(0));
+    return make(c.dtype(0), std::vector<Dim>(rank, unknown()));
+  };
   std::vector<float> scales;
   if (c.node.op_type == "Upsample" && c.node.opset < 9) {
     scales = c.node.attr_floats("scales");
@@ -570,14 +576,14 @@ std::vector<ValueInfo> resize(const Ctx& c) {
     size_t sizes_index = 3;
     if (c.node.op_type == "Resize" && c.node.opset >= 11 && c.has_input(sizes_index)) {
       const Tensor* sizes = c.constant(sizes_index);
-      if (!sizes) return {unknown_shape(c.dtype(0))};
+      if (!sizes) return {same_rank_unknown_dims()};
       if (sizes->size() == static_cast<int64_t>(rank) && !c.node.has_attr("axes") &&
           c.node.attr_string("keep_aspect_ratio_policy", "stretch") == "stretch")
         return from_constant_shape(c, sizes_index, c.dtype(0), nullptr);
       return {unknown_shape(c.dtype(0))};
     }
     const Tensor* s = c.constant(scales_index);
-    if (!s) return {unknown_shape(c.dtype(0))};
+    if (!s) return {same_rank_unknown_dims()};
     for (int64_t i = 0; i < s->size(); ++i) scales.push_back(static_cast<float>(s->value_as_double(i)));
   }
   if (scales.size() != rank) return {unknown_shape(c.dtype(0))};
@@ -640,6 +646,7 @@ const std::map<std::string, Rule>& rules() {
     };
     t["Conv"] = [](const Ctx& c) { return conv_like(c, false); };
     t["FusedConv"] = t["Conv"];
+    t["FusedLayerNorm"] = same_as_input;
     t["MaxPool"] = [](const Ctx& c) { return conv_like(c, true); };
     t["AveragePool"] = t["MaxPool"];
     t["LpPool"] = t["MaxPool"];

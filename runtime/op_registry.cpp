@@ -35,6 +35,7 @@ const OpRegistry& OpRegistry::global() {
     register_elementwise_ops(r);
     register_activation_ops(r);
     register_conv_ops(r);
+    register_fused_layer_norm_ops(r);
     register_matmul_ops(r);
     register_norm_ops(r);
     register_pool_ops(r);

@@ -41,6 +41,7 @@ std::unique_ptr<OpKernel> make_kernel(const KernelInit& init) {
 void register_elementwise_ops(OpRegistry& registry);   // Add Sub Mul Div Pow Max Min Equal Where ...
 void register_activation_ops(OpRegistry& registry);    // Relu Sigmoid Tanh Clip HardSwish ...
 void register_conv_ops(OpRegistry& registry);          // Conv ConvTranspose
+void register_fused_layer_norm_ops(OpRegistry& registry);  // com.kiln FusedLayerNorm
 void register_matmul_ops(OpRegistry& registry);        // Gemm MatMul
 void register_norm_ops(OpRegistry& registry);          // BatchNormalization InstanceNormalization
 void register_pool_ops(OpRegistry& registry);          // MaxPool AveragePool Global*Pool

@@ -184,9 +184,12 @@ std::optional<Activation> match_activation(const GraphEditor& editor, const std:
   return match_gated(editor, uses[1].node, uses[0].node, y);
 }
 
-// A Conv with a float32 constant weight, or a FusedConv without an activation yet.
+// A Conv with a float32 constant weight, a FusedConv without an activation
+// yet, or a FusedLayerNorm without one (fuse_layer_norm's result).
 bool is_fusable_conv(const GraphEditor& editor, const Node& node) {
-  if (node.outputs.size() != 1 || node.outputs[0].empty() || node.inputs.size() < 2) return false;
+  if (node.outputs.size() != 1 || node.outputs[0].empty()) return false;
+  if (node.domain == kKilnDomain && node.op_type == "FusedLayerNorm") return !node.has_attr("activation");
+  if (node.inputs.size() < 2) return false;
   const bool conv = node.domain.empty() && node.op_type == "Conv";
   const bool fused = node.domain == kKilnDomain && node.op_type == "FusedConv" && !node.has_attr("activation");
   if (!conv && !fused) return false;
@@ -205,7 +208,7 @@ size_t fuse_conv_activation(Graph& g) {
     if (!activation) continue;
     for (size_t m : activation->nodes) editor.remove_node(m);
     Node& conv = editor.node(n);
-    conv.op_type = "FusedConv";
+    if (conv.op_type != "FusedLayerNorm") conv.op_type = "FusedConv";
     conv.domain = kKilnDomain;
     conv.opset = kKilnOpset;
     Attribute name;

@@ -2,7 +2,9 @@
 // com.kiln FusedConv node (docs/fused_ops.md) carrying the Conv's inputs and
 // attributes plus `activation` and `activation_params`.
 //
-// Recognized after y = Conv(...) (or a FusedConv that has no activation yet):
+// Recognized after y = Conv(...) (or a FusedConv that has no activation yet;
+// a FusedLayerNorm without one takes the activation the same way and keeps
+// its op type):
 //   Relu(y)                                   -> "Relu"
 //   Clip(y, min, max), both opset forms       -> "Clip" [min, max] (min/max constant)
 //   LeakyRelu(y)                              -> "LeakyRelu" [alpha]

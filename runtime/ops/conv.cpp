@@ -20,6 +20,7 @@
 #include "kernels/reference/im2col.h"
 #include "runtime/cpu_info.h"
 #include "runtime/op_registry.h"
+#include "runtime/ops/fused_activation.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/thread_pool.h"
 #include "runtime/ops/window_attrs.h"
@@ -95,38 +96,6 @@ bool is_pointwise(const kernels::WindowGeometry& g) {
   for (int d = 0; d < kernels::WindowGeometry::kDims; ++d)
     if (g.kernel[d] != 1 || g.stride[d] != 1 || g.pad_begin[d] != 0 || g.in[d] != g.out[d]) return false;
   return true;
-}
-
-// The activation of a FusedConv node (docs/fused_ops.md) as a GEMM epilogue;
-// a plain Conv has none.
-kernels::F32GemmEpilogue read_fused_activation(const graph::Node& node) {
-  kernels::F32GemmEpilogue epilogue;
-  if (node.op_type != "FusedConv") return epilogue;
-  const std::string name = node.attr_string("activation", "");
-  const std::vector<float> params = node.attr_floats("activation_params");
-  struct Kind {
-    const char* name;
-    kernels::Activation activation;
-    size_t params;
-  };
-  static const Kind kKinds[] = {{"", kernels::Activation::none, 0},
-                                {"Relu", kernels::Activation::relu, 0},
-                                {"Clip", kernels::Activation::clip, 2},
-                                {"LeakyRelu", kernels::Activation::leaky_relu, 1},
-                                {"Sigmoid", kernels::Activation::sigmoid, 0},
-                                {"HardSigmoid", kernels::Activation::hard_sigmoid, 2},
-                                {"HardSwish", kernels::Activation::hard_swish, 2},
-                                {"Swish", kernels::Activation::swish, 0}};
-  for (const Kind& kind : kKinds) {
-    if (name != kind.name) continue;
-    if (params.size() != kind.params)
-      fail(node.describe(), ": activation '", name, "' takes ", kind.params, " activation_params, got ", params.size());
-    epilogue.activation = kind.activation;
-    if (kind.params > 0) epilogue.param0 = params[0];
-    if (kind.params > 1) epilogue.param1 = params[1];
-    return epilogue;
-  }
-  fail(node.describe(), ": unknown activation '", name, "'");
 }
 
 // One input channel per group: every output channel is a direct 2-D/3-D
