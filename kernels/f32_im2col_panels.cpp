@@ -35,6 +35,45 @@ void put_row_run(float* row_in_panel0, size_t kc, size_t column, size_t count, c
   }
 }
 
+// One row of B (kernel tap kd, kh, kw of one channel plane) for columns
+// [j0, j0 + nc), reading the plane mirrored at its edges: each output row's
+// taps inside the image are copied as a run, the few past an edge one by one.
+template <size_t NR>
+void put_reflected_row(const F32Im2colPanels& source, float* row, size_t kc, int64_t kd, int64_t kh, int64_t kw,
+                       const float* plane, size_t j0, size_t nc) {
+  const WindowGeometry& g = *source.geometry;
+  const int64_t out_w = g.out[2], stride_w = g.stride[2];
+  const int64_t x_offset = kw * g.dilation[2] - g.pad_begin[2];
+  int64_t x_valid_first, x_valid_last;
+  valid_output_range(g.in[2], out_w, stride_w, x_offset, &x_valid_first, &x_valid_last);
+  int64_t position = source.first + static_cast<int64_t>(j0);
+  const int64_t end = position + static_cast<int64_t>(nc);
+  size_t column = 0;
+  while (position < end) {
+    const int64_t x0 = position % out_w, out_row = position / out_w;
+    const int64_t oh = out_row % g.out[1], od = out_row / g.out[1];
+    const int64_t length = std::min(out_w - x0, end - position);
+    const int64_t id = reflect_index(od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0], g.in[0]);
+    const int64_t ih = reflect_index(oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1], g.in[1]);
+    const float* image_row = plane + (id * g.in[1] + ih) * g.in[2];
+    const int64_t inside_first = std::clamp(x_valid_first, x0, x0 + length);
+    const int64_t inside_last = std::clamp(x_valid_last, inside_first, x0 + length);
+    for (int64_t x = x0; x < inside_first; ++x) {
+      const float value = image_row[reflect_index(x * stride_w + x_offset, g.in[2])];
+      put_row_run<NR>(row, kc, column + static_cast<size_t>(x - x0), 1, &value, 1);
+    }
+    put_row_run<NR>(row, kc, column + static_cast<size_t>(inside_first - x0),
+                    static_cast<size_t>(inside_last - inside_first), image_row + inside_first * stride_w + x_offset,
+                    stride_w);
+    for (int64_t x = inside_last; x < x0 + length; ++x) {
+      const float value = image_row[reflect_index(x * stride_w + x_offset, g.in[2])];
+      put_row_run<NR>(row, kc, column + static_cast<size_t>(x - x0), 1, &value, 1);
+    }
+    column += static_cast<size_t>(length);
+    position += length;
+  }
+}
+
 template <size_t NR>
 void pack_panels(const F32Im2colPanels& source, size_t k0, size_t kc, size_t j0, size_t nc, float* packed) {
   constexpr size_t nr = NR;
@@ -51,6 +90,11 @@ void pack_panels(const F32Im2colPanels& source, size_t k0, size_t kc, size_t j0,
     const float* plane = source.image + channel * g.input_size();
     const int64_t x_offset = kw * g.dilation[2] - g.pad_begin[2];
     float* row = packed + (p - k0) * nr;
+    if (source.reflect) {
+      put_reflected_row<NR>(source, row, kc, kd, kh, kw, plane, j0, nc);
+      if (tail != 0) put_row_run<NR>(row, kc, nc, nr - tail, nullptr, 1);
+      continue;
+    }
     for_each_row_segment(g, kd, kh, kw, source.first + static_cast<int64_t>(j0), static_cast<int64_t>(nc),
                          [&](const RowSegment& s) {
                            const size_t column = static_cast<size_t>(s.column);

@@ -140,13 +140,13 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
 // the (sample, group) GEMMs run in parallel, one thread each; otherwise each
 // GEMM is threaded.
 void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::F32PackedA>& weights,
-               const float* bias, float* y, const kernels::F32GemmEpilogue& activation, int threads) {
+               const float* bias, float* y, const kernels::F32GemmEpilogue& activation, bool reflect, int threads) {
   const auto& g = p.geometry;
   const int64_t in_group = p.in_per_group();
   const int64_t out_group = p.out_per_group();
   const int64_t depth = in_group * g.kernel_size();  // GEMM K
   const int64_t positions = g.output_size();
-  const bool pointwise = is_pointwise(g);
+  const bool pointwise = is_pointwise(g);  // no pads, so nothing to reflect
   const int64_t tasks = p.batch * p.group;
   threads = threads_for_work(threads, p.batch * p.out_channels * positions * depth);
   const bool parallel_tasks = threads > 1 && tasks >= 4 * static_cast<int64_t>(threads);
@@ -168,7 +168,7 @@ void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::
                                y_group, static_cast<size_t>(positions), epilogue, gemm_threads);
       return;
     }
-    const kernels::F32Im2colPanels columns{&g, x_group, 0};
+    const kernels::F32Im2colPanels columns{&g, x_group, 0, reflect};
     kernels::f32_gemm_packed(a, static_cast<size_t>(positions), kernels::f32_im2col_panel_source(columns), y_group,
                              static_cast<size_t>(positions), epilogue, gemm_threads);
   };
@@ -218,6 +218,12 @@ class ConvKernel : public OpKernel {
     if (node.op_type == "FusedConv") {
       output_scale_ = node.attr_floats("output_scale");
       output_shift_ = node.attr_floats("output_shift");
+      const std::string pad_mode = node.attr_string("pad_mode", "constant");
+      if (pad_mode != "constant" && pad_mode != "reflect")
+        fail(node.describe(), ": pad_mode must be 'constant' or 'reflect', got '", pad_mode, "'");
+      reflect_ = pad_mode == "reflect";
+      if (reflect_ && attrs_.auto_pad != AutoPad::kNotSet)
+        fail(node.describe(), ": pad_mode 'reflect' needs explicit pads, not auto_pad");
       if (output_scale_.empty() != output_shift_.empty())
         fail(node.describe(), ": output_scale and output_shift come together, got ", output_scale_.size(), " and ",
              output_shift_.size(), " values");
@@ -279,15 +285,19 @@ class ConvKernel : public OpKernel {
       }
       return;
     }
+    if (reflect_ && (p.in_per_group() == 1 || x.rank() != 4))
+      fail_unsupported(node.describe(), ": pad_mode 'reflect' is supported for 2-D convolutions with more than one ",
+                       "input channel per group");
     if (p.in_per_group() == 1) {
       conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), epilogue, depthwise_kernel_,
                      ctx.threads());
       return;
     }
     if (packed_from_ == w.raw()) {
-      conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), epilogue, ctx.threads());
+      conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), epilogue, reflect_, ctx.threads());
     } else {
-      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), epilogue, ctx.threads());
+      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), epilogue, reflect_,
+                ctx.threads());
     }
   }
 
@@ -323,6 +333,8 @@ class ConvKernel : public OpKernel {
   // FusedConv's output_scale / output_shift (docs/fused_ops.md) as given:
   // empty, or 1 or C_out values each.
   std::vector<float> output_scale_, output_shift_;
+  // FusedConv's pad_mode "reflect": taps past the edges read the mirrored image.
+  bool reflect_ = false;
 
   WindowAttrs attrs_;
   int64_t group_;
