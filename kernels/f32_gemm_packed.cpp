@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "kiln/error.h"
+#include "runtime/memory_budget.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::kernels {
@@ -28,6 +29,7 @@ class AlignedFloatBuffer {
 
   float* reserve(size_t count) {
     if (count > capacity_) {
+      check_workspace_bytes(count * sizeof(float), "the f32 GEMM's packed block of B");
       std::free(data_);
       data_ = static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64)));
       capacity_ = data_ != nullptr ? count : 0;
@@ -279,6 +281,7 @@ void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, 
 
   size_t count = std::max<size_t>(panels * panel_stride(), 1);
   if (count > capacity_) {
+    check_workspace_bytes(count * sizeof(float), "the f32 GEMM's packed A");
     panels_.reset(static_cast<float*>(std::aligned_alloc(64, round_up(count * sizeof(float), 64))));
     if (!panels_) throw std::bad_alloc();
     capacity_ = count;

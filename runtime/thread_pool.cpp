@@ -1,5 +1,7 @@
 #include "runtime/thread_pool.h"
 
+#include "runtime/memory_budget.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,6 +41,7 @@ struct Job {
   std::atomic<int64_t> next{0};          // the next item to hand out
   std::atomic<int64_t> finished{0};      // items done (run or skipped)
   std::atomic<bool> failed{false};
+  std::shared_ptr<MemoryBudget> budget;  // the caller's: workers count their allocations against it
   std::mutex error_mutex;
   std::exception_ptr error;
 };
@@ -123,6 +126,7 @@ class Pool {
       }
       if (!job || static_cast<size_t>(job->helpers) <= index) continue;
       if (job->joined.fetch_add(1, std::memory_order_acq_rel) >= job->helpers) continue;
+      MemoryBudgetScope budget_scope(job->budget);
       run_items(*job);
     }
   }
@@ -153,6 +157,7 @@ void parallel_for(int64_t items, int threads, const std::function<void(int64_t)>
   job->body = &body;
   job->items = items;
   job->helpers = static_cast<int>(std::min<int64_t>(threads - 1, items - 1));
+  job->budget = current_memory_budget();
   if (!pool().start(job)) {  // another thread's loop holds the pool
     for (int64_t item = 0; item < items; ++item) body(item);
     return;

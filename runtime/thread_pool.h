@@ -11,6 +11,9 @@
 // late finds nothing left and goes back to sleep, so it can delay the call
 // by at most the one item it is running.
 //
+// Items run on pool workers count their allocations against the caller's
+// memory budget (runtime/memory_budget.h), as if the caller had made them.
+//
 // Workers spin briefly (tens of microseconds) after their last item, then
 // sleep on a condition variable. A loop started from inside another parallel
 // loop, or while another thread's loop holds the pool, runs on the calling

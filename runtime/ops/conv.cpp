@@ -19,6 +19,7 @@
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/im2col.h"
 #include "runtime/cpu_info.h"
+#include "runtime/memory_budget.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/fused_activation.h"
 #include "runtime/ops/parallel_work.h"
@@ -112,7 +113,10 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
   const size_t scratch_floats = fast ? static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)) : 0;
   parallel_for(planes, threads, [&](int64_t plane) {
     thread_local std::vector<float> scratch;
-    if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
+    if (scratch.size() < scratch_floats) {
+      check_workspace_bytes(scratch_floats * sizeof(float), "the depthwise kernel's row buffers");
+      scratch.resize(scratch_floats);
+    }
     const int64_t oc = plane % p.out_channels;
     const int64_t n = plane / p.out_channels;
     const int64_t input_channel = oc / p.out_per_group();  // == group index
@@ -399,7 +403,9 @@ class ConvTransposeKernel : public OpKernel {
     std::vector<kernels::F32PackedA> repacked;
     if (packed_from_ != w.raw()) repacked = pack_transposed_weights(w, group_);
     const std::vector<kernels::F32PackedA>& packed = packed_from_ == w.raw() ? packed_weights_ : repacked;
-    std::vector<float> columns(static_cast<size_t>(rows * std::min(tile, in_positions)));
+    const size_t column_floats = static_cast<size_t>(rows * std::min(tile, in_positions));
+    check_workspace_bytes(column_floats * sizeof(float), node.describe() + "'s column buffer");
+    std::vector<float> columns(column_floats);
     const int threads = threads_for_work(ctx.threads(), batch * in_positions * rows * in_group);
 
     for (int64_t n = 0; n < batch; ++n) {

@@ -2,6 +2,10 @@
 // back to the caller, nested and concurrent loops stay correct.
 #include "runtime/thread_pool.h"
 
+#include "kiln/error.h"
+#include "kiln/tensor.h"
+#include "runtime/memory_budget.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -113,6 +117,44 @@ TEST(ThreadPool, RangesCoverTheIntervalOnceWithTheMinimumSize) {
         }
         EXPECT_LE(static_cast<int64_t>(ranges.size()), 4 * threads);
       }
+    }
+  }
+}
+
+// Tensors and workspaces made by items on pool workers count against the
+// caller's budget: an item over it fails the loop with the budget's message.
+TEST(ThreadPool, WorkersUseTheCallersMemoryBudget) {
+  MemoryBudgetScope scope(std::make_shared<MemoryBudget>(uint64_t{1} << 20));
+  std::atomic<int> allocated{0};
+  parallel_for(8, 2, [&](int64_t) {
+    Tensor small(DataType::kFloat32, {1024});
+    allocated.fetch_add(1);
+  });
+  EXPECT_EQ(allocated.load(), 8);
+  // Only an item on a pool worker allocates; the caller's item waits (up to
+  // 20 s) until the worker's item is done, so the error can only come from
+  // the worker.
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::atomic<bool> worker_done{false};
+    try {
+      parallel_for(2, 2, [&](int64_t) {
+        if (std::this_thread::get_id() == caller) {
+          const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+          while (!worker_done.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+          return;
+        }
+        struct Done {
+          std::atomic<bool>& flag;
+          ~Done() { flag.store(true); }
+        } done{worker_done};
+        if (attempt == 0) Tensor big(DataType::kFloat32, {int64_t{1} << 20});  // 4 MiB
+        else check_workspace_bytes(uint64_t{8} << 20, "a worker's scratch");
+      });
+      ADD_FAILURE() << "no error for attempt " << attempt;
+    } catch (const Error& e) {
+      EXPECT_TRUE(worker_done.load());
+      EXPECT_NE(std::string(e.what()).find("budget"), std::string::npos) << e.what();
     }
   }
 }
