@@ -7,6 +7,7 @@
 #include "graph/passes/eliminate_dead_nodes.h"
 #include "graph/passes/expand_fused_conv.h"
 #include "graph/passes/fold_constants.h"
+#include "graph/passes/fold_static_shapes.h"
 #include "graph/passes/fuse_conv_activation.h"
 #include "graph/passes/fuse_conv_add_bias.h"
 #include "graph/passes/fuse_conv_batchnorm.h"
@@ -44,6 +45,7 @@ const std::vector<Pass>& all_passes() {
   // initializers by the time those look; dead nodes go last.
   static const std::vector<Pass> passes = {
       {"fold_constants", OptLevel::kBasic, nullptr, fold_constants_with_context},
+      {"fold_static_shapes", OptLevel::kBasic, nullptr, without_context<fold_static_shapes>},
       {"remove_identity", OptLevel::kBasic, nullptr, without_context<remove_identity>},
       {"cancel_transposes", OptLevel::kBasic, nullptr, without_context<cancel_transposes>},
       {"eliminate_common_subexpressions", OptLevel::kBasic, nullptr, without_context<eliminate_common_subexpressions>},
