@@ -18,8 +18,9 @@ struct ModelStats {
   // optimizer turns Constant nodes into initializers; both hold parameters).
   int64_t parameters = 0;
   // Multiply-accumulates of Conv, FusedConv, ConvTranspose, Gemm and MatMul
-  // from static shape inference; nullopt when one of them has an unknown shape
-  // (or inference failed).
+  // from static shape inference (on a copy with Constant nodes and Shape
+  // chains folded, so it sees through them); nullopt when one of them has an
+  // unknown shape (or inference failed).
   std::optional<int64_t> macs;
   std::optional<uint64_t> file_bytes;  // nullopt when the file cannot be read
 };
