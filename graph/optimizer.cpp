@@ -12,6 +12,7 @@
 #include "graph/passes/fuse_conv_add_bias.h"
 #include "graph/passes/fuse_conv_batchnorm.h"
 #include "graph/passes/fuse_conv_mul.h"
+#include "graph/passes/fuse_conv_output_affine.h"
 #include "graph/passes/remove_identity.h"
 #include "graph/validate_graph.h"
 #include "runtime/op_registry.h"
@@ -53,6 +54,7 @@ const std::vector<Pass>& all_passes() {
       {"fuse_conv_mul", OptLevel::kBasic, nullptr, without_context<fuse_conv_mul>},
       {"fuse_conv_add_bias", OptLevel::kBasic, nullptr, without_context<fuse_conv_add_bias>},
       {"fuse_conv_activation", OptLevel::kExtended, "FusedConv", without_context<fuse_conv_activation>},
+      {"fuse_conv_output_affine", OptLevel::kExtended, "FusedConv", without_context<fuse_conv_output_affine>},
       {"eliminate_dead_nodes", OptLevel::kBasic, nullptr, without_context<eliminate_dead_nodes>},
   };
   return passes;

@@ -119,7 +119,7 @@ void convert_elements(const void* src, DataType from, void* dst, DataType to, in
     visit_dtype(to, [&](auto to_tag) {
       using From = typename decltype(from_tag)::type;
       using To = typename decltype(to_tag)::type;
-      parallel_ranges(count, threads, static_cast<int64_t>(sizeof(typename StorageOf<To>::type)),
+      parallel_byte_ranges(count, threads, static_cast<int64_t>(sizeof(typename StorageOf<To>::type)),
                       [&](int64_t begin, int64_t end) { convert_run<To, From>(src, dst, begin, end); });
     });
   });

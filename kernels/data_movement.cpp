@@ -46,7 +46,7 @@ void copy_rows(char* out, const char* in, size_t element_bytes, const std::vecto
   for (size_t i = 0; i < outer_rank; ++i) rows *= dims[i];
   const int64_t eb = static_cast<int64_t>(element_bytes);
 
-  parallel_ranges(rows, threads, run * eb, [&](int64_t begin, int64_t end) {
+  parallel_byte_ranges(rows, threads, run * eb, [&](int64_t begin, int64_t end) {
     // Odometer over the outer dims, started at row `begin`.
     std::vector<int64_t> index(outer_rank, 0);
     int64_t offset = 0;
@@ -114,7 +114,7 @@ void copy_transposed(char* out, const char* in, size_t element_bytes, const std:
   const int64_t cols = dims.back();
   const int64_t eb = static_cast<int64_t>(element_bytes);
 
-  parallel_ranges(outer * blocks, threads, kTile * cols * eb, [&](int64_t begin, int64_t end) {
+  parallel_byte_ranges(outer * blocks, threads, kTile * cols * eb, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       int64_t rest = item / blocks;
       const int64_t row0 = (item % blocks) * kTile;
@@ -282,7 +282,7 @@ void gather_by_axis_tables(void* dst, const void* src, size_t element_bytes, con
   int64_t rows = 1;
   for (size_t i = 0; i < outer_rank; ++i) rows *= static_cast<int64_t>(tables[i].size());
 
-  parallel_ranges(rows, threads, row_elements * eb, [&](int64_t begin, int64_t end) {
+  parallel_byte_ranges(rows, threads, row_elements * eb, [&](int64_t begin, int64_t end) {
     std::vector<int64_t> index(outer_rank, 0);
     for (size_t i = outer_rank, rest = static_cast<size_t>(begin); i-- > 0;) {
       index[i] = static_cast<int64_t>(rest % tables[i].size());

@@ -11,9 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "runtime/thread_pool.h"
 
 namespace kiln::kernels {
 
@@ -43,31 +41,21 @@ void fill_elements(void* dst, const void* element, size_t element_bytes, int64_t
 // Row-major element strides of a contiguous tensor of this shape.
 std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape);
 
-// Runs body(begin, end) over [0, total) split into one contiguous range per
-// thread; runs on the calling thread when threads <= 1 or the work
-// (total * bytes_per_item) is too small to be worth waking threads.
+// Runs body(begin, end) over [0, total) cut into contiguous ranges on the
+// intra-op thread pool (runtime/thread_pool.h); runs on the calling thread
+// when threads <= 1 or the work (total * bytes_per_item) is too small to be
+// worth waking threads (under 64 KiB per thread).
 template <class Body>
-void parallel_ranges(int64_t total, int threads, int64_t bytes_per_item, Body&& body) {
+void parallel_byte_ranges(int64_t total, int threads, int64_t bytes_per_item, Body&& body) {
   constexpr int64_t kMinBytesPerThread = 64 * 1024;
-  int64_t useful = bytes_per_item > 0 ? total * bytes_per_item / kMinBytesPerThread : total;
-  int workers = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads), total, useful}));
+  const int64_t useful = bytes_per_item > 0 ? total * bytes_per_item / kMinBytesPerThread : total;
+  const int workers = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads), total, useful}));
   if (workers <= 1) {
     if (total > 0) body(int64_t{0}, total);
     return;
   }
-#pragma omp parallel num_threads(workers)
-  {
-#ifdef _OPENMP
-    int64_t worker = omp_get_thread_num();
-    int64_t count = omp_get_num_threads();
-#else
-    int64_t worker = 0;
-    int64_t count = 1;
-#endif
-    int64_t begin = total * worker / count;
-    int64_t end = total * (worker + 1) / count;
-    if (begin < end) body(begin, end);
-  }
+  const int64_t min_range = bytes_per_item > 0 ? std::max<int64_t>(1, kMinBytesPerThread / bytes_per_item) : 1;
+  parallel_ranges(total, workers, min_range, body);
 }
 
 }  // namespace kiln::kernels

@@ -1,8 +1,8 @@
 // What a GEMM does to each result before it stores it: add a per-row bias
 // (a convolution's per-output-channel bias), optionally add the old C
-// (beta = 1), then apply an activation:
+// (beta = 1), apply an activation, then optionally a per-row affine map:
 //
-//   C[i][j] = act( sum_p A[i][p] * B[p][j] + bias[i] + (accumulate ? C[i][j] : 0) )
+//   C[i][j] = act( sum_p A[i][p] * B[p][j] + bias[i] + (accumulate ? C[i][j] : 0) ) * scale[i] + shift[i]
 #pragma once
 
 #include <cmath>
@@ -29,17 +29,22 @@ struct F32GemmEpilogue {
   Activation activation = Activation::none;
   float param0 = 0.0f;  // clip min, leaky-relu alpha, hard-sigmoid / hard-swish alpha
   float param1 = 0.0f;  // clip max, hard-sigmoid / hard-swish beta
+  // After the activation: M values each, both set or both nullptr (none).
+  const float* output_scale = nullptr;
+  const float* output_shift = nullptr;
 };
 
 // What one microkernel call applies to its tile. The driver splits K into
 // blocks: only the first block adds the bias (and the old C when
 // accumulating), later blocks add into C, and only the last applies the
-// activation.
+// activation and the output affine map.
 struct F32GemmTileEpilogue {
   const float* bias;  // mr values for this tile's rows, or nullptr
   bool load_c;        // add the values already in C
   Activation activation;
   float param0, param1;
+  const float* output_scale = nullptr;  // mr values each for this tile's rows, or both nullptr
+  const float* output_shift = nullptr;
 };
 
 // The plain scalar definition of each activation (the reference twin of the

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "kiln/error.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln::kernels {
 namespace {
@@ -93,13 +94,27 @@ void pack_b_columns(const float* b, size_t ldb, size_t kc, size_t nc, float* pac
   }
 }
 
-using PackBFn = void (*)(const float* b, size_t ldb, size_t kc, size_t nc, float* packed);
+// B as a matrix in memory: element (p, j) at b[p * ldb + j], or transposed
+// at b[j * ldb + p].
+struct MatrixB {
+  const float* b;
+  size_t ldb;
+};
 
-PackBFn pack_b_function(size_t nr, bool trans_b) {
+template <size_t NR, bool kTransB>
+void pack_matrix_b(const void* context, size_t k0, size_t kc, size_t j0, size_t nc, size_t, float* packed) {
+  const MatrixB& m = *static_cast<const MatrixB*>(context);
+  if constexpr (kTransB)
+    pack_b_columns<NR>(m.b + j0 * m.ldb + k0, m.ldb, kc, nc, packed);
+  else
+    pack_b_rows<NR>(m.b + k0 * m.ldb + j0, m.ldb, kc, nc, packed);
+}
+
+F32GemmBSource::PackFn pack_matrix_function(size_t nr, bool trans_b) {
   switch (nr) {
-    case 8: return trans_b ? &pack_b_columns<8> : &pack_b_rows<8>;
-    case 16: return trans_b ? &pack_b_columns<16> : &pack_b_rows<16>;
-    case 32: return trans_b ? &pack_b_columns<32> : &pack_b_rows<32>;
+    case 8: return trans_b ? &pack_matrix_b<8, true> : &pack_matrix_b<8, false>;
+    case 16: return trans_b ? &pack_matrix_b<16, true> : &pack_matrix_b<16, false>;
+    case 32: return trans_b ? &pack_matrix_b<32, true> : &pack_matrix_b<32, false>;
   }
   fail("f32 GEMM: no B packing routine for NR=", nr);
 }
@@ -120,14 +135,22 @@ void pack_a_panel(const float* a, size_t lda, bool trans_a, size_t rows, size_t 
 using PackAFn = void (*)(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
                          float* panel);
 
+// The output affine map of rows row.. for a tile of the last K block (none
+// before it: it comes after the activation).
+void set_output_affine(F32GemmTileEpilogue& tile, const F32GemmEpilogue& epilogue, bool last_block, size_t row) {
+  const bool affine = last_block && epilogue.output_scale != nullptr;
+  tile.output_scale = affine ? epilogue.output_scale + row : nullptr;
+  tile.output_shift = affine ? epilogue.output_shift + row : nullptr;
+}
+
 // One thread's share: panels [panel_begin, panel_end) of packed A (rows of
 // C) and columns [col_begin, col_end) of C, the whole K.
 struct GemmRange {
   size_t panel_begin, panel_end, col_begin, col_end;
 };
 
-void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBFn pack_b, bool trans_b, const float* b,
-                    size_t ldb, float* c, size_t ldc, const F32GemmEpilogue& epilogue, const GemmRange& range) {
+void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, const F32GemmBSource& b, float* c,
+                    size_t ldc, const F32GemmEpilogue& epilogue, const GemmRange& range) {
   const F32GemmMicrokernel& kernel = a.kernel();
   const size_t mr = kernel.mr, nr = kernel.nr, k = a.k();
   const size_t panels_per_block = std::max<size_t>(1, blocking.mc / mr);
@@ -138,8 +161,7 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBF
     size_t pc = 0;
     do {                                          // at least once, so K = 0 still writes bias + activation
       size_t kc = std::min(blocking.kc, k - pc);  // 0 only when K = 0
-      const float* b_block = trans_b ? b + jc * ldb + pc : b + pc * ldb + jc;
-      pack_b(b_block, ldb, kc, nc, packed_b);
+      b.pack(b.context, pc, kc, jc, nc, nr, packed_b);
       bool first_block = pc == 0, last_block = pc + kc >= k;
       F32GemmTileEpilogue tile_epilogue{nullptr, !first_block || epilogue.accumulate,
                                         last_block ? epilogue.activation : Activation::none, epilogue.param0,
@@ -148,6 +170,7 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBF
         for (size_t ir = range.panel_begin; ir < range.panel_end; ++ir) {
           size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
           tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+          set_output_affine(tile_epilogue, epilogue, last_block, row);
           const float* a_panel = a.panel(ir) + pc * a.k_stride();
           float* c_row = c + row * ldc + jc;
           for (size_t jr = 0; jr < nc; jr += nr)
@@ -165,6 +188,8 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, PackBF
           for (size_t ir = ic; ir < ic_end; ++ir) {
             size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
             tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
+            set_output_affine(tile_epilogue, epilogue, last_block, row);
+          set_output_affine(tile_epilogue, epilogue, last_block, row);
             kernel.tile(rows, tile_columns, kc, a.panel(ir) + pc * a.k_stride(), b_panel, c_column + row * ldc, ldc,
                         tile_epilogue);
           }
@@ -270,11 +295,17 @@ void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, 
 
 void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b, size_t ldb, float* c, size_t ldc,
                      const F32GemmEpilogue& epilogue, int threads) {
+  const MatrixB matrix{b, ldb};
+  f32_gemm_packed(a, n, F32GemmBSource{pack_matrix_function(a.kernel().nr, trans_b), &matrix}, c, ldc, epilogue,
+                  threads);
+}
+
+void f32_gemm_packed(const F32PackedA& a, size_t n, const F32GemmBSource& b, float* c, size_t ldc,
+                     const F32GemmEpilogue& epilogue, int threads) {
   const size_t m = a.m();
   if (m == 0 || n == 0) return;
   const F32GemmMicrokernel& kernel = a.kernel();
   const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, m, a.k());
-  const PackBFn pack_b = pack_b_function(kernel.nr, trans_b);
 
   // Threads split columns on multiples of NR and of 16 floats, so that two
   // threads never write the same 64-byte line of a row of C (when C's rows
@@ -304,12 +335,12 @@ void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b
     return range;
   };
   if (thread_count == 1) {
-    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(0));
+    run_gemm_range(a, blocking, b, c, ldc, epilogue, range_of(0));
     return;
   }
-#pragma omp parallel for num_threads(static_cast <int>(thread_count)) schedule(dynamic, 1)
-  for (size_t item = 0; item < work_items; ++item)
-    run_gemm_range(a, blocking, pack_b, trans_b, b, ldb, c, ldc, epilogue, range_of(item));
+  parallel_for(static_cast<int64_t>(work_items), static_cast<int>(thread_count), [&](int64_t item) {
+    run_gemm_range(a, blocking, b, c, ldc, epilogue, range_of(static_cast<size_t>(item)));
+  });
 }
 
 }  // namespace kiln::kernels

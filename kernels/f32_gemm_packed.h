@@ -94,6 +94,25 @@ class F32PackedA {
   size_t capacity_ = 0;  // floats allocated in panels_
 };
 
+// Where a GEMM's B (K x N) comes from, for callers whose B is not a matrix in
+// memory (a convolution's im2col, gathered straight from the image). `pack`
+// writes rows [k0, k0 + kc) and columns [j0, j0 + nc) of B as NR-column
+// panels, k-major, the last one zero-padded: column j0 + q * nr + l, row
+// k0 + p goes to packed[q * nr * kc + p * nr + l] (the b_panel layout of
+// kernels/f32_gemm_microkernel.h). It runs on the GEMM's threads at once, on
+// disjoint blocks.
+struct F32GemmBSource {
+  using PackFn = void (*)(const void* context, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr,
+                          float* packed);
+  PackFn pack;
+  const void* context;
+};
+
+// C (M x N, rows ldc apart) = epilogue(A * B) with A packed and B packed
+// block by block from `b`. Threading as below.
+void f32_gemm_packed(const F32PackedA& a, size_t n, const F32GemmBSource& b, float* c, size_t ldc,
+                     const F32GemmEpilogue& epilogue, int threads);
+
 // C (M x N, rows ldc apart) = epilogue(A * B) with A packed. B is K x N
 // row-major with rows ldb apart or, with trans_b, stored N x K (element
 // (p, j) at b[j * ldb + p]). Runs on up to `threads` OpenMP threads; C must

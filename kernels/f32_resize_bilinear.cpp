@@ -86,7 +86,7 @@ void f32_resize_bilinear(const ResizePlan& plan, const float* src, float* dst, i
   const TwoTaps x = widen_to_two_taps(plan.axes[rank - 1]);
   const float extrapolation = static_cast<float>(plan.extrapolation_value);
 
-  parallel_ranges(planes * out_h, threads, out_w * 4, [&](int64_t begin, int64_t end) {
+  parallel_byte_ranges(planes * out_h, threads, out_w * 4, [&](int64_t begin, int64_t end) {
     // Horizontally interpolated input rows, cached: neighbouring output rows
     // mostly read the same two input rows, so each is interpolated once.
     HorizontalRowCache cache(out_w);

@@ -264,6 +264,28 @@ void Executor::plan_memory_for(const graph::Graph& g) {
   memory_.planned_values = requests.size();
 }
 
+Tensor Executor::take_arena() const {
+  if (!memory_.arena_bytes) return Tensor();
+  {
+    std::lock_guard<std::mutex> lock(arena_mutex_);
+    if (spare_arena_.defined()) return std::move(spare_arena_);
+  }
+  try {
+    return Tensor(DataType::kUInt8, {static_cast<int64_t>(memory_.arena_bytes)});
+  } catch (const Error& e) {
+    fail("the memory arena for the model's intermediate values (", memory_.planned_values,
+         " values, sized by shape inference) cannot be allocated: ", e.what());
+  }
+}
+
+// Keeps the arena for the next run unless something still holds a view into
+// it or another run already returned one.
+void Executor::return_arena(Tensor arena) const {
+  if (!arena.defined() || arena.storage().use_count() != 1) return;
+  std::lock_guard<std::mutex> lock(arena_mutex_);
+  if (!spare_arena_.defined()) spare_arena_ = std::move(arena);
+}
+
 NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) const {
   for (const auto& [name, t] : inputs) {
     bool known = false;
@@ -283,16 +305,14 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
     values[static_cast<size_t>(input_slots_[i])] = it->second;
   }
 
-  // One arena per run; planned outputs are views into it.
-  Tensor arena;
-  if (memory_.arena_bytes) {
-    try {
-      arena = Tensor(DataType::kUInt8, {static_cast<int64_t>(memory_.arena_bytes)});
-    } catch (const Error& e) {
-      fail("the memory arena for the model's intermediate values (", memory_.planned_values,
-           " values, sized by shape inference) cannot be allocated: ", e.what());
-    }
-  }
+  // One arena per run (reused from the previous run when free); planned
+  // outputs are views into it.
+  Tensor arena = take_arena();
+  struct ArenaReturn {
+    const Executor& executor;
+    Tensor& arena;
+    ~ArenaReturn() { executor.return_arena(std::move(arena)); }
+  } arena_return{*this, arena};
   auto* arena_base = static_cast<uint8_t*>(arena.raw());
   std::shared_ptr<void> arena_owner = arena.defined() ? arena.storage() : nullptr;
   std::vector<OutputPlacement> placements;

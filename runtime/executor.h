@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,8 @@ class Executor {
   void check_arena_use(const Step& step, const std::vector<Tensor>& outputs, const Tensor& arena,
                        const uint8_t* arena_base) const;
   int slot_of(const std::string& name);
+  Tensor take_arena() const;
+  void return_arena(Tensor arena) const;
 
   std::unordered_map<std::string, int> slots_;
   std::vector<Tensor> constants_;   // by slot; undefined when not constant
@@ -48,6 +51,12 @@ class Executor {
   size_t folded_ = 0;
   MemorySummary memory_;
   std::function<void(const NodeRunInfo&)> observer_;
+  // The arena of the last run, kept for the next one: a fresh allocation of
+  // tens or hundreds of MiB comes from mmap and costs a page fault per 4 KiB
+  // on every run. A run that finds it taken (another thread is running)
+  // allocates its own.
+  mutable std::mutex arena_mutex_;
+  mutable Tensor spare_arena_;
 };
 
 }  // namespace kiln

@@ -1,7 +1,5 @@
 #include "kiln/session.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 # What each package is for:
-#   g++ cmake ninja-build pkg-config      compiler and build (OpenMP comes with g++)
+#   g++ cmake ninja-build pkg-config      compiler and build
 #   libprotobuf-dev protobuf-compiler     protobuf, which the ONNX model format uses
 #   libonnx-dev                           onnx.proto messages (onnx_proto CMake target)
 #   libonnx-testdata                      ONNX's per-operator conformance models and data

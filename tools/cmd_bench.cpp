@@ -1,6 +1,7 @@
 // `kiln bench MODEL`: latency statistics over K timed runs after W warm-up
 // runs (min, median, p90, max), throughput and memory. --json prints one JSON
-// object instead, which `kiln sweep` and `kiln tune` read from child processes.
+// object instead (with every timed run in times_ms, in run order), which
+// `kiln sweep`, `kiln tune` and benchmarks/ort/compare.js read from child processes.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -70,6 +71,7 @@ int bench_model(const BenchArgs& args) {
                           {"p90_ms", stats.p90_ms},
                           {"max_ms", stats.max_ms},
                           {"mean_ms", stats.mean_ms},
+                          {"times_ms", run_ms},
                           {"inferences_per_second", per_second},
                           {"samples_per_second", per_second * static_cast<double>(batch)},
                           {"peak_rss_bytes", rss},
@@ -105,7 +107,7 @@ void add_bench_command(CLI::App& app, Action& action) {
       "Example:\n"
       "  kiln bench det.onnx --shape x=1x3x320x320 --runs 20 --json\n");
   add_model_run_options(*command, args->run, 10);
-  command->add_flag("--json", args->json, "Print one JSON object (median_ms, min_ms, max_ms, p90_ms, runs, threads, isa, ...)");
+  command->add_flag("--json", args->json, "Print one JSON object (median_ms, min_ms, max_ms, p90_ms, times_ms, runs, threads, isa, ...)");
   command->callback([args, &action] { action = [args] { return bench_model(*args); }; });
 }
 

@@ -38,6 +38,8 @@ void f32_conv_depthwise_plane(const WindowGeometry& g, const float* input, const
       if (epilogue.activation != Activation::none)
         for (int64_t x = 0; x < out_w; ++x)
           out_row[x] = f32_activation_reference(epilogue.activation, out_row[x], epilogue.param0, epilogue.param1);
+      if (epilogue.has_output_affine())
+        for (int64_t x = 0; x < out_w; ++x) out_row[x] = out_row[x] * epilogue.output_scale + epilogue.output_shift;
     }
   }
 }

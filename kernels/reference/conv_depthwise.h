@@ -12,16 +12,20 @@ namespace kiln::kernels {
 
 // What a depthwise kernel adds to each output of a plane and applies before
 // storing it: the plane's bias, then an activation with its parameters (as in
-// F32GemmEpilogue).
+// F32GemmEpilogue), then the affine map y * output_scale + output_shift.
 struct F32DwconvEpilogue {
   float bias = 0.0f;
   Activation activation = Activation::none;
   float param0 = 0.0f;
   float param1 = 0.0f;
+  float output_scale = 1.0f;
+  float output_shift = 0.0f;
+  bool has_output_affine() const { return output_scale != 1.0f || output_shift != 0.0f; }
 };
 
-// output[od][oh][ow] = act(bias + sum over taps (kd, kh, kw) inside the image of
+// output[od][oh][ow] = output_scale * act(bias + sum over taps (kd, kh, kw) inside the image of
 //   weights[kd][kh][kw] * input[od*sd - pd + kd*dd][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw])
+//   + output_shift
 // with the sum taken in that tap order (kd, then kh, then kw), and act the
 // epilogue's activation (f32_activation_reference).
 // input: geometry.in plane; weights: geometry.kernel taps; output: geometry.out plane.

@@ -91,5 +91,17 @@ void activate_row(float* row, size_t count, Activation activation, float param0,
   }
 }
 
+// row[0 .. count) = row * scale + shift, in place.
+template <class V>
+void affine_row(float* row, size_t count, float scale, float shift) {
+  using Vec = typename V::Vec;
+  constexpr size_t kLanes = V::kLanes;
+  const Vec scale_vector = V::set1(scale), shift_vector = V::set1(shift);
+  size_t x = 0;
+  for (; x + kLanes <= count; x += kLanes) V::store(row + x, V::fmadd(V::load(row + x), scale_vector, shift_vector));
+  if (x < count)
+    V::store_partial(row + x, V::fmadd(V::load_partial(row + x, count - x), scale_vector, shift_vector), count - x);
+}
+
 }  // namespace
 }  // namespace kiln::kernels::x86

@@ -201,6 +201,8 @@ void dwconv_plane(const WindowGeometry& g, const float* input, const float* weig
 
   auto activate = [&](float* out_row) {
     activate_row<V>(out_row, static_cast<size_t>(out_w), epilogue.activation, epilogue.param0, epilogue.param1);
+    if (epilogue.has_output_affine())
+      affine_row<V>(out_row, static_cast<size_t>(out_w), epilogue.output_scale, epilogue.output_shift);
   };
 
   int64_t oh = 0;

@@ -23,7 +23,8 @@
 namespace kiln::kernels::x86 {
 namespace {
 
-// Adds bias (and old C), applies the activation, stores the kRows x nr corner.
+// Adds bias (and old C), applies the activation and the output affine map,
+// stores the kRows x nr corner.
 template <class V, int NV, int kRows, Activation kActivation>
 void store_tile(typename V::Vec (&acc)[kRows][NV], size_t nr, float* c, size_t ldc,
                 const F32GemmTileEpilogue& epilogue) {
@@ -34,17 +35,24 @@ void store_tile(typename V::Vec (&acc)[kRows][NV], size_t nr, float* c, size_t l
   for (int r = 0; r < kRows; ++r) {
     float* c_row = c + r * ldc;
     Vec bias = epilogue.bias != nullptr ? V::set1(epilogue.bias[r]) : V::zero();
+    const bool affine = epilogue.output_scale != nullptr;
+    Vec scale = affine ? V::set1(epilogue.output_scale[r]) : V::zero();
+    Vec shift = affine ? V::set1(epilogue.output_shift[r]) : V::zero();
+    auto finish = [&](Vec x) {
+      x = activate<V, kActivation>(x, param0, param1);
+      return affine ? V::fmadd(x, scale, shift) : x;
+    };
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) {
       size_t column = v * kLanes;
       Vec x = V::add(acc[r][v], bias);
       if (column + kLanes <= nr) {
         if (epilogue.load_c) x = V::add(x, V::load(c_row + column));
-        V::store(c_row + column, activate<V, kActivation>(x, param0, param1));
+        V::store(c_row + column, finish(x));
       } else if (column < nr) {
         size_t lanes = nr - column;
         if (epilogue.load_c) x = V::add(x, V::load_partial(c_row + column, lanes));
-        V::store_partial(c_row + column, activate<V, kActivation>(x, param0, param1), lanes);
+        V::store_partial(c_row + column, finish(x), lanes);
       }
     }
   }

@@ -22,6 +22,7 @@
 #include "graph/ir.h"
 #include "kiln/tensor.h"
 #include "runtime/ops/element_types.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
@@ -79,16 +80,17 @@ void for_each_broadcast_segment(const BroadcastLayout& layout, int threads, Segm
   const int64_t chunks_per_row = (layout.inner_size + chunk - 1) / chunk;
   const int64_t pieces = layout.row_count * chunks_per_row;
   const size_t num_inputs = layout.num_inputs();
-#pragma omp parallel for num_threads(threads) if(layout.output_size > kParallelMinElements)
-  for (int64_t piece = 0; piece < pieces; ++piece) {
-    const int64_t row = piece / chunks_per_row;
-    const int64_t begin = (piece % chunks_per_row) * chunk;
-    const int64_t count = std::min(chunk, layout.inner_size - begin);
-    int64_t offsets[8];
-    layout.row_offsets(row, offsets);
-    for (size_t k = 0; k < num_inputs; ++k) offsets[k] += begin * layout.inner_strides[k];
-    segment(static_cast<const int64_t*>(offsets), row * layout.inner_size + begin, count);
-  }
+  parallel_ranges(pieces, (layout.output_size > kParallelMinElements) ? threads : 1, 1, [&](int64_t piece_begin, int64_t piece_end) {
+    for (int64_t piece = piece_begin; piece < piece_end; ++piece) {
+      const int64_t row = piece / chunks_per_row;
+      const int64_t begin = (piece % chunks_per_row) * chunk;
+      const int64_t count = std::min(chunk, layout.inner_size - begin);
+      int64_t offsets[8];
+      layout.row_offsets(row, offsets);
+      for (size_t k = 0; k < num_inputs; ++k) offsets[k] += begin * layout.inner_strides[k];
+      segment(static_cast<const int64_t*>(offsets), row * layout.inner_size + begin, count);
+    }
+  });
 }
 
 // out[i] = op(a[i], b[i]) with a and b broadcast to the output. Op maps

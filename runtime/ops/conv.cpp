@@ -4,8 +4,8 @@
 //   - one input channel per group (depthwise): a direct loop per channel plane
 //     (kernels/f32_dwconv.h for 3x3 and 5x5 windows, else the reference);
 //   - 1x1 kernel, stride 1, no pads: GEMM straight on the input (W x X);
-//   - otherwise: im2col over tiles of output positions, then GEMM per tile,
-//     so the column buffer stays near kColumnTileBytes whatever the image size.
+//   - otherwise: GEMM whose B (the im2col) is gathered block by block straight
+//     into the GEMM's packed panels, so no column buffer is ever stored.
 // ConvTranspose is GEMM (W^T x X) into column tiles, then col2im (the adjoint
 // of im2col) accumulating into the output.
 #include <algorithm>
@@ -14,20 +14,25 @@
 
 #include "kernels/f32_dwconv.h"
 #include "kernels/f32_gemm_packed.h"
+#include "kernels/f32_im2col_panels.h"
 #include "kernels/gemm.h"
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/im2col.h"
 #include "runtime/cpu_info.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
+#include "runtime/thread_pool.h"
 #include "runtime/ops/window_attrs.h"
 
 namespace kiln {
 
 namespace {
 
-// Fewest output positions per tile, so each GEMM call has some width.
+// ConvTranspose's column tiles: fewest input positions per tile, so each GEMM
+// call has some width, and the target size of the column buffer (a few
+// hundred KiB to a few MiB keeps it in L2 / L3).
 constexpr int64_t kMinColumnTile = 64;
+constexpr int64_t kIm2colTileBytes = int64_t{1} << 21;
 
 std::vector<int64_t> spatial_dims(const Shape& shape) { return std::vector<int64_t>(shape.begin() + 2, shape.end()); }
 
@@ -135,36 +140,36 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
   if (fast && !kernels::f32_dwconv_fits(*fast, g)) fast = nullptr;
   const int64_t planes = p.batch * p.out_channels;
   threads = threads_for_work(threads, planes * g.output_size() * g.kernel_size());
-#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1)
-  {
-    std::vector<float> scratch(fast ? static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)) : 0);
-#pragma omp for schedule(static)
-    for (int64_t plane = 0; plane < planes; ++plane) {
-      const int64_t oc = plane % p.out_channels;
-      const int64_t n = plane / p.out_channels;
-      const int64_t input_channel = oc / p.out_per_group();  // == group index
-      const float* x_plane = x + (n * p.in_channels + input_channel) * g.input_size();
-      const float* w_plane = w + oc * g.kernel_size();
-      const kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
-                                                activation.param1};
-      float* y_plane = y + plane * g.output_size();
-      if (fast)
-        fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
-      else
-        kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, epilogue, y_plane);
+  const size_t scratch_floats = fast ? static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)) : 0;
+  parallel_for(planes, threads, [&](int64_t plane) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
+    const int64_t oc = plane % p.out_channels;
+    const int64_t n = plane / p.out_channels;
+    const int64_t input_channel = oc / p.out_per_group();  // == group index
+    const float* x_plane = x + (n * p.in_channels + input_channel) * g.input_size();
+    const float* w_plane = w + oc * g.kernel_size();
+    kernels::F32DwconvEpilogue epilogue{bias ? bias[oc] : 0.0f, activation.activation, activation.param0,
+                                        activation.param1};
+    if (activation.output_scale) {
+      epilogue.output_scale = activation.output_scale[oc];
+      epilogue.output_shift = activation.output_shift[oc];
     }
-  }
+    float* y_plane = y + plane * g.output_size();
+    if (fast)
+      fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
+    else
+      kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, epilogue, y_plane);
+  });
 }
 
-// Target size of one thread's im2col buffer: a few hundred KiB to a few MiB
-// keeps it in L2 / L3 while giving the GEMM wide column blocks.
-constexpr int64_t kIm2colTileBytes = int64_t{1} << 21;
-
-// Per (sample, group, tile of output positions):
-//   Y[oc, tile] = act(W_group[oc, K] x columns[K, tile] + bias),  K = C_in/group * kernel taps,
-// with W packed once per group, and columns the im2col of the tile or, for a
-// pointwise conv, the input itself (one GEMM over every position). Tiles run
-// in parallel when there are enough of them; otherwise the GEMM is threaded.
+// Per (sample, group):
+//   Y[oc, positions] = act(W_group[oc, K] x columns[K, positions] + bias),  K = C_in/group * kernel taps,
+// with W packed once per group, and B the input itself for a pointwise conv,
+// else its im2col, gathered block by block straight into the GEMM's packed
+// panels (kernels/f32_im2col_panels.h), never stored whole. With many groups
+// the (sample, group) GEMMs run in parallel, one thread each; otherwise each
+// GEMM is threaded.
 void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::F32PackedA>& weights,
                const float* bias, float* y, const kernels::F32GemmEpilogue& activation, int threads) {
   const auto& g = p.geometry;
@@ -173,50 +178,37 @@ void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::
   const int64_t depth = in_group * g.kernel_size();  // GEMM K
   const int64_t positions = g.output_size();
   const bool pointwise = is_pointwise(g);
-  const int64_t tile = pointwise ? positions
-                                 : std::min(positions, std::max<int64_t>(kMinColumnTile, kIm2colTileBytes / (4 * depth)));
-  const int64_t tiles_per_block = (positions + tile - 1) / tile;
-  const int64_t tasks = p.batch * p.group * tiles_per_block;
+  const int64_t tasks = p.batch * p.group;
   threads = threads_for_work(threads, p.batch * p.out_channels * positions * depth);
-  const bool parallel_tiles = threads > 1 && tasks >= 4 * static_cast<int64_t>(threads);
+  const bool parallel_tasks = threads > 1 && tasks >= 4 * static_cast<int64_t>(threads);
 
-  // One task: im2col of its tile (unless pointwise), then the GEMM into Y.
-  auto run_task = [&](int64_t task, std::vector<float>& columns, int gemm_threads) {
-    const int64_t block = task / tiles_per_block;  // n * group + group index
-    const int64_t n = block / p.group;
-    const int64_t grp = block % p.group;
-    const int64_t first = (task % tiles_per_block) * tile;
-    const int64_t count = std::min(tile, positions - first);
+  auto run_task = [&](int64_t task, int gemm_threads) {
+    const int64_t n = task / p.group;
+    const int64_t grp = task % p.group;
     const float* x_group = x + (n * p.in_channels + grp * in_group) * g.input_size();
-    float* y_tile = y + (n * p.out_channels + grp * out_group) * positions + first;
-    const float* b_matrix = x_group + first;  // pointwise: the input is the column matrix
-    int64_t ldb = positions;
-    if (!pointwise) {
-      columns.resize(static_cast<size_t>(depth * tile));
-      kernels::f32_im2col(g, in_group, x_group, first, count, columns.data());
-      b_matrix = columns.data();
-      ldb = count;
-    }
+    float* y_group = y + (n * p.out_channels + grp * out_group) * positions;
     kernels::F32GemmEpilogue epilogue = activation;
     epilogue.bias = bias ? bias + grp * out_group : nullptr;
-    kernels::f32_gemm_packed(weights[static_cast<size_t>(grp)], false, static_cast<size_t>(count), b_matrix,
-                             static_cast<size_t>(ldb), y_tile, static_cast<size_t>(positions), epilogue, gemm_threads);
+    if (activation.output_scale) {
+      epilogue.output_scale = activation.output_scale + grp * out_group;
+      epilogue.output_shift = activation.output_shift + grp * out_group;
+    }
+    const kernels::F32PackedA& a = weights[static_cast<size_t>(grp)];
+    if (pointwise) {  // the input is the column matrix
+      kernels::f32_gemm_packed(a, false, static_cast<size_t>(positions), x_group, static_cast<size_t>(positions),
+                               y_group, static_cast<size_t>(positions), epilogue, gemm_threads);
+      return;
+    }
+    const kernels::F32Im2colPanels columns{&g, x_group, 0};
+    kernels::f32_gemm_packed(a, static_cast<size_t>(positions), kernels::f32_im2col_panel_source(columns), y_group,
+                             static_cast<size_t>(positions), epilogue, gemm_threads);
   };
 
-  if (!parallel_tiles) {
-    // Tasks in turn, each GEMM threaded. No enclosing OpenMP region here: a
-    // GEMM's team nested inside even a one-thread region gets fresh threads
-    // (and fresh thread-local packing buffers) on every call.
-    std::vector<float> columns;
-    for (int64_t task = 0; task < tasks; ++task) run_task(task, columns, threads);
+  if (!parallel_tasks) {
+    for (int64_t task = 0; task < tasks; ++task) run_task(task, threads);
     return;
   }
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> columns;
-#pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < tasks; ++task) run_task(task, columns, 1);
-  }
+  parallel_for(tasks, threads, [&](int64_t task) { run_task(task, 1); });
 }
 
 // W (C_out x C_in/group x taps) as one packed GEMM A per group.
@@ -254,8 +246,16 @@ class ConvKernel : public OpKernel {
         activation_(read_fused_activation(init.node())) {
     const graph::Node& node = init.node();
     if (attrs_.ceil_mode) fail(node.describe(), ": Conv has no ceil_mode attribute");
+    if (node.op_type == "FusedConv") {
+      output_scale_ = node.attr_floats("output_scale");
+      output_shift_ = node.attr_floats("output_shift");
+      if (output_scale_.empty() != output_shift_.empty())
+        fail(node.describe(), ": output_scale and output_shift come together, got ", output_scale_.size(), " and ",
+             output_shift_.size(), " values");
+    }
     if (const Tensor* w = init.constant_input(1)) {
       check_weights(node, attrs_, group_, w->shape());
+      check_output_affine(node, w->dim(0));
       if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(0));
       if (w->dtype() == DataType::kFloat32 && w->dim(1) != 1) {
         packed_weights_ = pack_conv_weights(*w, group_);
@@ -275,6 +275,7 @@ class ConvKernel : public OpKernel {
       fail(node.describe(), ": input has ", x.dim(1), " channels, weights ", shape_to_string(w.shape()),
            " with group ", group_, " expect ", w.dim(1) * group_);
     check_bias(node, b, w.dim(0));
+    check_output_affine(node, w.dim(0));
 
     ConvProblem p;
     p.batch = x.dim(0);
@@ -288,26 +289,47 @@ class ConvKernel : public OpKernel {
     Tensor& y = ctx.allocate_output(0, DataType::kFloat32, y_shape);
     if (y.size() == 0) return;
     const float* bias = b ? b->data<float>() : nullptr;
-    if (p.in_channels == 0) {  // an empty sum: the output is act(bias)
-      for (int64_t plane = 0; plane < p.batch * p.out_channels; ++plane)
-        std::fill_n(y.data<float>() + plane * p.geometry.output_size(), p.geometry.output_size(),
-                    kernels::f32_activation_reference(activation_.activation, bias ? bias[plane % p.out_channels] : 0.0f,
-                                                       activation_.param0, activation_.param1));
+    // The output affine map, one value per output channel.
+    std::vector<float> scale, shift;
+    kernels::F32GemmEpilogue epilogue = activation_;
+    if (!output_scale_.empty()) {
+      for (int64_t oc = 0; oc < p.out_channels; ++oc) {
+        scale.push_back(output_scale_[output_scale_.size() == 1 ? 0 : static_cast<size_t>(oc)]);
+        shift.push_back(output_shift_[output_shift_.size() == 1 ? 0 : static_cast<size_t>(oc)]);
+      }
+      epilogue.output_scale = scale.data();
+      epilogue.output_shift = shift.data();
+    }
+    if (p.in_channels == 0) {  // an empty sum: the output is act(bias) * scale + shift
+      for (int64_t plane = 0; plane < p.batch * p.out_channels; ++plane) {
+        const size_t oc = static_cast<size_t>(plane % p.out_channels);
+        float value = kernels::f32_activation_reference(activation_.activation, bias ? bias[oc] : 0.0f,
+                                                        activation_.param0, activation_.param1);
+        if (!scale.empty()) value = value * scale[oc] + shift[oc];
+        std::fill_n(y.data<float>() + plane * p.geometry.output_size(), p.geometry.output_size(), value);
+      }
       return;
     }
     if (p.in_per_group() == 1) {
-      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), activation_, depthwise_kernel_,
+      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), epilogue, depthwise_kernel_,
                      ctx.threads());
       return;
     }
     if (packed_from_ == w.raw()) {
-      conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), activation_, ctx.threads());
+      conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), epilogue, ctx.threads());
     } else {
-      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), activation_, ctx.threads());
+      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), epilogue, ctx.threads());
     }
   }
 
  private:
+  void check_output_affine(const graph::Node& node, int64_t out_channels) const {
+    for (const std::vector<float>* values : {&output_scale_, &output_shift_})
+      if (values->size() > 1 && static_cast<int64_t>(values->size()) != out_channels)
+        fail(node.describe(), ": output_scale and output_shift need 1 or ", out_channels,
+             " values (one per output channel), got ", values->size());
+  }
+
   // The fast depthwise kernel for constant weights of this shape at the
   // selected ISA, or nullptr (reference loops). The window's kernel, strides
   // and dilations are known now; pads and image size only at run time, and
@@ -328,6 +350,10 @@ class ConvKernel : public OpKernel {
     }
     return kernels::select_f32_dwconv_kernel(window, isa);
   }
+
+  // FusedConv's output_scale / output_shift (docs/fused_ops.md) as given:
+  // empty, or 1 or C_out values each.
+  std::vector<float> output_scale_, output_shift_;
 
   WindowAttrs attrs_;
   int64_t group_;
@@ -407,10 +433,10 @@ class ConvTransposeKernel : public OpKernel {
           kernels::f32_gemm_packed(packed[static_cast<size_t>(grp)], false, static_cast<size_t>(count),
                                    x_group + first, static_cast<size_t>(in_positions), columns.data(),
                                    static_cast<size_t>(count), kernels::F32GemmEpilogue{}, threads);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && out_group > 1)
-          for (int64_t oc = 0; oc < out_group; ++oc)
+          parallel_for(out_group, threads, [&](int64_t oc) {
             kernels::f32_col2im(g, 1, columns.data() + oc * g.kernel_size() * count, first, count,
                                 y_group + oc * out_positions);
+          });
         }
       }
     }

@@ -189,7 +189,7 @@ class GatherKernel : public OpKernel {
     const int64_t count = static_cast<int64_t>(indices.size());
     const char* src = static_cast<const char*>(data.raw());
     char* dst = static_cast<char*>(out.raw());
-    kernels::parallel_ranges(outer * count, ctx.threads(), block, [&](int64_t begin, int64_t end) {
+    kernels::parallel_byte_ranges(outer * count, ctx.threads(), block, [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t o = row / count, j = row % count;
         std::memcpy(dst + row * block, src + (o * dim + indices[static_cast<size_t>(j)]) * block,

@@ -5,6 +5,7 @@
 #include "kernels/gemm.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
@@ -183,13 +184,10 @@ class MatMulKernel : public OpKernel {
                         0.0f, y_data + index * m * n, n, gemm_threads);
     };
     if (!parallel_batches) {
-      // No enclosing OpenMP region: a threaded GEMM nested in a one-thread
-      // region would start fresh threads on every call.
       for (int64_t index = 0; index < batches; ++index) multiply(index, threads);
       return;
     }
-#pragma omp parallel for num_threads(threads) schedule(dynamic)
-    for (int64_t index = 0; index < batches; ++index) multiply(index, 1);
+    parallel_for(batches, threads, [&](int64_t index) { multiply(index, 1); });
   }
 };
 

@@ -6,6 +6,7 @@
 
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
@@ -91,13 +92,14 @@ class BatchNormKernel : public OpKernel {
     float* y_data = y.data<float>();
     const int64_t runs = batch * features;
     const int threads = threads_for_work(ctx.threads(), x.size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && runs > 1)
-    for (int64_t r = 0; r < runs; ++r) {
-      const int64_t f = r % features;
-      const float* from = x_data + r * run_length;
-      float* to = y_data + r * run_length;
-      for (int64_t i = 0; i < run_length; ++i) to[i] = from[i] * multiplier[f] + offset[f];
-    }
+    parallel_ranges(runs, (threads > 1 && runs > 1) ? threads : 1, 1, [&](int64_t r_begin, int64_t r_end) {
+      for (int64_t r = r_begin; r < r_end; ++r) {
+        const int64_t f = r % features;
+        const float* from = x_data + r * run_length;
+        float* to = y_data + r * run_length;
+        for (int64_t i = 0; i < run_length; ++i) to[i] = from[i] * multiplier[f] + offset[f];
+      }
+    });
     if (ctx.num_outputs() > 1) ctx.set_output(1, *params[2]);
     if (ctx.num_outputs() > 2) ctx.set_output(2, *params[3]);
   }
@@ -136,19 +138,20 @@ class InstanceNormKernel : public OpKernel {
     const float* bias_data = bias.data<float>();
     float* y_data = y.data<float>();
     const int threads = threads_for_work(ctx.threads(), x.size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
-    for (int64_t p = 0; p < planes; ++p) {
-      const int64_t c = p % channels;
-      const float* from = x_data + p * plane_size;
-      const Moments stats = moments_of(from, plane_size);
-      const double multiplier = scale_data[c] / std::sqrt(stats.variance + epsilon_);
-      const double offset = bias_data[c];
-      float* to = y_data + p * plane_size;
-      // Centered in double: folding the mean into a float offset would cancel
-      // catastrophically when |mean| >> standard deviation.
-      for (int64_t i = 0; i < plane_size; ++i)
-        to[i] = static_cast<float>((from[i] - stats.mean) * multiplier + offset);
-    }
+    parallel_ranges(planes, (threads > 1 && planes > 1) ? threads : 1, 1, [&](int64_t p_begin, int64_t p_end) {
+      for (int64_t p = p_begin; p < p_end; ++p) {
+        const int64_t c = p % channels;
+        const float* from = x_data + p * plane_size;
+        const Moments stats = moments_of(from, plane_size);
+        const double multiplier = scale_data[c] / std::sqrt(stats.variance + epsilon_);
+        const double offset = bias_data[c];
+        float* to = y_data + p * plane_size;
+        // Centered in double: folding the mean into a float offset would cancel
+        // catastrophically when |mean| >> standard deviation.
+        for (int64_t i = 0; i < plane_size; ++i)
+          to[i] = static_cast<float>((from[i] - stats.mean) * multiplier + offset);
+      }
+    });
   }
 
  private:
@@ -209,22 +212,23 @@ class LayerNormKernel : public OpKernel {
     const bool bias_per_element = bias && bias->size() == row_size && row_size != 1;
     float* y_data = y.data<float>();
     const int threads = threads_for_work(ctx.threads(), x.size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* from = x_data + r * row_size;
-      float* to = y_data + r * row_size;
-      const Moments stats = moments_of(from, row_size);
-      const double inv_std = 1.0 / std::sqrt(stats.variance + epsilon_);
-      for (int64_t i = 0; i < row_size; ++i) {
-        // Centered in double, as in InstanceNormalization.
-        const float normalized = static_cast<float>((from[i] - stats.mean) * inv_std);
-        const float s = scale_data[scale_per_element ? i : 0];
-        const float b = bias_data ? bias_data[bias_per_element ? i : 0] : 0.0f;
-        to[i] = normalized * s + b;
+    parallel_ranges(rows, (threads > 1 && rows > 1) ? threads : 1, 1, [&](int64_t r_begin, int64_t r_end) {
+      for (int64_t r = r_begin; r < r_end; ++r) {
+        const float* from = x_data + r * row_size;
+        float* to = y_data + r * row_size;
+        const Moments stats = moments_of(from, row_size);
+        const double inv_std = 1.0 / std::sqrt(stats.variance + epsilon_);
+        for (int64_t i = 0; i < row_size; ++i) {
+          // Centered in double, as in InstanceNormalization.
+          const float normalized = static_cast<float>((from[i] - stats.mean) * inv_std);
+          const float s = scale_data[scale_per_element ? i : 0];
+          const float b = bias_data ? bias_data[bias_per_element ? i : 0] : 0.0f;
+          to[i] = normalized * s + b;
+        }
+        if (mean_out) mean_out[r] = static_cast<float>(stats.mean);
+        if (inv_std_out) inv_std_out[r] = static_cast<float>(inv_std);
       }
-      if (mean_out) mean_out[r] = static_cast<float>(stats.mean);
-      if (inv_std_out) inv_std_out[r] = static_cast<float>(inv_std);
-    }
+    });
   }
 
  private:

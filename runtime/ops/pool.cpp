@@ -9,6 +9,7 @@
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/ops/window_attrs.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
@@ -73,11 +74,12 @@ class MaxPoolKernel : public OpKernel {
     const T* x_data = x.data<T>();
     T* y_data = y.data<T>();
     threads = threads_for_work(threads, y.size() * g.kernel_size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
-    for (int64_t p = 0; p < planes; ++p)
-      kernels::max_pool_plane<T>(g, x_data + p * g.input_size(), y_data + p * g.output_size(),
-                                 indices ? indices + p * g.output_size() : nullptr, p * g.input_size(),
-                                 column_major_);
+    parallel_ranges(planes, (threads > 1 && planes > 1) ? threads : 1, 1, [&](int64_t p_begin, int64_t p_end) {
+      for (int64_t p = p_begin; p < p_end; ++p) 
+        kernels::max_pool_plane<T>(g, x_data + p * g.input_size(), y_data + p * g.output_size(),
+                                   indices ? indices + p * g.output_size() : nullptr, p * g.input_size(),
+                                   column_major_);
+    });
   }
 
   WindowAttrs attrs_;
@@ -103,10 +105,11 @@ class AveragePoolKernel : public OpKernel {
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
     const int threads = threads_for_work(ctx.threads(), y.size() * g.kernel_size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
-    for (int64_t p = 0; p < planes; ++p)
-      kernels::f32_average_pool_plane(g, count_include_pad_, x_data + p * g.input_size(),
-                                      y_data + p * g.output_size());
+    parallel_ranges(planes, (threads > 1 && planes > 1) ? threads : 1, 1, [&](int64_t p_begin, int64_t p_end) {
+      for (int64_t p = p_begin; p < p_end; ++p) 
+        kernels::f32_average_pool_plane(g, count_include_pad_, x_data + p * g.input_size(),
+                                        y_data + p * g.output_size());
+    });
   }
 
  private:
@@ -139,19 +142,20 @@ class GlobalPoolKernel : public OpKernel {
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
     const int threads = threads_for_work(ctx.threads(), x.size());
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes > 1)
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* plane = x_data + p * plane_size;
-      if constexpr (kMax) {
-        float best = -std::numeric_limits<float>::infinity();
-        for (int64_t i = 0; i < plane_size; ++i) best = std::max(best, plane[i]);
-        y_data[p] = best;
-      } else {
-        double sum = 0;
-        for (int64_t i = 0; i < plane_size; ++i) sum += plane[i];
-        y_data[p] = plane_size ? static_cast<float>(sum / static_cast<double>(plane_size)) : 0.0f;
+    parallel_ranges(planes, (threads > 1 && planes > 1) ? threads : 1, 1, [&](int64_t p_begin, int64_t p_end) {
+      for (int64_t p = p_begin; p < p_end; ++p) {
+        const float* plane = x_data + p * plane_size;
+        if constexpr (kMax) {
+          float best = -std::numeric_limits<float>::infinity();
+          for (int64_t i = 0; i < plane_size; ++i) best = std::max(best, plane[i]);
+          y_data[p] = best;
+        } else {
+          double sum = 0;
+          for (int64_t i = 0; i < plane_size; ++i) sum += plane[i];
+          y_data[p] = plane_size ? static_cast<float>(sum / static_cast<double>(plane_size)) : 0.0f;
+        }
       }
-    }
+    });
   }
 };
 

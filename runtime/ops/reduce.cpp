@@ -16,6 +16,7 @@
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/ops/softmax.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
@@ -202,8 +203,9 @@ void reduce_all(ReduceKind kind, const Tensor& x, const ReductionPlan& plan, Ten
   T* y_data = y.data<T>();
   threads = threads_for_work(threads, plan.outputs * plan.reduced_count);
   const bool parallel = threads > 1 && plan.outputs > 1;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
-  for (int64_t o = 0; o < plan.outputs; ++o) y_data[o] = reduce_one<T>(kind, x_data, plan, plan.base_offset(o));
+  parallel_ranges(plan.outputs, (parallel) ? threads : 1, 1, [&](int64_t o_begin, int64_t o_end) {
+    for (int64_t o = o_begin; o < o_end; ++o) y_data[o] = reduce_one<T>(kind, x_data, plan, plan.base_offset(o));
+  });
 }
 
 class ReduceKernel : public OpKernel {

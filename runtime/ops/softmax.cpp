@@ -6,6 +6,7 @@
 // [outer, n, inner] normalized along n (the old form has inner = 1).
 // Maxima are subtracted first; the sum of exponentials accumulates in double.
 #include "runtime/ops/softmax.h"
+#include "runtime/thread_pool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -49,11 +50,13 @@ class SoftmaxKernel : public OpKernel {
     float* y_data = y.data<float>();
     const int threads = threads_for_work(ctx.threads(), x.size());
     if (inner == 1) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && outer > 1)
-      for (int64_t o = 0; o < outer; ++o) normalize_row(x_data + o * n, y_data + o * n, n);
+      parallel_ranges(outer, (threads > 1 && outer > 1) ? threads : 1, 1, [&](int64_t o_begin, int64_t o_end) {
+        for (int64_t o = o_begin; o < o_end; ++o) normalize_row(x_data + o * n, y_data + o * n, n);
+      });
     } else {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && outer > 1)
-      for (int64_t o = 0; o < outer; ++o) normalize_columns(x_data + o * n * inner, y_data + o * n * inner, n, inner);
+      parallel_ranges(outer, (threads > 1 && outer > 1) ? threads : 1, 1, [&](int64_t o_begin, int64_t o_end) {
+        for (int64_t o = o_begin; o < o_end; ++o) normalize_columns(x_data + o * n * inner, y_data + o * n * inner, n, inner);
+      });
     }
   }
 

@@ -71,7 +71,7 @@ class ConcatKernel : public OpKernel {
     const int64_t out_row_bytes = out_shape[axis] * inner_bytes;
     Tensor& out = ctx.allocate_output(0, first.dtype(), out_shape);
     char* dst = static_cast<char*>(out.raw());
-    kernels::parallel_ranges(outer, ctx.threads(), out_row_bytes, [&](int64_t begin, int64_t end) {
+    kernels::parallel_byte_ranges(outer, ctx.threads(), out_row_bytes, [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         char* out_row = dst + row * out_row_bytes;
         for (const Tensor* t : inputs) {
@@ -148,7 +148,7 @@ class SplitKernel : public OpKernel {
         Shape shape = input.shape();
         shape[axis] = sizes[k];
         char* dst = static_cast<char*>(ctx.allocate_output(k, input.dtype(), shape).raw());
-        kernels::parallel_ranges(outer, ctx.threads(), bytes, [&](int64_t begin, int64_t end) {
+        kernels::parallel_byte_ranges(outer, ctx.threads(), bytes, [&](int64_t begin, int64_t end) {
           for (int64_t row = begin; row < end; ++row)
             std::memcpy(dst + row * bytes, src + row * in_row_bytes + offset, static_cast<size_t>(bytes));
         });

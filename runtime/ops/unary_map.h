@@ -8,6 +8,7 @@
 #include "runtime/ops/arity.h"
 #include "runtime/ops/broadcast.h"
 #include "runtime/ops/element_types.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
@@ -15,8 +16,9 @@ namespace kiln {
 // compiler can vectorize for float32; threads share it when n is large.
 template <class In, class Out, class Function>
 void map_elements(const In* in, Out* out, int64_t n, const Function& f, int threads) {
-#pragma omp parallel for num_threads(threads) if(n > kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) out[i] = Element<Out>::store(f(Element<In>::load(in[i])));
+  parallel_ranges(n, (n > kParallelMinElements) ? threads : 1, 1, [&](int64_t i_begin, int64_t i_end) {
+    for (int64_t i = i_begin; i < i_end; ++i) out[i] = Element<Out>::store(f(Element<In>::load(in[i])));
+  });
 }
 
 // An operator applying Function to every element of input 0 (output: same

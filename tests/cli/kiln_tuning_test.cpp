@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -164,6 +165,13 @@ TEST_F(KilnTuning, BenchJsonHasTheFields) {
   EXPECT_LE(out.at("median_ms").get<double>(), out.at("p90_ms").get<double>());
   EXPECT_LE(out.at("p90_ms").get<double>(), out.at("max_ms").get<double>());
   EXPECT_GT(out.at("peak_rss_bytes").get<double>(), 0);
+  // Every timed run, in run order: the statistics come from these.
+  ASSERT_TRUE(out.at("times_ms").is_array()) << r.out;
+  std::vector<double> times = out.at("times_ms").get<std::vector<double>>();
+  ASSERT_EQ(times.size(), 4u) << r.out;
+  for (double t : times) EXPECT_GT(t, 0.0) << r.out;
+  EXPECT_EQ(*std::min_element(times.begin(), times.end()), out.at("min_ms").get<double>());
+  EXPECT_EQ(*std::max_element(times.begin(), times.end()), out.at("max_ms").get<double>());
 
   KilnResult text = kiln({"bench", model, "--threads", "1", "--runs", "2"});
   ASSERT_EQ(text.exit_code, 0) << text.err;

@@ -251,6 +251,25 @@ TEST(ElementwisePow, FloatBaseFloatExponent) {
   EXPECT_EQ(to_floats(squared), (std::vector<float>{1, 4, 9}));
 }
 
+// Exponent 2 takes a fast path (x * x): it must agree with std::pow on every
+// kind of value, in a tensor large enough to be split between threads.
+TEST(ElementwisePow, SquareMatchesPowOnSpecialAndLargeInputs) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> values = {0.0f, -0.0f, 1.5f, -2.25f, inf, -inf, std::nanf(""), 1e30f, -1e-30f, 3e-39f};
+  while (values.size() < 200000) values.push_back(static_cast<float>(values.size() % 977) * 0.37f - 150.0f);
+  const Tensor x = Tensor::from_floats({static_cast<int64_t>(values.size())}, values);
+  const Tensor two = Tensor::from_floats({1, 1}, {2.0f});
+  const Tensor y = run_op(make_node("Pow", 2, 1, 15), {x, two}, false, 2)[0];
+  ASSERT_EQ(y.shape(), (Shape{1, static_cast<int64_t>(values.size())}));
+  for (size_t i = 0; i < values.size(); ++i) {
+    const float want = std::pow(values[i], 2.0f);
+    if (std::isnan(want))
+      ASSERT_TRUE(std::isnan(y.data<float>()[i])) << i;
+    else
+      ASSERT_EQ(y.data<float>()[i], want) << "x = " << values[i];
+  }
+}
+
 TEST(ElementwisePow, MixedTypes) {
   // float base, int64 / int32 exponent: output float.
   const Tensor base = Tensor::from_floats({3}, {1, 2, 3});

@@ -331,6 +331,44 @@ TEST_P(F32DwconvKernelTest, PadsWiderThanTheWindow) {
   }
 }
 
+// The output affine map (after the activation): the kernel with scale and
+// shift gives its own plain output times scale plus shift, within one
+// rounding of each (FMA or not), and so does the reference.
+TEST_P(F32DwconvKernelTest, OutputAffineAfterTheActivation) {
+  std::mt19937 rng(707);
+  auto real = [&](float limit) { return std::uniform_real_distribution<float>(-limit, limit)(rng); };
+  for (int i = 0; i < 40; ++i) {
+    DwconvCase c;
+    c.kernel = kernel().kernel_size;
+    c.stride = kernel().stride;
+    c.in_h = 3 + i, c.in_w = 40 - i / 2;
+    c.pad_top = c.pad_left = c.pad_bottom = c.pad_right = c.kernel / 2;
+    const WindowGeometry g = c.geometry();
+    std::vector<float> input(static_cast<size_t>(g.input_size())), weights(static_cast<size_t>(c.kernel * c.kernel));
+    for (float& v : input) v = real(2.0f);
+    for (float& w : weights) w = real(1.0f);
+    F32DwconvEpilogue plain = make_activation(kAllActivations[i % 8], false).with_bias(real(1.0f));
+    F32DwconvEpilogue affine = plain;
+    affine.output_scale = real(2.0f);
+    affine.output_shift = real(1.0f);
+    const size_t out_size = static_cast<size_t>(g.output_size());
+    std::vector<float> scratch(static_cast<size_t>(kernels::f32_dwconv_scratch_floats(g)));
+    std::vector<float> want(out_size), got(out_size), reference_plain(out_size), reference_affine(out_size);
+    kernel().run(g, input.data(), weights.data(), plain, want.data(), scratch.data());
+    kernel().run(g, input.data(), weights.data(), affine, got.data(), scratch.data());
+    kernels::f32_conv_depthwise_plane(g, input.data(), weights.data(), plain, reference_plain.data());
+    kernels::f32_conv_depthwise_plane(g, input.data(), weights.data(), affine, reference_affine.data());
+    for (size_t j = 0; j < out_size; ++j) {
+      const double scaled = double{want[j]} * affine.output_scale;
+      const double expected = scaled + affine.output_shift;
+      const double bound = 2 * kEps * (std::fabs(scaled) + std::fabs(affine.output_shift));
+      ASSERT_LE(std::fabs(got[j] - expected), bound) << "kernel, output " << j << " of " << c.describe();
+      const double reference_expected = double{reference_plain[j]} * affine.output_scale + affine.output_shift;
+      ASSERT_LE(std::fabs(reference_affine[j] - reference_expected), bound) << "reference, output " << j;
+    }
+  }
+}
+
 // Pre-activation values far into every activation's saturated ranges
 // (|v| up to 1e6, where exp over- and underflows): one-hot weights copy the
 // input, scaled.

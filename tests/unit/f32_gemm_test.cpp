@@ -75,20 +75,22 @@ struct GemmProblem {
   float alpha;
   F32GemmEpilogue epilogue;  // bias points into `bias`
   std::vector<float> a, b, bias, c_initial;
+  std::vector<float> scale, shift;  // the output affine map, when epilogue.output_scale is set
   size_t lda, ldb, ldc;
 
   std::string describe() const {
     std::ostringstream out;
     out << "m=" << m << " n=" << n << " k=" << k << " trans_a=" << trans_a << " trans_b=" << trans_b
         << " alpha=" << alpha << " bias=" << (epilogue.bias != nullptr) << " accumulate=" << epilogue.accumulate
-        << " activation=" << activation_name(epilogue.activation) << " ldc=" << ldc;
+        << " activation=" << activation_name(epilogue.activation)
+        << " output_affine=" << (epilogue.output_scale != nullptr) << " ldc=" << ldc;
     return out.str();
   }
 };
 
 GemmProblem make_problem(size_t m, size_t n, size_t k, bool trans_a, bool trans_b, const F32GemmEpilogue& epilogue,
                          bool with_bias, float alpha, std::mt19937& rng) {
-  GemmProblem problem{m, n, k, trans_a, trans_b, alpha, epilogue, {}, {}, {}, {}, 0, 0, 0};
+  GemmProblem problem{m, n, k, trans_a, trans_b, alpha, epilogue, {}, {}, {}, {}, {}, {}, 0, 0, 0};
   problem.lda = (trans_a ? m : k) + 3;  // padded strides catch stride mix-ups
   problem.ldb = (trans_b ? k : n) + 5;
   problem.ldc = n + 7;
@@ -96,6 +98,12 @@ GemmProblem make_problem(size_t m, size_t n, size_t k, bool trans_a, bool trans_
   problem.b = random_values((trans_b ? n : k) * problem.ldb, rng);
   problem.bias = random_values(m, rng, -2.0f, 2.0f);
   problem.epilogue.bias = with_bias ? problem.bias.data() : nullptr;
+  // Half the problems with a bias also get an output affine map after the activation.
+  problem.scale = random_values(m, rng, -2.0f, 2.0f);
+  problem.shift = random_values(m, rng, -1.0f, 1.0f);
+  const bool affine = with_bias && std::uniform_int_distribution<int>(0, 1)(rng) == 1;
+  problem.epilogue.output_scale = affine ? problem.scale.data() : nullptr;
+  problem.epilogue.output_shift = affine ? problem.shift.data() : nullptr;
   // C has a sentinel row above and below and sentinel columns past n.
   problem.c_initial.assign((m + 2) * problem.ldc, kSentinel);
   std::vector<float> old_c = random_values(m * n, rng);
@@ -139,6 +147,11 @@ int check_result(const GemmProblem& p, const std::vector<float>& c, const std::s
       double bound = lipschitz(p.epilogue) * err_x + 4 * kEps * std::fabs(expected) +
                      (p.epilogue.activation == Activation::sigmoid ? 2e-6 : 0.0) +
                      (p.epilogue.activation == Activation::swish ? 2e-6 * (1.0 + std::fabs(x)) : 0.0);
+      if (p.epilogue.output_scale != nullptr) {
+        const double activated = expected;
+        expected = static_cast<float>(activated * p.scale[i] + p.shift[i]);
+        bound = bound * std::fabs(p.scale[i]) + 4 * kEps * (std::fabs(activated * p.scale[i]) + std::fabs(p.shift[i]));
+      }
       float got = c[(i + 1) * p.ldc + j];
       if (!(std::fabs(got - expected) <= bound)) {
         ADD_FAILURE() << label << ": C[" << i << "][" << j << "] = " << got << ", expected " << expected << " (bound "
@@ -186,7 +199,10 @@ TEST_P(F32GemmKernelTest, MicrokernelEveryCornerAndEpilogue) {
             for (size_t j = 0; j < nr; ++j) b_panel[q * NR + j] = p.b[q * p.ldb + j];
           }
           std::vector<float> c = p.c_initial;
-          F32GemmTileEpilogue tile{p.epilogue.bias, accumulate, activation, epilogue.param0, epilogue.param1};
+          F32GemmTileEpilogue tile{p.epilogue.bias,      accumulate,
+                                   activation,           epilogue.param0,
+                                   epilogue.param1,      p.epilogue.output_scale,
+                                   p.epilogue.output_shift};
           kernel_->tile(mr, nr, kc, a_panel, b_panel, c.data() + p.ldc, p.ldc, tile);
           if (check_result(p, c, kernel_->name) > 0) return;
         }

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/f32_im2col_panels.h"
 #include "kernels/reference/im2col.h"
 
 namespace kiln::kernels {
@@ -68,6 +69,47 @@ TEST(Im2col, MatchesDefinitionOnEveryTileAndIsAdjointOfCol2im) {
     double image_dot_scattered = 0;
     for (size_t i = 0; i < image.size(); ++i) image_dot_scattered += image[i] * scattered[i];
     ASSERT_EQ(columns_dot_probe, image_dot_scattered) << "trial " << trial;
+  }
+}
+
+
+// f32_pack_im2col_panels: every block (rows k0.., columns j0..) of every
+// geometry, for each panel width, holds column_value at its panel place and
+// zeros past the last column; nothing outside the block's panels is written.
+TEST(Im2colPanels, EveryBlockMatchesDefinitionForEachPanelWidth) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> value(-4, 4);
+  for (int trial = 0; trial < 400; ++trial) {
+    const WindowGeometry g = random_geometry(rng);
+    const int64_t channels = std::uniform_int_distribution<int>(1, 3)(rng);
+    const size_t rows = static_cast<size_t>(channels * g.kernel_size());
+    const size_t positions = static_cast<size_t>(g.output_size());
+    const int64_t first = std::uniform_int_distribution<int64_t>(0, static_cast<int64_t>(positions) - 1)(rng);
+    const size_t columns = positions - static_cast<size_t>(first);
+    const size_t k0 = std::uniform_int_distribution<size_t>(0, rows - 1)(rng);
+    const size_t kc = std::uniform_int_distribution<size_t>(1, rows - k0)(rng);
+    const size_t j0 = std::uniform_int_distribution<size_t>(0, columns - 1)(rng);
+    const size_t nc = std::uniform_int_distribution<size_t>(1, columns - j0)(rng);
+    std::vector<float> image(static_cast<size_t>(channels * g.input_size()));
+    for (float& v : image) v = static_cast<float>(value(rng));
+    const F32Im2colPanels source{&g, image.data(), first};
+    for (size_t nr : {8, 16, 32}) {
+      const size_t panels = (nc + nr - 1) / nr;
+      std::vector<float> packed(panels * nr * kc + 5, -99.0f);
+      f32_pack_im2col_panels(source, k0, kc, j0, nc, nr, packed.data());
+      for (size_t q = 0; q < panels; ++q)
+        for (size_t p = 0; p < kc; ++p)
+          for (size_t l = 0; l < nr; ++l) {
+            const size_t j = q * nr + l;
+            const int64_t row = static_cast<int64_t>(k0 + p);
+            const float want = j < nc ? column_value(g, image, row / g.kernel_size(), row % g.kernel_size(),
+                                                     first + static_cast<int64_t>(j0 + j))
+                                      : 0.0f;
+            ASSERT_EQ(packed[q * nr * kc + p * nr + l], want)
+                << "trial " << trial << " nr " << nr << " panel " << q << " row " << p << " lane " << l;
+          }
+      for (size_t i = panels * nr * kc; i < packed.size(); ++i) ASSERT_EQ(packed[i], -99.0f) << "wrote past the panels";
+    }
   }
 }
 
