@@ -1,5 +1,6 @@
 #include "graph/passes/expand_fused_conv.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <unordered_set>
@@ -49,13 +50,22 @@ class Expansion {
     if (fused.outputs.size() != 1 || fused.outputs[0].empty())
       fail(fused.describe(), ": FusedConv has ", fused.outputs.size(), " outputs, expected 1");
 
+    const std::vector<float> scale = fused.attr_floats("output_scale");
+    const std::vector<float> shift = fused.attr_floats("output_shift");
+    if (scale.size() != shift.size())
+      fail(fused.describe(), ": output_scale and output_shift come together, got ", scale.size(), " and ",
+           shift.size(), " values");
+    const bool scales = std::any_of(scale.begin(), scale.end(), [](float v) { return v != 1.0f; });
+    const bool shifts = std::any_of(shift.begin(), shift.end(), [](float v) { return v != 0.0f; });
+
     nodes_.clear();
     base_ = fused.name;
-    const std::string z = fused.outputs[0];
+    // The activation (then the scale, then the shift) writes `z` when it is the last step.
+    const std::string result = fused.outputs[0];
+    const std::string z = scales || shifts ? editor_.unique_name(result + "_activation") : result;
     Node& conv = add(fused.name, "Conv", fused.inputs, activation.empty() ? z : editor_.unique_name(z + "_conv"));
     conv.attrs = fused.attrs;
-    conv.attrs.erase("activation");
-    conv.attrs.erase("activation_params");
+    for (const char* key : {"activation", "activation_params", "output_scale", "output_shift"}) conv.attrs.erase(key);
     const std::string y = conv.outputs[0];
 
     if (activation == "Relu" || activation == "Sigmoid") {
@@ -79,6 +89,8 @@ class Expansion {
       add_named("Sigmoid", {y}, gate);
       add_named("Mul", {y, gate}, z);
     }
+    if (scales || shifts) output_affine(fused, z, scales ? scale : std::vector<float>{},
+                                        shifts ? shift : std::vector<float>{}, result);
     return std::move(nodes_);
   }
 
@@ -121,6 +133,36 @@ class Expansion {
     if (!(std::isinf(hi) && hi > 0)) inputs[2] = editor_.add_initializer(base_ + "_clip_max", Tensor::from_floats({}, {hi}));
     while (inputs.size() > 1 && inputs.back().empty()) inputs.pop_back();
     add_named("Clip", std::move(inputs), output);
+  }
+
+  // z * scale + shift -> output, the per-channel constants shaped [M, 1, ...]
+  // (one 1 per spatial axis of the Conv, from W's rank) so they broadcast
+  // along the channel axis; one value becomes a scalar. Empty = not needed.
+  void output_affine(const Node& fused, const std::string& z, const std::vector<float>& scale,
+                     const std::vector<float>& shift, const std::string& output) {
+    auto constant_shape = [&](size_t values) -> Shape {
+      if (values == 1) return {};
+      const Tensor* w = fused.inputs.size() > 1 ? editor_.constant(fused.inputs[1]) : nullptr;
+      if (!w || w->rank() < 3)
+        fail(fused.describe(), ": per-channel output_scale/output_shift need the weight W as an initializer of rank "
+             ">= 3 to be written in standard ops");
+      Shape shape(w->rank() - 1, 1);
+      shape[0] = static_cast<int64_t>(values);
+      return shape;
+    };
+    std::string value = z;
+    if (!scale.empty()) {
+      const std::string c = editor_.add_initializer(base_ + "_output_scale",
+                                                    Tensor::from_floats(constant_shape(scale.size()), scale));
+      const std::string scaled = shift.empty() ? output : editor_.unique_name(output + "_scaled");
+      add_named("Mul", {value, c}, scaled);
+      value = scaled;
+    }
+    if (!shift.empty()) {
+      const std::string c = editor_.add_initializer(base_ + "_output_shift",
+                                                    Tensor::from_floats(constant_shape(shift.size()), shift));
+      add_named("Add", {value, c}, output);
+    }
   }
 
   GraphEditor& editor_;

@@ -12,12 +12,15 @@
 //   HardSwish [a, b]    HardSwish(y) when the opset has it (14+) and [a, b] is
 //                       [1/6, 1/2]; else Mul(y, HardSigmoid(y, alpha a, beta b))
 //   Swish               Mul(y, Sigmoid(y))
+//   then output_scale   Mul(f, scale), Add(..., shift): one value as a scalar,
+//   and output_shift    per-channel values shaped [M, 1, ...] (skipped when
+//                       all scales are 1 / all shifts 0)
 //
 // The new nodes use the graph's ai.onnx opset. The Conv keeps the FusedConv's
 // name and inputs; the last node takes over its output. Not a pass of the
-// fixed-point loop (fuse_conv_activation would undo it): optimize() runs it
-// once at the end. kiln::Error naming the node for an unknown activation or a
-// wrong number of activation_params.
+// fixed-point loop (the fusion passes would undo it): optimize() runs it
+// once at the end. kiln::Error naming the node for an unknown activation, a
+// wrong number of activation_params, or output_scale without output_shift.
 #pragma once
 
 #include <cstddef>

@@ -144,6 +144,48 @@ TEST(PassExpandFusedConv, ClipBoundsAsInputsOrAttributes) {
   EXPECT_EQ(old.g.nodes[1].attr_float("max", -1), 6.0f);
 }
 
+TEST(PassExpandFusedConv, OutputAffineMapBecomesMulAndAdd) {
+  // One value each: scalars.
+  GraphBuilder both = fused_graph("Relu", {});
+  both.g.nodes[0].attrs["output_scale"] = attr_floats({2});
+  both.g.nodes[0].attrs["output_shift"] = attr_floats({0.5f});
+  EXPECT_EQ(graph::expand_fused_conv(both.g), 1u);
+  EXPECT_EQ(op_sequence(both.g), "Conv,Relu,Mul,Add");
+  expect_plain_conv(both.g, 17);
+  EXPECT_FALSE(both.g.nodes[0].has_attr("output_scale"));
+  const graph::Node& mul = both.g.nodes[2];
+  const graph::Node& add = both.g.nodes[3];
+  EXPECT_EQ(mul.inputs[0], both.g.nodes[1].outputs[0]);
+  EXPECT_EQ(both.g.initializers.at(mul.inputs[1]).rank(), 0u);
+  EXPECT_EQ(testing::initializer_floats(both.g, mul.inputs[1]), (std::vector<float>{2}));
+  EXPECT_EQ(add.inputs[0], mul.outputs[0]);
+  EXPECT_EQ(testing::initializer_floats(both.g, add.inputs[1]), (std::vector<float>{0.5f}));
+
+  // Per channel (M = 2), shift all zero: only the Mul, its constant [2, 1, 1].
+  GraphBuilder scale_only = fused_graph("HardSwish", {kSixth, 0.5f});
+  scale_only.g.nodes[0].attrs["output_scale"] = attr_floats({1, 3});
+  scale_only.g.nodes[0].attrs["output_shift"] = attr_floats({0, 0});
+  graph::expand_fused_conv(scale_only.g);
+  EXPECT_EQ(op_sequence(scale_only.g), "Conv,HardSwish,Mul");
+  const graph::Node& channel_mul = scale_only.g.nodes[2];
+  EXPECT_EQ(scale_only.g.initializers.at(channel_mul.inputs[1]).shape(), (Shape{2, 1, 1}));
+  EXPECT_EQ(testing::initializer_floats(scale_only.g, channel_mul.inputs[1]), (std::vector<float>{1, 3}));
+  expect_plain_conv(scale_only.g, 17);
+
+  // The identity map writes nothing.
+  GraphBuilder identity = fused_graph("Relu", {});
+  identity.g.nodes[0].attrs["output_scale"] = attr_floats({1, 1});
+  identity.g.nodes[0].attrs["output_shift"] = attr_floats({0, 0});
+  graph::expand_fused_conv(identity.g);
+  EXPECT_EQ(op_sequence(identity.g), "Conv,Relu");
+  expect_plain_conv(identity.g, 17);
+
+  // Half a map is an error, as in the kernel.
+  GraphBuilder half = fused_graph("Relu", {});
+  half.g.nodes[0].attrs["output_scale"] = attr_floats({2});
+  EXPECT_THROW(graph::expand_fused_conv(half.g), Error);
+}
+
 TEST(PassExpandFusedConv, NamesStayUnique) {
   // Names the expansion would pick are taken: a node "conv/Sigmoid" and a value "z_conv".
   GraphBuilder b = fused_graph("Swish", {});
@@ -210,6 +252,14 @@ GraphBuilder exporter_activation_graph(const std::string& activation, int64_t op
     gate.attrs["alpha"] = attr_float(0.1666667f);
     gate.attrs["beta"] = attr_float(0.5f);
     b.node("Mul", {"y", "gate"}, {"z"});
+  } else if (activation == "paddle_hardswish_affine") {  // PP-LCNet: hard-swish, then a per-channel scale and shift
+    graph::Node& gate = b.node("HardSigmoid", {"y"}, {"gate"});
+    gate.attrs["alpha"] = attr_float(0.1666667f);
+    gate.attrs["beta"] = attr_float(0.5f);
+    b.node("Mul", {"y", "gate"}, {"hswish"});
+    b.floats("scale", {1, 4, 1, 1}, {0.5f, 2, -1, 1.5f}).floats("shift", {1}, {0.25f});
+    b.node("Mul", {"hswish", "scale"}, {"scaled"});
+    b.node("Add", {"scaled", "shift"}, {"z"});
   } else if (activation == "swish") {
     b.node("Sigmoid", {"y"}, {"gate"});
     b.node("Mul", {"gate", "y"}, {"z"});
@@ -240,6 +290,7 @@ TEST(PassExpandFusedConv, StandardOnlyOptimizationKeepsTheNumbers) {
   std::vector<Case> cases = {
       {"hardswish_spelled", 13, "Conv,HardSigmoid,Mul"}, {"hardswish_spelled", 14, "Conv,HardSwish"},
       {"paddle_hardswish", 11, "Conv,HardSigmoid,Mul"},  {"swish", 13, "Conv,Sigmoid,Mul"},
+      {"paddle_hardswish_affine", 11, "Conv,HardSigmoid,Mul,Mul,Add"},
       {"relu6", 13, "Conv,Clip"},                         {"leaky", 13, "Conv,LeakyRelu"},
       {"Relu", 13, "Conv,Relu"},                          {"Sigmoid", 13, "Conv,Sigmoid"},
       {"HardSigmoid", 13, "Conv,HardSigmoid"},
