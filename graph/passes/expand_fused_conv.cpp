@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <unordered_set>
 
 #include "graph/graph_editor.h"
@@ -89,8 +90,8 @@ class Expansion {
       add_named("Sigmoid", {y}, gate);
       add_named("Mul", {y, gate}, z);
     }
-    if (scales || shifts) output_affine(fused, z, scales ? scale : std::vector<float>{},
-                                        shifts ? shift : std::vector<float>{}, result);
+    if (scales || shifts) output_affine(fused, z, scales ? one_if_uniform(scale) : std::vector<float>{},
+                                        shifts ? one_if_uniform(shift) : std::vector<float>{}, result);
     return std::move(nodes_);
   }
 
@@ -133,6 +134,14 @@ class Expansion {
     if (!(std::isinf(hi) && hi > 0)) inputs[2] = editor_.add_initializer(base_ + "_clip_max", Tensor::from_floats({}, {hi}));
     while (inputs.size() > 1 && inputs.back().empty()) inputs.pop_back();
     add_named("Clip", std::move(inputs), output);
+  }
+
+  // fuse_conv_output_affine stores one value per channel even for a scalar
+  // constant; written back, equal values are one scalar again.
+  static std::vector<float> one_if_uniform(const std::vector<float>& values) {
+    if (std::adjacent_find(values.begin(), values.end(), std::not_equal_to<float>()) == values.end())
+      return {values.front()};
+    return values;
   }
 
   // z * scale + shift -> output, the per-channel constants shaped [M, 1, ...]

@@ -12,9 +12,9 @@
 //   HardSwish [a, b]    HardSwish(y) when the opset has it (14+) and [a, b] is
 //                       [1/6, 1/2]; else Mul(y, HardSigmoid(y, alpha a, beta b))
 //   Swish               Mul(y, Sigmoid(y))
-//   then output_scale   Mul(f, scale), Add(..., shift): one value as a scalar,
-//   and output_shift    per-channel values shaped [M, 1, ...] (skipped when
-//                       all scales are 1 / all shifts 0)
+//   then output_scale   Mul(f, scale), Add(..., shift): equal values as one
+//   and output_shift    scalar, else per-channel values shaped [M, 1, ...]
+//                       (skipped when all scales are 1 / all shifts 0)
 //
 // The new nodes use the graph's ai.onnx opset. The Conv keeps the FusedConv's
 // name and inputs; the last node takes over its output. Not a pass of the

@@ -172,6 +172,15 @@ TEST(PassExpandFusedConv, OutputAffineMapBecomesMulAndAdd) {
   EXPECT_EQ(testing::initializer_floats(scale_only.g, channel_mul.inputs[1]), (std::vector<float>{1, 3}));
   expect_plain_conv(scale_only.g, 17);
 
+  // Equal per-channel values become one scalar again.
+  GraphBuilder uniform = fused_graph("Relu", {});
+  uniform.g.nodes[0].attrs["output_scale"] = attr_floats({1, 1});
+  uniform.g.nodes[0].attrs["output_shift"] = attr_floats({0.5f, 0.5f});
+  graph::expand_fused_conv(uniform.g);
+  EXPECT_EQ(op_sequence(uniform.g), "Conv,Relu,Add");
+  EXPECT_EQ(uniform.g.initializers.at(uniform.g.nodes[2].inputs[1]).rank(), 0u);
+  EXPECT_EQ(testing::initializer_floats(uniform.g, uniform.g.nodes[2].inputs[1]), (std::vector<float>{0.5f}));
+
   // The identity map writes nothing.
   GraphBuilder identity = fused_graph("Relu", {});
   identity.g.nodes[0].attrs["output_scale"] = attr_floats({1, 1});
