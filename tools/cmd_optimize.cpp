@@ -191,11 +191,12 @@ void add_optimize_command(CLI::App& app, Action& action) {
       app.add_subcommand("optimize", "Fix input shapes, optimize the graph and save it as an ONNX model");
   command->footer(
       "Loads IN, fixes the input shapes given with --shape / --dim, runs kiln's graph optimizer at --opt-level\n"
-      "(constant folding, Identity/Dropout removal, dead-node and common-subexpression elimination, Transpose\n"
-      "cancellation, BatchNormalization/Mul/Add folding into Conv, Conv+activation fusion) and writes OUT with\n"
-      "the inferred shapes recorded. Prints a before/after table (count per op type, nodes, parameters, MACs of\n"
+      "(constant folding, Shape chains included once shapes are fixed; Identity/Dropout removal, dead-node and\n"
+      "common-subexpression elimination, Transpose cancellation, BatchNormalization/Mul/Add folding into Conv,\n"
+      "Conv+activation fusion) and writes OUT with the inferred shapes recorded. Prints a before/after table\n"
+      "(count per op type, nodes, parameters = elements of initializers and Constant nodes, MACs of\n"
       "Conv/ConvTranspose/Gemm/MatMul from static shapes or '?' when unknown, file size), then the time kiln\n"
-      "takes to create a session for each model.\n\n"
+      "takes to create a session for each model (once each, same level and threads).\n\n"
       "At level extended or all, a Conv followed by an activation becomes FusedConv in kiln's own domain\n"
       "com.kiln (docs/fused_ops.md): kiln loads such a model, but onnxruntime and other runtimes cannot.\n"
       "--standard-only writes those fusions as standard ops instead (Conv followed by Relu, Clip, LeakyRelu,\n"
