@@ -5,7 +5,9 @@
 #include "graph/passes/cancel_transposes.h"
 #include "graph/passes/eliminate_common_subexpressions.h"
 #include "graph/passes/eliminate_dead_nodes.h"
+#include "graph/passes/expand_fused_conv.h"
 #include "graph/passes/fold_constants.h"
+#include "graph/passes/fold_static_shapes.h"
 #include "graph/passes/fuse_conv_activation.h"
 #include "graph/passes/fuse_conv_add_bias.h"
 #include "graph/passes/fuse_conv_batchnorm.h"
@@ -33,7 +35,9 @@ size_t fold_constants_with_context(Graph& g, const PassContext& context) {
 bool runs(const Pass& pass, const OptimizeOptions& options, const OpRegistry& registry) {
   if (static_cast<int>(options.level) < static_cast<int>(pass.level)) return false;
   if (!pass.emits_op) return true;
-  if (options.standard_only) return false;
+  // A standard-only graph gets the fusions too; expand_fused_conv writes them
+  // back in standard ops at the end.
+  if (options.standard_only) return true;
   return options.emit_kiln_ops_without_kernels || registry.find(kKilnDomain, pass.emits_op, kKilnOpset) != nullptr;
 }
 
@@ -44,6 +48,7 @@ const std::vector<Pass>& all_passes() {
   // initializers by the time those look; dead nodes go last.
   static const std::vector<Pass> passes = {
       {"fold_constants", OptLevel::kBasic, nullptr, fold_constants_with_context},
+      {"fold_static_shapes", OptLevel::kBasic, nullptr, without_context<fold_static_shapes>},
       {"remove_identity", OptLevel::kBasic, nullptr, without_context<remove_identity>},
       {"cancel_transposes", OptLevel::kBasic, nullptr, without_context<cancel_transposes>},
       {"eliminate_common_subexpressions", OptLevel::kBasic, nullptr, without_context<eliminate_common_subexpressions>},
@@ -84,7 +89,17 @@ OptimizeReport optimize(Graph& g, const OptimizeOptions& options) {
   if (!has_subgraphs(g))
     for (const Pass& pass : all_passes())
       if (runs(pass, options, registry)) enabled.push_back(pass);
-  return run_passes(g, enabled, options);
+  OptimizeReport report = run_passes(g, enabled, options);
+  if (!options.standard_only) return report;
+  report.passes.push_back({"expand_fused_conv", expand_fused_conv(g)});
+  for (const Node& node : g.nodes)
+    if (node.domain == kKilnDomain)
+      fail("graph optimizer: standard ONNX ops only were asked for, but kiln has no standard form for ",
+           node.describe(), " (domain ", kKilnDomain, ")");
+  report.nodes_after = g.nodes.size();
+  report.initializers_after = g.initializers.size();
+  if (options.validate) validate_graph(g);
+  return report;
 }
 
 OptimizeReport run_passes(Graph& g, const std::vector<Pass>& passes, const OptimizeOptions& options) {

@@ -24,7 +24,11 @@ inline constexpr bool kValidateAfterEachPass = true;
 struct OptimizeOptions {
   OptLevel level = OptLevel::kAll;
   // Keep to standard ONNX ops (no com.kiln nodes), so a model written after
-  // optimizing loads in any runtime.
+  // optimizing loads in any runtime: the fusions into com.kiln ops still run
+  // (whatever the registry has), then expand_fused_conv writes each FusedConv
+  // as a standard Conv plus its activation in standard ops
+  // (graph/passes/expand_fused_conv.h). Any other com.kiln node left in the
+  // graph is a kiln::Error.
   bool standard_only = false;
   // Passes that create com.kiln ops run only when the registry has a kernel
   // for the op, unless this is set (for writing optimized models, and tests).

@@ -12,7 +12,7 @@
 #include "graph/optimizer.h"
 #include "runtime/executor.h"
 #include "runtime/memory_budget.h"
-#include "runtime/node_arity.h"
+#include "runtime/prepare_graph.h"
 
 namespace kiln {
 
@@ -68,46 +68,6 @@ TensorInfo to_tensor_info(const graph::ValueInfo& v) {
   return info;
 }
 
-// Applies SessionOptions::input_shapes and dim_values to the declared inputs.
-void fix_input_shapes(graph::Graph& g, const SessionOptions& options) {
-  for (const auto& [input_name, input_shape] : options.input_shapes) {
-    const std::string& name = input_name;  // clang 14 cannot capture structured bindings in lambdas
-    const Shape& shape = input_shape;
-    auto it = std::find_if(g.inputs.begin(), g.inputs.end(), [&](const auto& v) { return v.name == name; });
-    if (it == g.inputs.end()) {
-      std::string known;
-      for (const auto& v : g.inputs) known += (known.empty() ? "" : ", ") + v.name;
-      fail("a shape was given for input '", name, "', but the model has no such input (inputs: ", known, ")");
-    }
-    for (int64_t d : shape)
-      if (d < 0) fail("the shape given for input '", name, "' has a negative dimension");
-    element_count(shape);  // rejects overflow
-    if (it->has_shape) {
-      if (it->dims.size() != shape.size())
-        fail("input '", name, "' has rank ", it->dims.size(), " (", it->shape_string(), "), the shape given is ",
-             shape_to_string(shape));
-      for (size_t i = 0; i < shape.size(); ++i)
-        if (it->dims[i].is_fixed() && it->dims[i].value != shape[i])
-          fail("input '", name, "' has fixed dimension ", i, " = ", it->dims[i].value, " (", it->shape_string(),
-               "), the shape given is ", shape_to_string(shape));
-    }
-    it->has_shape = true;
-    it->dims.assign(shape.size(), graph::Dim{});
-    for (size_t i = 0; i < shape.size(); ++i) it->dims[i].value = shape[i];
-  }
-  for (const auto& [symbol, value] : options.dim_values) {
-    if (value < 0) fail("dimension '", symbol, "' was given the negative value ", value);
-    bool used = false;
-    for (auto& v : g.inputs)
-      for (auto& d : v.dims)
-        if (!d.is_fixed() && d.symbol == symbol) {
-          d.value = value;
-          used = true;
-        }
-    if (!used) fail("no model input has a dimension named '", symbol, "'");
-  }
-}
-
 // Loads with `load` and builds the session, every tensor counted against the budget.
 template <class Load>
 std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& options) {
@@ -117,12 +77,9 @@ std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& opt
   graph::Graph g = load();
   if (options.threads < 0) fail("threads must be >= 0 (0 = one per physical core), got ", options.threads);
   impl->threads = options.threads > 0 ? options.threads : physical_core_count();
-  fix_input_shapes(g, options);
-  // Before the optimizer, whose passes read a node's inputs by position.
-  for (const auto& node : g.nodes) check_node_arity(node);
   graph::OptimizeOptions optimize_options;
   optimize_options.level = options.opt_level;
-  impl->optimize_report = graph::optimize(g, optimize_options);
+  impl->optimize_report = prepare_graph(g, options.input_shapes, options.dim_values, optimize_options);
   impl->graph = std::move(g);
   for (const auto& v : impl->graph.inputs) impl->inputs.push_back(to_tensor_info(v));
   for (const auto& v : impl->graph.outputs) impl->outputs.push_back(to_tensor_info(v));

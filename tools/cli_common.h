@@ -30,6 +30,7 @@ void add_profile_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_sweep_command(CLI::App& app, Action& action);
 void add_tune_command(CLI::App& app, Action& action);
+void add_optimize_command(CLI::App& app, Action& action);
 
 // The --shape NAME=DIMS and --dim SYMBOL=N options that run and inspect share.
 struct ShapeArgs {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/fix_input_shapes.h"
 #include "graph/onnx_loader.h"
 #include "graph/shape_inference.h"
 #include "kiln/session.h"
@@ -111,38 +112,6 @@ void print_declared(const std::string& path, const graph::Graph& g) {
       std::printf("  %-*s  %-6d  not supported\n", static_cast<int>(width), op.c_str(), use.count);
 }
 
-// Checks --shape / --dim against the declared inputs and applies them (the
-// session does the same; inspect needs it for models no session can run).
-void fix_input_shapes(graph::Graph& g, const SessionOptions& options) {
-  std::string known;
-  for (const graph::ValueInfo& input : g.inputs) known += (known.empty() ? "" : ", ") + input.name;
-  for (const auto& [name, shape] : options.input_shapes) {
-    auto input = std::find_if(g.inputs.begin(), g.inputs.end(), [&](const auto& v) { return v.name == name; });
-    if (input == g.inputs.end())
-      fail("a shape was given for input '", name, "', but the model has no such input (inputs: ", known, ")");
-    if (input->has_shape) {
-      bool fits = input->dims.size() == shape.size();
-      for (size_t i = 0; fits && i < shape.size(); ++i)
-        fits = !input->dims[i].is_fixed() || input->dims[i].value == shape[i];
-      if (!fits)
-        fail("input '", name, "' is declared ", input->shape_string(), ", the shape given is ", shape_to_string(shape));
-    }
-    input->has_shape = true;
-    input->dims.assign(shape.size(), graph::Dim{});
-    for (size_t i = 0; i < shape.size(); ++i) input->dims[i].value = shape[i];
-  }
-  for (const auto& [symbol, value] : options.dim_values) {
-    bool used = false;
-    for (graph::ValueInfo& input : g.inputs)
-      for (graph::Dim& d : input.dims)
-        if (!d.is_fixed() && d.symbol == symbol) {
-          d.value = value;
-          used = true;
-        }
-    if (!used) fail("no model input has a dimension named '", symbol, "'");
-  }
-}
-
 // Which input keeps the model from running on pseudo-random inputs, or ""
 // when all have known shapes. `g` has the --shape / --dim values applied.
 std::string dynamic_input_note(const graph::Graph& g) {
@@ -225,7 +194,8 @@ int inspect_model(const InspectArgs& args) {
   SessionOptions options;
   options.opt_level = OptLevel::kNone;  // the shape run reports the nodes as the model declares them
   apply_shape_args(args.shape_args, options);
-  fix_input_shapes(g, options);  // a bad --shape / --dim is an error, not a note
+  // A bad --shape / --dim is an error, not a note (the session checks the same way).
+  graph::fix_input_shapes(g, options.input_shapes, options.dim_values);
 
   std::vector<NodeShapes> nodes;
   std::string source = "from static shape inference";

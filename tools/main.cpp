@@ -40,12 +40,13 @@ int main(int argc, char** argv) {
   kiln::cli::add_bench_command(app, action);
   kiln::cli::add_sweep_command(app, action);
   kiln::cli::add_tune_command(app, action);
+  kiln::cli::add_optimize_command(app, action);
 
   // CLI11 would call an unknown command a missing one; name it instead.
   bool known_command = false;
   for (const CLI::App* command : app.get_subcommands({})) known_command |= argc > 1 && command->get_name() == argv[1];
   if (argc > 1 && argv[1][0] != '-' && !known_command) {
-    print_error(std::string("unknown command '") + argv[1] + "' (commands: run, inspect, info, profile, bench, sweep, tune; see 'kiln --help')");
+    print_error(std::string("unknown command '") + argv[1] + "' (commands: run, inspect, info, profile, bench, sweep, tune, optimize; see 'kiln --help')");
     return kExitUsage;
   }
 

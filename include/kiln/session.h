@@ -32,7 +32,8 @@ struct NodeRunInfo {
 
 // Graph optimization levels, as in onnxruntime:
 //   kNone     the graph runs as loaded;
-//   kBasic    simplifications that keep standard ONNX ops: constant folding,
+//   kBasic    simplifications that keep standard ONNX ops: constant folding
+//             (Shape/Size of values whose shape is known statically included),
 //             Identity/Dropout removal, dead-node and common-subexpression
 //             elimination, Transpose cancellation, Conv+BatchNormalization /
 //             Conv+Mul / Conv+Add folding into the Conv's weights and bias;

@@ -1,6 +1,7 @@
 // Runs the ONNX backend node tests (Debian's libonnx-testdata) through kiln.
 //
-//   kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING] [--verbose]
+//   kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING]
+//                    [--opt-levels LEVEL,...] [--verbose]
 //
 // A test is skipped when its model uses something kiln does not claim
 // (kiln::UnsupportedError at load); otherwise every test_data_set_* must match
@@ -9,12 +10,20 @@
 // per-test values in the expected-failures file's "tolerance" lines.
 // Expected failures are listed one per line with a reason; one that passes is
 // reported so the list stays honest. Exit status is non-zero on any failure.
+//
+// --opt-levels (default "all") runs every test once per graph optimization
+// level, each checked against the stored outputs on its own: a test passes
+// only when it passes at every level, so `--opt-levels none,all` shows that
+// the optimizer changes no result beyond the tolerance. A test whose levels
+// disagree (passes at one, fails at another) is a failure even when it is
+// listed as an expected one.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -128,9 +137,10 @@ std::vector<fs::path> sorted_files(const fs::path& dir, const std::string& prefi
 
 enum class Outcome { kPass, kFail, kSkip };
 
-Outcome run_test(const fs::path& dir, Tolerance tol, std::string& detail) {
+Outcome run_test(const fs::path& dir, Tolerance tol, kiln::OptLevel level, std::string& detail) {
   kiln::SessionOptions options;
   options.threads = 1;
+  options.opt_level = level;
   std::unique_ptr<kiln::Session> session;
   try {
     session = std::make_unique<kiln::Session>(kiln::Session::open((dir / "model.onnx").string(), options));
@@ -196,11 +206,59 @@ Outcome run_test(const fs::path& dir, Tolerance tol, std::string& detail) {
   return Outcome::kPass;
 }
 
+std::optional<kiln::OptLevel> parse_level(const std::string& name) {
+  if (name == "none") return kiln::OptLevel::kNone;
+  if (name == "basic") return kiln::OptLevel::kBasic;
+  if (name == "extended") return kiln::OptLevel::kExtended;
+  if (name == "all") return kiln::OptLevel::kAll;
+  return std::nullopt;
+}
+
+constexpr const char* kLevelsDisagree = "levels disagree: ";
+
+// run_test at every level. A skip at any level skips the test; otherwise it
+// fails when any level fails, and the detail names the levels.
+Outcome run_at_levels(const fs::path& dir, Tolerance tol,
+                      const std::vector<std::pair<std::string, kiln::OptLevel>>& levels, std::string& detail) {
+  std::vector<std::string> passed_at, failed_at;
+  std::string first_failure;
+  for (const auto& [name, level] : levels) {
+    std::string level_detail;
+    Outcome outcome = run_test(dir, tol, level, level_detail);
+    if (outcome == Outcome::kSkip) {
+      detail = level_detail;
+      return Outcome::kSkip;
+    }
+    if (outcome == Outcome::kPass) {
+      passed_at.push_back(name);
+    } else {
+      failed_at.push_back(name);
+      if (first_failure.empty()) first_failure = level_detail;
+    }
+  }
+  if (failed_at.empty()) return Outcome::kPass;
+  auto join = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+    return out;
+  };
+  if (levels.size() == 1) {
+    detail = first_failure;
+  } else if (passed_at.empty()) {
+    detail = "at levels " + join(failed_at) + ": " + first_failure;
+  } else {
+    detail = std::string(kLevelsDisagree) + "passes at " + join(passed_at) + ", fails at " + join(failed_at) + ": " +
+             first_failure;
+  }
+  return Outcome::kFail;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string data = "/usr/share/libonnx-testdata/data/node";
   std::string list_path, filter;
+  std::vector<std::pair<std::string, kiln::OptLevel>> levels = {{"all", kiln::OptLevel::kAll}};
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -211,9 +269,20 @@ int main(int argc, char** argv) {
     if (a == "--data") data = value();
     else if (a == "--expected-failures") list_path = value();
     else if (a == "--filter") filter = value();
+    else if (a == "--opt-levels") {
+      levels.clear();
+      std::istringstream names(value());
+      for (std::string name; std::getline(names, name, ',');) {
+        auto level = parse_level(name);
+        if (!level) { std::cerr << "unknown optimization level '" << name << "' (none, basic, extended, all)\n"; return 2; }
+        levels.emplace_back(name, *level);
+      }
+      if (levels.empty()) { std::cerr << "--opt-levels needs at least one level\n"; return 2; }
+    }
     else if (a == "--verbose" || a == "-v") verbose = true;
     else if (a == "--help" || a == "-h") {
-      std::cout << "usage: kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING] [--verbose]\n";
+      std::cout << "usage: kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING]\n"
+                   "                        [--opt-levels LEVEL,...] [--verbose]\n";
       return 0;
     } else { std::cerr << "unknown argument " << a << "\n"; return 2; }
   }
@@ -240,9 +309,13 @@ int main(int argc, char** argv) {
     std::string name = dir.filename().string(), detail;
     Tolerance tol;
     if (auto it = list.tolerances.find(name); it != list.tolerances.end()) tol = it->second;
-    Outcome outcome = run_test(dir, tol, detail);
+    Outcome outcome = run_at_levels(dir, tol, levels, detail);
     bool expected_failure = list.expected_failures.count(name) != 0;
-    if (outcome == Outcome::kSkip) {
+    if (outcome == Outcome::kFail && expected_failure && detail.rfind(kLevelsDisagree, 0) == 0) {
+      ++failed;
+      failures.push_back(name + ": " + detail);
+      std::cout << "FAIL " << name << ": " << detail << " (listed as an expected failure, but only at some levels)\n";
+    } else if (outcome == Outcome::kSkip) {
       ++skipped;
       std::string reason = detail.substr(0, detail.find(" in '"));
       ++skip_reasons[reason.size() > 120 ? reason.substr(0, 120) : reason];
@@ -269,7 +342,10 @@ int main(int argc, char** argv) {
     std::cout << "\nskip reasons:\n";
     for (const auto& [reason, n] : skip_reasons) std::cout << "  " << n << "  " << reason << "\n";
   }
-  std::cout << "\nconformance: " << tests.size() << " tests in " << data << "; " << expected
+  std::string level_names;
+  for (const auto& [level_name, level] : levels) level_names += (level_names.empty() ? "" : ",") + level_name;
+  std::cout << "\nconformance: " << tests.size() << " tests in " << data << " at optimization level(s) " << level_names
+            << "; " << expected
             << " expected failures (listed with reasons in the expected-failures file)\n";
   std::cout << "conformance: " << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
   return failed == 0 ? 0 : 1;

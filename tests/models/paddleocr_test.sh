@@ -3,7 +3,13 @@
 # output with onnxruntime's on the same deterministic input:
 # an element passes when |kiln - ort| <= 1e-4 + 1e-3 * |ort|.
 #
-#   tests/models/paddleocr_test.sh --kiln PATH/TO/kiln --work-dir DIR [--node PATH] det|rec|cls
+#   tests/models/paddleocr_test.sh --kiln PATH/TO/kiln --work-dir DIR [--node PATH]
+#                                  [--opt-level LEVEL | --optimized-in-ort] det|rec|cls
+#
+# --opt-level runs kiln at that graph optimization level (default all).
+# --optimized-in-ort instead writes the model with `kiln optimize --standard-only`
+# (input shape fixed) and runs that in onnxruntime: its outputs must match the
+# original model's in onnxruntime within the same tolerance.
 #
 # The models come from scripts/fetch_models.sh (run here when they are missing).
 # The input (a synthetic text page, see benchmarks/ort/random_npy.js) and the
@@ -18,7 +24,7 @@ atol=1e-4
 rtol=1e-3
 
 usage() {
-  echo "usage: $0 --kiln PATH --work-dir DIR [--node PATH] det|rec|cls" >&2
+  echo "usage: $0 --kiln PATH --work-dir DIR [--node PATH] [--opt-level LEVEL | --optimized-in-ort] det|rec|cls" >&2
   exit 2
 }
 
@@ -26,11 +32,15 @@ kiln=""
 work_dir=""
 node=node
 model_key=""
+opt_level=all
+optimized_in_ort=0
 while (($#)); do
   case "$1" in
     --kiln) kiln=${2:?}; shift 2 ;;
     --work-dir) work_dir=${2:?}; shift 2 ;;
     --node) node=${2:?}; shift 2 ;;
+    --opt-level) opt_level=${2:?}; shift 2 ;;
+    --optimized-in-ort) optimized_in_ort=1; shift ;;
     det|rec|cls) model_key=$1; shift ;;
     *) usage ;;
   esac
@@ -81,11 +91,25 @@ else
   echo "$recipe" >"$case_dir/recipe"
 fi
 
-kiln_out="$case_dir/kiln"
+if ((optimized_in_ort)); then
+  optimized="$case_dir/optimized_standard_only.onnx"
+  ort_out="$case_dir/ort_optimized"
+  rm -rf "$optimized" "$ort_out"
+  echo "== $kiln optimize $model $optimized --shape x=$shape --standard-only"
+  "$kiln" optimize "$model" "$optimized" --shape "x=$shape" --standard-only
+  echo "== onnxruntime runs the optimized model"
+  "$node" "$ort_tools/ort_reference.js" "$optimized" --input "x=$input" --output-dir "$ort_out"
+  echo "== compare onnxruntime on the optimized model (actual) with onnxruntime on the original (expected)," \
+       "atol $atol rtol $rtol"
+  "$node" "$ort_tools/compare_npy.js" "$ort_out" "$reference" --atol "$atol" --rtol "$rtol"
+  exit
+fi
+
+kiln_out="$case_dir/kiln_$opt_level"
 rm -rf "$kiln_out"
-echo "== $kiln run $model --input x=$input --output-dir $kiln_out"
+echo "== $kiln run $model --input x=$input --opt-level $opt_level --output-dir $kiln_out"
 start=$(date +%s.%N)
-if "$kiln" run "$model" --input "x=$input" --output-dir "$kiln_out"; then
+if "$kiln" run "$model" --input "x=$input" --opt-level "$opt_level" --output-dir "$kiln_out"; then
   status=0
 else
   status=$?
@@ -101,5 +125,5 @@ if [[ ! -d "$kiln_out" ]]; then
   echo "FAIL: kiln run exited 0 but wrote no output directory $kiln_out" >&2
   exit 1
 fi
-echo "== compare kiln (actual) with onnxruntime (expected), atol $atol rtol $rtol"
+echo "== compare kiln at level $opt_level (actual) with onnxruntime (expected), atol $atol rtol $rtol"
 "$node" "$ort_tools/compare_npy.js" "$kiln_out" "$reference" --atol "$atol" --rtol "$rtol"

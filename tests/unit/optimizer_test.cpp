@@ -97,13 +97,21 @@ TEST(Optimizer, ExtendedFusesActivationsOnlyWhenAllowed) {
   EXPECT_EQ(rewrites_of(report, "fuse_conv_activation"), 1u);
   EXPECT_EQ(fused.g.nodes[0].outputs[0], "z");
 
-  // standard_only wins over everything.
-  graph::OptimizeOptions standard = allowed;
+  // standard_only: the fusion runs, then every FusedConv is written back in standard ops.
+  graph::OptimizeOptions standard = options_for(OptLevel::kExtended);
   standard.standard_only = true;
   GraphBuilder plain = exporter_graph();
-  EXPECT_FALSE(ran(graph::optimize(plain.g, standard), "fuse_conv_activation"));
+  OptimizeReport standard_report = graph::optimize(plain.g, standard);
+  EXPECT_EQ(rewrites_of(standard_report, "fuse_conv_activation"), 1u);
+  EXPECT_EQ(rewrites_of(standard_report, "expand_fused_conv"), 1u);
+  EXPECT_EQ(standard_report.nodes_after, 2u);
   EXPECT_EQ(op_sequence(plain.g), "Conv,Relu");
   EXPECT_FALSE(plain.g.opsets.count("com.kiln"));
+  // At level basic nothing is fused, so nothing is expanded.
+  standard.level = OptLevel::kBasic;
+  GraphBuilder basic = exporter_graph();
+  EXPECT_EQ(rewrites_of(graph::optimize(basic.g, standard), "expand_fused_conv"), 0u);
+  EXPECT_EQ(op_sequence(basic.g), "Conv,Relu");
 
   // Without a FusedConv kernel in the registry the pass does not run.
   OpRegistry empty;
