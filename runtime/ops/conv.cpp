@@ -408,6 +408,11 @@ class ConvTransposeKernel : public OpKernel {
     std::vector<float> columns(column_floats);
     const int threads = threads_for_work(ctx.threads(), batch * in_positions * rows * in_group);
 
+    if (tiles_output(g)) {
+      run_tiling(g, x_data, bias, y_data, packed, batch, in_channels, in_group, out_group, out_channels, tile,
+                 columns, threads);
+      return;
+    }
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t grp = 0; grp < group_; ++grp) {
         float* y_group = y_data + (n * out_channels + grp * out_group) * out_positions;
@@ -430,6 +435,62 @@ class ConvTransposeKernel : public OpKernel {
   }
 
  private:
+  // Whether every output element comes from exactly one (input position,
+  // tap): kernel == stride, no dilation, no pads, no output_padding (the
+  // 2x2 stride-2 upsampling of detection necks).
+  static bool tiles_output(const kernels::WindowGeometry& g) {
+    for (int d = 0; d < kernels::WindowGeometry::kDims; ++d)
+      if (g.kernel[d] != g.stride[d] || g.dilation[d] != 1 || g.pad_begin[d] != 0 || g.in[d] != g.out[d] * g.stride[d])
+        return false;
+    return true;
+  }
+
+  // The tiling case: the GEMM adds the bias (one value per (channel, tap)
+  // row) and each column value is stored straight to its output element: no
+  // bias fill first, no accumulation.
+  void run_tiling(const kernels::WindowGeometry& g, const float* x_data, const float* bias, float* y_data,
+                  const std::vector<kernels::F32PackedA>& packed, int64_t batch, int64_t in_channels,
+                  int64_t in_group, int64_t out_group, int64_t out_channels, int64_t tile, std::vector<float>& columns,
+                  int threads) const {
+    const int64_t taps = g.kernel_size(), in_positions = g.output_size(), out_positions = g.input_size();
+    const int64_t in_h = g.out[1], in_w = g.out[2];
+    std::vector<float> row_bias(static_cast<size_t>(out_group * taps));
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t grp = 0; grp < group_; ++grp) {
+        for (int64_t r = 0; r < out_group * taps; ++r)
+          row_bias[static_cast<size_t>(r)] = bias ? bias[grp * out_group + r / taps] : 0.0f;
+        kernels::F32GemmEpilogue epilogue;
+        epilogue.bias = row_bias.data();
+        float* y_group = y_data + (n * out_channels + grp * out_group) * out_positions;
+        const float* x_group = x_data + (n * in_channels + grp * in_group) * in_positions;
+        for (int64_t first = 0; first < in_positions; first += tile) {
+          const int64_t count = std::min(tile, in_positions - first);
+          kernels::f32_gemm_packed(packed[static_cast<size_t>(grp)], false, static_cast<size_t>(count),
+                                   x_group + first, static_cast<size_t>(in_positions), columns.data(),
+                                   static_cast<size_t>(count), epilogue, threads);
+          // Row (oc, tap) of the columns: input position p lands at output
+          // (od * sd + kd, oh * sh + kh, ow * sw + kw).
+          parallel_for(out_group * taps, threads, [&](int64_t row) {
+            const int64_t oc = row / taps, tap = row % taps;
+            const int64_t kw = tap % g.kernel[2], kh = tap / g.kernel[2] % g.kernel[1], kd = tap / (g.kernel[2] * g.kernel[1]);
+            const float* from = columns.data() + row * count;
+            float* plane = y_group + oc * out_positions;
+            for (int64_t p = first; p < first + count;) {
+              const int64_t ow0 = p % in_w, out_row = p / in_w;
+              const int64_t oh = out_row % in_h, od = out_row / in_h;
+              const int64_t length = std::min(in_w - ow0, first + count - p);
+              float* to = plane + ((od * g.stride[0] + kd) * g.in[1] + oh * g.stride[1] + kh) * g.in[2] +
+                          ow0 * g.stride[2] + kw;
+              const float* src = from + (p - first);
+              for (int64_t i = 0; i < length; ++i) to[i * g.stride[2]] = src[i];
+              p += length;
+            }
+          });
+        }
+      }
+    }
+  }
+
   void check_output_lists(const graph::Node& node, size_t rank) const {
     if (!output_padding_.empty() && output_padding_.size() != rank)
       fail(node.describe(), ": output_padding has ", output_padding_.size(), " values, expected ", rank);

@@ -498,6 +498,34 @@ TEST(ConvTransposeOp, RandomizedAgainstScatterLoops) {
   }
 }
 
+// Kernel == stride, no pads or dilation: every output element comes from one
+// (input position, tap), the path that stores columns straight to the output.
+TEST(ConvTransposeOp, RandomizedTilingKernels) {
+  std::mt19937 rng(77);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int checked = 0; checked < 120; ++checked) {
+    ConvTransposeCase t;
+    ConvCase& c = t.conv;
+    const int rank = pick(1, 3);
+    for (int i = 0; i < rank; ++i) {
+      c.in.push_back(pick(1, rank == 3 ? 5 : 17));
+      c.kernel.push_back(pick(1, 3));
+      c.strides.push_back(c.kernel.back());
+      c.dilations.push_back(1);
+    }
+    c.pads.assign(2 * rank, 0);
+    c.group = pick(1, 2);
+    c.in_channels = c.group * pick(1, 3);
+    c.out_channels = c.group * pick(1, 4);
+    c.batch = pick(1, 2);
+    c.bias = pick(0, 1) == 1;
+    c.constant_weights = pick(0, 1) == 1;
+    c.threads = pick(1, 2);
+    check_conv_transpose(t, rng);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
 TEST(ConvTransposeOp, ColumnTiles) {
   // rows = 8 * 4 = 32 column rows -> 8192-position tiles; 100x100 input splits in two.
   std::mt19937 rng(5);
