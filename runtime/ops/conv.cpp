@@ -469,20 +469,34 @@ class ConvTransposeKernel : public OpKernel {
                                    x_group + first, static_cast<size_t>(in_positions), columns.data(),
                                    static_cast<size_t>(count), epilogue, threads);
           // Row (oc, tap) of the columns: input position p lands at output
-          // (od * sd + kd, oh * sh + kh, ow * sw + kw).
-          parallel_for(out_group * taps, threads, [&](int64_t row) {
-            const int64_t oc = row / taps, tap = row % taps;
-            const int64_t kw = tap % g.kernel[2], kh = tap / g.kernel[2] % g.kernel[1], kd = tap / (g.kernel[2] * g.kernel[1]);
-            const float* from = columns.data() + row * count;
+          // (od * sd + kd, oh * sh + kh, ow * sw + kw). Per output channel
+          // and output row, the kw taps interleave so the row is written in
+          // order.
+          parallel_for(out_group, threads, [&](int64_t oc) {
             float* plane = y_group + oc * out_positions;
+            const float* oc_rows = columns.data() + oc * taps * count;
+            const int64_t kernel_w = g.kernel[2], stride_w = g.stride[2];
             for (int64_t p = first; p < first + count;) {
               const int64_t ow0 = p % in_w, out_row = p / in_w;
               const int64_t oh = out_row % in_h, od = out_row / in_h;
               const int64_t length = std::min(in_w - ow0, first + count - p);
-              float* to = plane + ((od * g.stride[0] + kd) * g.in[1] + oh * g.stride[1] + kh) * g.in[2] +
-                          ow0 * g.stride[2] + kw;
-              const float* src = from + (p - first);
-              for (int64_t i = 0; i < length; ++i) to[i * g.stride[2]] = src[i];
+              for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
+                for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+                  float* to = plane + ((od * g.stride[0] + kd) * g.in[1] + oh * g.stride[1] + kh) * g.in[2] +
+                              ow0 * stride_w;
+                  const float* tap_rows = oc_rows + ((kd * g.kernel[1] + kh) * kernel_w) * count + (p - first);
+                  if (kernel_w == 2) {  // the common 2x2 upsampling: two rows zipped, which vectorizes
+                    const float* even = tap_rows;
+                    const float* odd = tap_rows + count;
+                    for (int64_t i = 0; i < length; ++i) {
+                      to[2 * i] = even[i];
+                      to[2 * i + 1] = odd[i];
+                    }
+                  } else {
+                    for (int64_t i = 0; i < length; ++i)
+                      for (int64_t kw = 0; kw < kernel_w; ++kw) to[i * stride_w + kw] = tap_rows[kw * count + i];
+                  }
+                }
               p += length;
             }
           });
