@@ -12,6 +12,7 @@
 #include "runtime/op_registry.h"
 #include "runtime/ops/shape_util.h"
 #include "runtime/ops/tensor_groups.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
@@ -71,15 +72,43 @@ class ConcatKernel : public OpKernel {
     const int64_t out_row_bytes = out_shape[axis] * inner_bytes;
     Tensor& out = ctx.allocate_output(0, first.dtype(), out_shape);
     char* dst = static_cast<char*>(out.raw());
-    kernels::parallel_byte_ranges(outer, ctx.threads(), out_row_bytes, [&](int64_t begin, int64_t end) {
-      for (int64_t row = begin; row < end; ++row) {
-        char* out_row = dst + row * out_row_bytes;
-        for (const Tensor* t : inputs) {
-          const int64_t bytes = t->dim(axis) * inner_bytes;
-          std::memcpy(out_row, static_cast<const char*>(t->raw()) + row * bytes, static_cast<size_t>(bytes));
-          out_row += bytes;
+    if (outer >= 16) {  // rows enough to share among the threads
+      kernels::parallel_byte_ranges(outer, ctx.threads(), out_row_bytes, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          char* out_row = dst + row * out_row_bytes;
+          for (const Tensor* t : inputs) {
+            const int64_t bytes = t->dim(axis) * inner_bytes;
+            std::memcpy(out_row, static_cast<const char*>(t->raw()) + row * bytes, static_cast<size_t>(bytes));
+            out_row += bytes;
+          }
         }
+      });
+      return;
+    }
+    // Few rows (a channel concat of images: outer = 1): every (row, input)
+    // copy cut into pieces of at most 256 KiB, so the threads still share it.
+    constexpr int64_t kPieceBytes = int64_t{256} << 10;
+    struct Piece {
+      char* to;
+      const char* from;
+      int64_t bytes;
+    };
+    std::vector<Piece> pieces;
+    for (int64_t row = 0; row < outer; ++row) {
+      char* out_row = dst + row * out_row_bytes;
+      for (const Tensor* t : inputs) {
+        const int64_t bytes = t->dim(axis) * inner_bytes;
+        const char* from = static_cast<const char*>(t->raw()) + row * bytes;
+        for (int64_t done = 0; done < bytes; done += kPieceBytes)
+          pieces.push_back({out_row + done, from + done, std::min(kPieceBytes, bytes - done)});
+        out_row += bytes;
       }
+    }
+    const int threads = out.nbytes() >= (int64_t{1} << 20) ? ctx.threads() : 1;
+    parallel_ranges(static_cast<int64_t>(pieces.size()), threads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        std::memcpy(pieces[static_cast<size_t>(i)].to, pieces[static_cast<size_t>(i)].from,
+                    static_cast<size_t>(pieces[static_cast<size_t>(i)].bytes));
     });
   }
 

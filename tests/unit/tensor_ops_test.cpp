@@ -208,6 +208,34 @@ TEST(TensorOpsConcat, EveryTypeWithAnEmptyInput) {
   }
 }
 
+// Few rows of large inputs (a channel concat of images) take the piecewise
+// path, cut into 256 KiB copies shared by the threads; many rows the row path.
+TEST(TensorOpsConcat, LargeInputsOnTwoThreads) {
+  for (const Shape& base : {Shape{1, 1, 300, 301}, Shape{40, 1, 30, 31}}) {
+    std::vector<Tensor> inputs;
+    for (int64_t channels : {2, 1, 3}) {
+      Shape shape = base;
+      shape[1] = channels;
+      Tensor t(DataType::kFloat32, shape);
+      for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = static_cast<float>(channels * 1000000 + i);
+      inputs.push_back(t);
+    }
+    graph::Node node = make_node("Concat", 3);
+    node.attrs["axis"] = int_attr(1);
+    const Tensor out = run_op(node, inputs, false, 2)[0];
+    const int64_t plane = base[2] * base[3];
+    ASSERT_EQ(out.shape(), (Shape{base[0], 6, base[2], base[3]}));
+    for (int64_t n = 0; n < base[0]; ++n) {
+      int64_t channel = 0;
+      for (const Tensor& t : inputs)
+        for (int64_t c = 0; c < t.dim(1); ++c, ++channel)
+          for (int64_t i = 0; i < plane; i += 97)
+            ASSERT_EQ(out.data<float>()[(n * 6 + channel) * plane + i], t.data<float>()[(n * t.dim(1) + c) * plane + i])
+                << "n " << n << " channel " << channel << " element " << i;
+    }
+  }
+}
+
 TEST(TensorOpsConcat, MismatchesThrow) {
   graph::Node node = make_node("Concat", 2);
   node.attrs["axis"] = int_attr(0);
