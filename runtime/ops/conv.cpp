@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/f32_affine_activation.h"
 #include "kernels/f32_dwconv.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_im2col_panels.h"
@@ -129,10 +130,22 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
       epilogue.output_shift = activation.output_shift[oc];
     }
     float* y_plane = y + plane * g.output_size();
-    if (fast)
+    if (fast) {
       fast->run(g, x_plane, w_plane, epilogue, y_plane, scratch.data());
-    else
-      kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, epilogue, y_plane);
+      return;
+    }
+    // The reference loops for the sums (and bias); the activation and the
+    // output map as vector passes over the plane while it is in cache.
+    kernels::F32DwconvEpilogue sums_only;
+    sums_only.bias = epilogue.bias;
+    kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, sums_only, y_plane);
+    const auto& map_plane = kernels::f32_affine_activation_selected().run;
+    const size_t size = static_cast<size_t>(g.output_size());
+    if (epilogue.activation != kernels::Activation::none)
+      map_plane(y_plane, y_plane, size, {0.0f, 1.0f, 0.0f, epilogue.activation, epilogue.param0, epilogue.param1});
+    if (epilogue.has_output_affine())
+      map_plane(y_plane, y_plane, size,
+                {0.0f, epilogue.output_scale, epilogue.output_shift, kernels::Activation::none, 0.0f, 0.0f});
   });
 }
 

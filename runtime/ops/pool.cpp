@@ -150,8 +150,14 @@ class GlobalPoolKernel : public OpKernel {
           for (int64_t i = 0; i < plane_size; ++i) best = std::max(best, plane[i]);
           y_data[p] = best;
         } else {
-          double sum = 0;
-          for (int64_t i = 0; i < plane_size; ++i) sum += plane[i];
+          // Eight partial sums: one running double sum waits on every add.
+          double partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          int64_t i = 0;
+          for (; i + 8 <= plane_size; i += 8)
+            for (int j = 0; j < 8; ++j) partial[j] += plane[i + j];
+          for (; i < plane_size; ++i) partial[0] += plane[i];
+          const double sum =
+              ((partial[0] + partial[1]) + (partial[2] + partial[3])) + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
           y_data[p] = plane_size ? static_cast<float>(sum / static_cast<double>(plane_size)) : 0.0f;
         }
       }
