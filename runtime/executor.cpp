@@ -268,7 +268,11 @@ Tensor Executor::take_arena() const {
   if (!memory_.arena_bytes) return Tensor();
   {
     std::lock_guard<std::mutex> lock(arena_mutex_);
-    if (spare_arena_.defined()) return std::move(spare_arena_);
+    if (spare_arena_.storage()) {
+      Tensor spare = std::move(spare_arena_);
+      spare_arena_ = Tensor();  // a moved-from Tensor may still say defined()
+      return spare;
+    }
   }
   try {
     return Tensor(DataType::kUInt8, {static_cast<int64_t>(memory_.arena_bytes)});
@@ -281,9 +285,9 @@ Tensor Executor::take_arena() const {
 // Keeps the arena for the next run unless something still holds a view into
 // it or another run already returned one.
 void Executor::return_arena(Tensor arena) const {
-  if (!arena.defined() || arena.storage().use_count() != 1) return;
+  if (!arena.storage() || arena.storage().use_count() != 1) return;
   std::lock_guard<std::mutex> lock(arena_mutex_);
-  if (!spare_arena_.defined()) spare_arena_ = std::move(arena);
+  if (!spare_arena_.storage()) spare_arena_ = std::move(arena);
 }
 
 NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) const {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kiln/error.h"
@@ -79,6 +80,21 @@ class Tensor {
   static constexpr size_t kAlignment = 64;
 
   Tensor() = default;
+  Tensor(const Tensor&) = default;
+  Tensor& operator=(const Tensor&) = default;
+  // A moved-from Tensor is undefined (not a shape without storage).
+  Tensor(Tensor&& other) noexcept { *this = std::move(other); }
+  Tensor& operator=(Tensor&& other) noexcept {
+    if (this == &other) return *this;
+    data_ = std::move(other.data_);
+    dtype_ = other.dtype_;
+    shape_ = std::move(other.shape_);
+    size_ = other.size_;
+    other.dtype_ = DataType::kUndefined;
+    other.shape_.clear();
+    other.size_ = 0;
+    return *this;
+  }
   // Allocates uninitialized storage for element_count(shape) elements.
   Tensor(DataType type, Shape shape);
   // Allocates and fills with zero bytes.
