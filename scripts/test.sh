@@ -5,11 +5,10 @@
 #
 #   release  build/release (scripts/build.sh release), then every ctest test:
 #            unit, ONNX conformance, CLI, qemu, PaddleOCR models vs onnxruntime
-#   asan     build/asan, g++ AddressSanitizer + UndefinedBehaviorSanitizer
-#            (scripts/test_asan.sh): every test except the PaddleOCR model
-#            tests (too slow under ASan, release only) and the qemu test (ASan
-#            cannot run under qemu-user)
-#   fuzz     build/fuzz, clang-14 + libFuzzer + ASan/UBSan (scripts/test_fuzz.sh):
+#   asan     build/asan, g++ -O1 AddressSanitizer + UndefinedBehaviorSanitizer
+#            (scripts/test_asan.sh): every test but the qemu one (ASan cannot
+#            run under qemu-user)
+#   fuzz     build/fuzz, clang-14 -O1 + libFuzzer + ASan/UBSan (scripts/test_fuzz.sh):
 #            each fuzz target replays its kept crash inputs, then fuzzes for
 #            KILN_FUZZ_SECONDS (60) seconds
 #

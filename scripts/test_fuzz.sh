@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The fuzz stage of scripts/test.sh: builds the libFuzzer targets (build/fuzz:
-# clang++-14, -DKILN_FUZZ=ON, ASan+UBSan, no unit tests, no benchmarks) and runs
-# `ctest -L fuzz` there: each target replays its kept crash inputs
+# The fuzz stage of scripts/test.sh: builds the libFuzzer targets with the fuzz
+# preset (build/fuzz: clang++-14 -O1, -DKILN_FUZZ=ON, ASan+UBSan, no unit tests,
+# no benchmarks) and runs `ctest -L fuzz` there: each target replays its kept crash inputs
 # (tests/fuzz_regressions/) and then fuzzes for KILN_FUZZ_SECONDS (60) seconds
 # from the conformance-data seed corpus. The targets fuzz side by side
 # (ctest -j KILN_BUILD_JOBS). Extra arguments go to ctest. To fuzz one target
 # for longer, use scripts/fuzz.sh.
 #
-#   scripts/test_fuzz.sh [ctest args...]   (KILN_BUILD_JOBS=N, KILN_FUZZ_SECONDS=N)
+#   scripts/test_fuzz.sh [ctest args...]   (KILN_BUILD_JOBS=N, KILN_FUZZ_SECONDS=N, KILN_FUZZ_CXX=clang++)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,13 +19,14 @@ jobs=${KILN_BUILD_JOBS:-$(nproc)}
 start=$(date +%s)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-echo "== configure: $build_dir (clang++, KILN_FUZZ=ON, ${seconds} s per target)"
-compiler=()  # chosen only when the folder is new: changing it later would rebuild everything
-[[ -f "$build_dir/CMakeCache.txt" ]] || compiler=(-DCMAKE_CXX_COMPILER="${KILN_FUZZ_CXX:-clang++-14}")
-if ! cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${compiler[@]}" \
-  -DKILN_FUZZ=ON -DKILN_BUILD_TESTS=OFF -DKILN_BUILD_BENCHMARKS=OFF -DKILN_FUZZ_SECONDS="$seconds" >"$log" 2>&1; then
+echo "== configure: cmake --preset fuzz -G Ninja (${seconds} s per target)"
+# KILN_FUZZ_CXX replaces the preset's clang++-14; give it on every run, since
+# changing the compiler of a build folder makes CMake start it afresh.
+compiler=()
+[[ -z ${KILN_FUZZ_CXX:-} ]] || compiler=(-DCMAKE_CXX_COMPILER="$KILN_FUZZ_CXX")
+if ! cmake --preset fuzz -G Ninja "${compiler[@]}" -DKILN_FUZZ_SECONDS="$seconds" >"$log" 2>&1; then
   cat "$log" >&2
-  echo "test_fuzz: cmake configure of $build_dir failed" >&2
+  echo "test_fuzz: cmake configure of preset fuzz failed" >&2
   exit 1
 fi
 echo "== build: fuzz targets"
