@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [--no-build] [--build-dir DIR] TARGET SECONDS [libFuzzer flags...]
 #
 # TARGET is model, tensor_pb or npy (fuzz/fuzz_TARGET.cpp). The script configures
-# and builds DIR (default build/fuzz: clang++-14, -DKILN_FUZZ=ON) unless
+# and builds DIR (default build/fuzz; the fuzz preset: clang++-14, -DKILN_FUZZ=ON) unless
 # --no-build, writes the seed corpus from the ONNX conformance data into
 # DIR/fuzz_seeds once (scripts/fuzz_corpus.sh), and fuzzes with one process,
 # keeping what it learns in DIR/fuzz_corpus/TARGET. A crash, leak or timeout
@@ -29,8 +29,9 @@ shift 2
 
 if [[ $build == yes ]]; then
   if [[ ! -f "$build_dir/build.ninja" ]]; then
-    cmake -S "$repo_root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_COMPILER="${KILN_FUZZ_CXX:-clang++-14}" -DKILN_FUZZ=ON -DKILN_BUILD_TESTS=OFF -DKILN_BUILD_BENCHMARKS=OFF >/dev/null
+    compiler=()
+    [[ -z ${KILN_FUZZ_CXX:-} ]] || compiler=(-DCMAKE_CXX_COMPILER="$KILN_FUZZ_CXX")
+    (cd "$repo_root" && cmake --preset fuzz -G Ninja -B "$build_dir" "${compiler[@]}" >/dev/null)
   fi
   cmake --build "$build_dir" -j "${KILN_BUILD_JOBS:-2}" --target "kiln_fuzz_$target"
 fi

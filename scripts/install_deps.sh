@@ -19,7 +19,11 @@ set -euo pipefail
 #   libbenchmark-dev                      Google Benchmark microbenchmarks
 #   libcli11-dev nlohmann-json3-dev       the kiln command line tool and its JSON output
 #   libstb-dev                            image loading for model inputs
-#   clang-14 libclang-rt-14-dev libomp-14-dev   libFuzzer targets (scripts/fuzz.sh, scripts/test_fuzz.sh)
+#   clang-14 libclang-rt-14-dev libomp-14-dev   libFuzzer targets (scripts/fuzz.sh, scripts/test_fuzz.sh):
+#                                         the compiler, its sanitizer and libFuzzer runtimes
+#                                         (libclang_rt.fuzzer-x86_64.a), clang's OpenMP
+#   llvm-14                               llvm-symbolizer, for readable stack traces in fuzz reports
+#   (g++'s ASan/UBSan runtimes for the asan preset, libasan8 and libubsan1, come with g++)
 #   qemu-user                             runs the test binaries on emulated older CPUs (ISA dispatch)
 #   python3 python3-onnx python3-numpy    model inspection and test-data generation helpers
 #   ca-certificates                       npm's HTTPS downloads (scripts/fetch_models.sh)
@@ -29,7 +33,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libstb-dev
-  clang-14 libclang-rt-14-dev libomp-14-dev
+  clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
   qemu-user
   python3 python3-onnx python3-numpy
   ca-certificates

@@ -209,6 +209,36 @@ TEST(Loader, RejectsGarbageAndTruncation) {
   expect_error([] { graph::load_onnx_file("/nonexistent/model.onnx"); }, "does not exist");
 }
 
+// A model whose node `depth` levels down holds an If with a then_branch graph
+// holding the next level: three protobuf messages (node, attribute, graph) per level.
+std::string nested_if_model(int depth) {
+  ModelBuilder m;
+  m.input("x", {1}, onnx::TensorProto::BOOL);
+  m.node("If", {"x"}, {"y"}, "if0");
+  m.output("y");
+  onnx::GraphProto* graph = &m.graph();
+  for (int level = 0; level < depth; ++level) {
+    onnx::AttributeProto* attr = graph->mutable_node(0)->add_attribute();
+    attr->set_name("then_branch");
+    attr->set_type(onnx::AttributeProto::GRAPH);
+    graph = attr->mutable_g();
+    graph->set_name("branch" + std::to_string(level));
+    onnx::NodeProto* node = graph->add_node();
+    node->set_op_type("If");
+    node->add_input("x");
+    node->add_output("y");
+  }
+  return m.bytes();
+}
+
+// Parsing stops at 64 nested messages (graph/onnx_loader.cpp), so a crafted
+// model cannot recurse the parser into a stack overflow.
+TEST(Loader, RejectsDeeplyNestedMessages) {
+  EXPECT_NO_THROW(graph::load_onnx_bytes(nested_if_model(15), "."));  // 47 messages deep
+  expect_error([] { graph::load_onnx_bytes(nested_if_model(25), "."); }, "not a valid ONNX model");  // 77
+  expect_error([] { graph::load_onnx_bytes(nested_if_model(2000), "."); }, "not a valid ONNX model");
+}
+
 TEST(Loader, NonTensorInputsAreUnsupported) {
   ModelBuilder m;
   auto* in = m.graph().add_input();
