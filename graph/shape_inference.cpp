@@ -152,7 +152,7 @@ std::vector<ValueInfo> conv_like(const Ctx& c, bool is_pool) {
       if (kernel.empty())
         for (size_t i = 0; i < spatial; ++i) kernel.push_back(w->dims[2 + i].value);
     }
-    if (const Tensor* wc = c.constant(1)) {
+    if (const Tensor* wc = c.constant(1); wc && wc->rank() == x->dims.size()) {  // a malformed W is the kernel's to report
       channels = fixed(wc->dim(0));
       if (kernel.empty())
         for (size_t i = 0; i < spatial; ++i) kernel.push_back(wc->dim(2 + i));

@@ -43,6 +43,20 @@ TEST(ShapeInference, SymbolsPassThroughAndConvNeedsFixedDims) {
   EXPECT_EQ(info.at("c").shape_string(), "1x8x736x1280");
 }
 
+// The optimizer infers shapes before any kernel has checked the weights: a
+// constant W of the wrong rank must leave the output unknown, not be indexed
+// past its dims (ASan caught this through the bad-models suite).
+TEST(ShapeInference, ConvWithWrongRankConstantWeightIsUnknown) {
+  ModelBuilder m;
+  m.input("x", {1, 3, 5, 5});
+  m.initializer("w", {8}, std::vector<float>(8, 0.1f));
+  m.node("Conv", {"x", "w"}, {"c"}, "conv");
+  m.output("c");
+  graph::Graph g = graph::load_onnx_bytes(m.bytes(), ".");
+  auto info = graph::infer_shapes(g);
+  EXPECT_EQ(info.at("c").shape_string(), "?");
+}
+
 TEST(ShapeInference, StridedAndCeilModeWindows) {
   graph::Node pool;
   pool.name = "pool";
