@@ -169,7 +169,7 @@ Tensor Tensor::from_floats(Shape shape, const std::vector<float>& values) {
   Tensor t(DataType::kFloat32, std::move(shape));
   if (static_cast<int64_t>(values.size()) != t.size())
     fail("from_floats: ", values.size(), " values for shape ", shape_to_string(t.shape()));
-  std::memcpy(t.raw(), values.data(), t.nbytes());
+  if (t.nbytes() != 0) std::memcpy(t.raw(), values.data(), t.nbytes());  // an empty vector's data() may be null
   return t;
 }
 
@@ -177,7 +177,7 @@ Tensor Tensor::from_int64s(Shape shape, const std::vector<int64_t>& values) {
   Tensor t(DataType::kInt64, std::move(shape));
   if (static_cast<int64_t>(values.size()) != t.size())
     fail("from_int64s: ", values.size(), " values for shape ", shape_to_string(t.shape()));
-  std::memcpy(t.raw(), values.data(), t.nbytes());
+  if (t.nbytes() != 0) std::memcpy(t.raw(), values.data(), t.nbytes());  // an empty vector's data() may be null
   return t;
 }
 
