@@ -215,41 +215,80 @@ void Executor::plan_memory_for(const graph::Graph& g) {
       if (out >= 0) group_last[static_cast<size_t>(find(out))] = std::max(group_last[static_cast<size_t>(find(out))], static_cast<int>(s));
   }
 
-  std::vector<BufferRequest> requests;
-  std::vector<std::pair<size_t, size_t>> owners;  // (step, output index) per request
-  for (const auto& [name, slot] : slots_) {
-    const size_t index = static_cast<size_t>(slot);
-    int s = producer[index];
-    if (s < 0) continue;
-    const Step& step = steps_[static_cast<size_t>(s)];
-    const int root = find(slot);
-    // Only the group's root allocates; views made by aliasing kernels do not.
-    if (excluded[static_cast<size_t>(root)] || step.kernel->may_alias_inputs()) continue;
-    auto it = info.find(name);
+  std::vector<std::string> slot_names(slots);
+  for (const auto& [name, slot] : slots_) slot_names[static_cast<size_t>(slot)] = name;
+  // The planned size of a value: nullopt when its shape or type is not known
+  // statically, or its inferred size is absurd (left to its kernel, whose
+  // allocation then fails against the memory budget naming the node).
+  auto planned_bytes = [&](int slot) -> std::optional<size_t> {
+    auto it = info.find(slot_names[static_cast<size_t>(slot)]);
     std::optional<Shape> shape = it == info.end() ? std::nullopt : it->second.static_shape();
-    if (!shape || !is_supported_dtype(it->second.dtype)) {
-      ++memory_.dynamic_values;
-      continue;
-    }
-    // Values whose inferred size is absurd are left to their kernels, whose
-    // allocation then fails against the memory budget naming the node.
+    if (!shape || !is_supported_dtype(it->second.dtype)) return std::nullopt;
     int64_t count = 0;
     try {
       count = element_count(*shape);
     } catch (const Error&) {
-      ++memory_.dynamic_values;
-      continue;
+      return std::nullopt;
     }
     const size_t esize = element_size(it->second.dtype);
-    if (static_cast<uint64_t>(count) > kMaxPlannedBytes / esize) {
+    if (static_cast<uint64_t>(count) > kMaxPlannedBytes / esize) return std::nullopt;
+    return static_cast<size_t>(count) * esize;
+  };
+
+  // In place: an element-wise step whose input is read by no later step
+  // writes its output over that input (OpKernel::may_write_over_input). The
+  // output joins the input's group and takes its root's place; the input must
+  // start where the root does (the root itself, or an earlier in-place output)
+  // and have the output's static shape and type.
+  std::vector<int> written_over(slots, -1);  // output slot -> root slot whose place it takes
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    const Step& step = steps_[s];
+    if (step.outputs.empty() || step.outputs[0] < 0 || step.kernel->may_alias_inputs()) continue;
+    const int out = step.outputs[0];
+    if (find(out) != out || excluded[static_cast<size_t>(out)]) continue;
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int in = step.inputs[i];
+      if (in < 0 || !step.kernel->may_write_over_input(i)) continue;
+      const int root = find(in);
+      const int root_producer = producer[static_cast<size_t>(root)];
+      if (excluded[static_cast<size_t>(root)] || group_last[static_cast<size_t>(root)] != static_cast<int>(s) ||
+          root_producer < 0 || steps_[static_cast<size_t>(root_producer)].kernel->may_alias_inputs())
+        continue;
+      if (in != root && written_over[static_cast<size_t>(in)] != root) continue;
+      auto in_info = info.find(slot_names[static_cast<size_t>(in)]);
+      auto out_info = info.find(slot_names[static_cast<size_t>(out)]);
+      if (in_info == info.end() || out_info == info.end() || in_info->second.dtype != out_info->second.dtype ||
+          !in_info->second.static_shape() || in_info->second.static_shape() != out_info->second.static_shape())
+        continue;
+      const std::optional<size_t> bytes = planned_bytes(out);
+      if (!bytes || *bytes == 0 || bytes != planned_bytes(root)) continue;
+      parent[static_cast<size_t>(out)] = root;
+      group_last[static_cast<size_t>(root)] = std::max(group_last[static_cast<size_t>(root)], group_last[static_cast<size_t>(out)]);
+      written_over[static_cast<size_t>(out)] = root;
+      break;
+    }
+  }
+
+  std::vector<BufferRequest> requests;
+  std::vector<std::pair<size_t, size_t>> owners;  // (step, output index) per request
+  std::vector<int> request_of(slots, -1);         // root slot -> its request
+  for (size_t slot = 0; slot < slots; ++slot) {
+    int s = producer[slot];
+    if (s < 0 || written_over[slot] >= 0) continue;
+    const Step& step = steps_[static_cast<size_t>(s)];
+    const int root = find(static_cast<int>(slot));
+    // Only the group's root allocates; views made by aliasing kernels do not.
+    if (excluded[static_cast<size_t>(root)] || step.kernel->may_alias_inputs()) continue;
+    const std::optional<size_t> bytes = planned_bytes(static_cast<int>(slot));
+    if (!bytes) {
       ++memory_.dynamic_values;
       continue;
     }
-    size_t bytes = static_cast<size_t>(count) * esize;
-    if (bytes == 0) continue;
+    if (*bytes == 0) continue;
     size_t output_index = 0;
-    while (step.outputs[output_index] != slot) ++output_index;
-    requests.push_back({bytes, s, std::max(s, group_last[static_cast<size_t>(root)])});
+    while (step.outputs[output_index] != static_cast<int>(slot)) ++output_index;
+    request_of[slot] = static_cast<int>(requests.size());
+    requests.push_back({*bytes, s, std::max(s, group_last[static_cast<size_t>(root)])});
     owners.emplace_back(static_cast<size_t>(s), output_index);
   }
   MemoryPlan plan = plan_memory(requests);
@@ -258,10 +297,20 @@ void Executor::plan_memory_for(const graph::Graph& g) {
     step.arena_offset[owners[r].second] = static_cast<int64_t>(plan.offsets[r]);
     step.arena_bytes[owners[r].second] = requests[r].bytes;
   }
+  for (size_t slot = 0; slot < slots; ++slot) {
+    const int root = written_over[slot];
+    if (root < 0 || request_of[static_cast<size_t>(root)] < 0) continue;
+    const size_t r = static_cast<size_t>(request_of[static_cast<size_t>(root)]);
+    Step& step = steps_[static_cast<size_t>(producer[slot])];
+    step.arena_offset[0] = static_cast<int64_t>(plan.offsets[r]);
+    step.arena_bytes[0] = requests[r].bytes;
+    ++memory_.in_place_values;
+    memory_.unplanned_bytes += requests[r].bytes;
+  }
   memory_.arena_bytes = plan.arena_bytes;
   memory_.peak_live_bytes = plan.peak_live_bytes;
-  memory_.unplanned_bytes = plan.total_bytes;
-  memory_.planned_values = requests.size();
+  memory_.unplanned_bytes += plan.total_bytes;
+  memory_.planned_values = requests.size() + memory_.in_place_values;
 }
 
 Tensor Executor::take_arena() const {

@@ -82,6 +82,13 @@ class OpKernel {
   // True when run() may hand out an input's storage as an output (a view made
   // with set_output). The memory planner then keeps the two in one buffer.
   virtual bool may_alias_inputs() const { return false; }
+  // True when run() makes output 0 element by element from input `i` when
+  // the two have the same shape and type: each output element is written
+  // only after the input element at the same index was read, and nothing
+  // else of input i is read after that. The memory planner may then give
+  // output 0 the storage of input i when no later step reads input i (the
+  // operation runs in place).
+  virtual bool may_write_over_input(size_t /*i*/) const { return false; }
 };
 
 using KernelFactory = std::unique_ptr<OpKernel> (*)(const KernelInit& init);

@@ -192,6 +192,30 @@ std::string with_si_suffix(double value) {
   return buffer;
 }
 
+std::string describe_memory_plan(const MemorySummary& memory) {
+  std::string text;
+  if (!memory.note.empty()) {
+    text = memory.note;
+  } else if (memory.planned_values == 0) {
+    text = "no intermediate value has a size known before the run";
+  } else {
+    char line[256];
+    std::snprintf(line, sizeof(line), "arena %s for %zu values (%zu in place), largest live set %s", human_bytes(memory.arena_bytes).c_str(),
+                  memory.planned_values, memory.in_place_values, human_bytes(memory.peak_live_bytes).c_str());
+    text = line;
+    if (memory.peak_live_bytes) {
+      std::snprintf(line, sizeof(line), " (arena %.2fx of it)",
+                    static_cast<double>(memory.arena_bytes) / static_cast<double>(memory.peak_live_bytes));
+      text += line;
+    }
+    text += "; " + human_bytes(memory.unplanned_bytes) + " without reuse";
+  }
+  if (memory.dynamic_values)
+    text += "; " + std::to_string(memory.dynamic_values) + " value" + (memory.dynamic_values == 1 ? "" : "s") +
+            " sized at run time";
+  return text;
+}
+
 std::string human_bytes(uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double value = static_cast<double>(bytes);

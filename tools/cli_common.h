@@ -46,6 +46,10 @@ void add_opt_level_option(CLI::App& command, std::string& level);
 OptLevel parse_opt_level(const std::string& level);
 // "level all: 672 -> 310 nodes (fold_constants 12, fuse_conv_batchnorm 3)".
 std::string describe_optimization(const OptimizeReport& report);
+// One line on the static memory plan: "arena 12.0 MiB for 40 values (9 in
+// place), largest live set 10.0 MiB (arena 1.20x of it); 31.5 MiB without
+// reuse", plus how many values are sized at run time, or why there is no plan.
+std::string describe_memory_plan(const MemorySummary& memory);
 
 // "1x3x736x1280" -> {1, 3, 736, 1280}; "scalar" -> {}. kiln::Error on bad syntax.
 Shape parse_shape(const std::string& text);

@@ -76,6 +76,8 @@ int bench_model(const BenchArgs& args) {
                           {"samples_per_second", per_second * static_cast<double>(batch)},
                           {"peak_rss_bytes", rss},
                           {"arena_bytes", memory.arena_bytes},
+                          {"largest_live_bytes", memory.peak_live_bytes},
+                          {"in_place_values", memory.in_place_values},
                           {"constant_bytes", memory.constant_bytes}};
     std::printf("%s\n", out.dump().c_str());
     return 0;
@@ -90,8 +92,8 @@ int bench_model(const BenchArgs& args) {
               stats.p90_ms, stats.max_ms);
   std::printf("throughput  %.2f inferences/s (from the median)", per_second);
   if (batch > 1) std::printf(", %.2f samples/s at batch %lld", per_second * static_cast<double>(batch), static_cast<long long>(batch));
-  std::printf("\nmemory      peak resident %s; arena %s, weights %s\n", human_bytes(rss).c_str(),
-              human_bytes(memory.arena_bytes).c_str(), human_bytes(memory.constant_bytes).c_str());
+  std::printf("\nmemory      peak resident %s; weights %s; %s\n", human_bytes(rss).c_str(),
+              human_bytes(memory.constant_bytes).c_str(), describe_memory_plan(memory).c_str());
   return 0;
 }
 

@@ -187,6 +187,25 @@ void print_shapes(const std::vector<NodeShapes>& nodes, const std::string& sourc
   }
 }
 
+// The static memory plan of a session at the default opt level, as `kiln
+// run` would build it (shapes must be known; nothing is run).
+void print_memory_plan(const std::string& model, const graph::Graph& g, SessionOptions options) {
+  std::string text = dynamic_input_note(g);
+  if (!text.empty()) {
+    text = "not planned: " + text;
+  } else {
+    options.opt_level = SessionOptions{}.opt_level;
+    try {
+      Session session = Session::open(model, options);
+      text = describe_memory_plan(session.memory_summary()) + " (opt level all, " +
+             std::to_string(session.threads()) + " thread" + (session.threads() == 1 ? "" : "s") + ")";
+    } catch (const Error& e) {
+      text = "not planned: the model cannot be prepared: " + one_line(e.what());
+    }
+  }
+  std::printf("%-12s%s\n", "memory plan", text.c_str());
+}
+
 int inspect_model(const InspectArgs& args) {
   graph::Graph g = graph::load_onnx_file(args.model);
   print_declared(args.model, g);
@@ -225,6 +244,7 @@ int inspect_model(const InspectArgs& args) {
       }
     }
   }
+  print_memory_plan(args.model, g, options);
   print_shapes(nodes, source, note, args.list_nodes);
   return 0;
 }
@@ -239,7 +259,10 @@ void add_inspect_command(CLI::App& app, Action& action) {
       "count, parameter count and size, and the MACs of Conv, ConvTranspose, Gemm and MatMul.\n"
       "Shapes and MACs come from static shape inference; what it leaves unknown is filled by running the\n"
       "model once on pseudo-random inputs, which needs every input shape to be known: static in the model,\n"
-      "or given with --shape / --dim.\n\n"
+      "or given with --shape / --dim.\n"
+      "With every input shape known, it also prints the static memory plan a session would make (opt level\n"
+      "all): the arena all intermediate values share, how many run in place, and the largest set of values\n"
+      "alive at one time, the lower bound for any arena.\n\n"
       "Examples:\n"
       "  kiln inspect model.onnx\n"
       "  kiln inspect det.onnx --shape x=1x3x736x1280 --nodes\n");

@@ -108,6 +108,7 @@ int run_model(const RunArgs& args) {
   std::printf("threads  %d\n", session.threads());
   std::printf("session  created in %.2f ms\n", open_ms);
   std::printf("graph    %s %s\n", args.opt_level.c_str(), describe_optimization(session.optimization_summary()).c_str());
+  std::printf("memory   %s\n", describe_memory_plan(session.memory_summary()).c_str());
   NamedTensors inputs;
   for (const TensorInfo& info : session.inputs()) {
     auto file = in_files.find(info.name);

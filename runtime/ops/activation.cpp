@@ -244,6 +244,7 @@ class ClipKernel : public OpKernel {
       });
     }
   }
+  bool may_write_over_input(size_t i) const override { return i == 0; }
 
  private:
   template <class V> static V lowest_value() {

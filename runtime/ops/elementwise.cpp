@@ -322,6 +322,9 @@ class BinaryKernel : public OpKernel {
       broadcast_binary(layout, elements<T>(a), elements<T>(b), elements<Out>(out), op_, ctx.threads());
     });
   }
+  // broadcast_binary reads a[i] and b[i] before it writes out[i]; an input
+  // of the output's shape walks the output index for index.
+  bool may_write_over_input(size_t i) const override { return i < 2; }
 
  private:
   Op op_;

@@ -167,6 +167,9 @@ class FusedLayerNormKernel : public OpKernel {
       }
     });
   }
+  // The statistics are read first; then each element is normalized where it
+  // stands (f32_affine_activation reads a vector before it stores one).
+  bool may_write_over_input(size_t i) const override { return i == 0; }
 
  private:
   int64_t axis_;

@@ -38,6 +38,7 @@ class UnaryKernel : public OpKernel {
       map_elements(elements<T>(x), elements<Out>(y), x.size(), function_, ctx.threads());
     });
   }
+  bool may_write_over_input(size_t i) const override { return i == 0; }
 
  private:
   static constexpr bool kBoolOutput = requires { requires Function::kBoolOutput; };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -378,6 +379,39 @@ TEST_F(KilnCli, InspectSaysWhyShapesAreUnknown) {
   expect_one_line_error({"inspect", m, "--shape", "x=1x4x8x8"}, 1, "1x4x8x8");
   expect_one_line_error({"inspect", m, "--shape", "y=1x3x8x8"}, 1, "no such input");
   expect_one_line_error({"inspect", m, "--dim", "Z=8"}, 1, "'Z'");
+}
+
+// x -> Relu -> Sigmoid -> Transpose -> y: Sigmoid writes over Relu's
+// output, so the arena holds one 1x3x8x8 float tensor (768 B).
+TEST_F(KilnCli, RunAndInspectPrintTheMemoryPlan) {
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "x", onnx::TensorProto::FLOAT, {"1", "3", "8", "8"});
+  set_value_info(g->add_output(), "y", onnx::TensorProto::FLOAT, {});
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  const std::vector<std::array<const char*, 3>> chain = {{"Relu", "x", "a"}, {"Sigmoid", "a", "b"}, {"Transpose", "b", "y"}};
+  for (const auto& [op, in, out] : chain) {
+    auto* node = g->add_node();
+    node->set_op_type(op);
+    node->set_name(op);
+    node->add_input(in);
+    node->add_output(out);
+  }
+  std::string m = save_model("chain.onnx", model);
+  const std::string plan = "arena 768 B for 2 values (1 in place), largest live set 768 B (arena 1.00x of it); 1.5 KiB without reuse";
+  KilnResult r = kiln({"inspect", m});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("memory plan " + plan + " (opt level all, "), std::string::npos) << r.out;
+  r = kiln({"run", m});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("memory   " + plan + "\n"), std::string::npos) << r.out;
+
+  // Without a known input shape there is no plan, and inspect says why.
+  auto* dims = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  dims->mutable_dim(2)->set_dim_param("H");
+  r = kiln({"inspect", save_model("chain_dynamic.onnx", model)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("memory plan not planned: input 'x' has dynamic shape 1x3xHx8"), std::string::npos) << r.out;
 }
 
 TEST_F(KilnCli, InspectCountsConstantNodeWeights) {

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "kiln/session.h"
 #include "model_builder.h"
 
@@ -178,6 +182,92 @@ TEST(Session, MemoryPlanReusesBuffersAndKeepsViewsAlive) {
     // d + c = 0 for every element, so y = -0 + 1; had d overwritten c, y = 2c + 1.
     for (int i = 0; i < 32; ++i) EXPECT_FLOAT_EQ(y.data<float>()[i], 1.0f) << i;
   }
+}
+
+// Element-wise steps write over an input that nothing reads later: a, b and
+// d share one buffer, so the arena holds one tensor.
+TEST(Session, MemoryPlanRunsElementwiseStepsInPlace) {
+  ModelBuilder m;
+  m.input("x", {1, 2, 4, 4});
+  m.initializer("c", {2, 1, 1}, {0.5f, -2.0f});
+  m.node("Mul", {"x", "c"}, {"a"});        // x is a graph input: never written over
+  m.node("Relu", {"a"}, {"b"});            // over a
+  m.node("Sigmoid", {"b"}, {"d"});         // over b (= a's place)
+  auto* t = m.node("Transpose", {"d"}, {"y"});
+  auto* perm = t->add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  for (int64_t v : {0, 2, 3, 1}) perm->add_ints(v);
+  m.output("y");
+  SessionOptions options;
+  options.opt_level = OptLevel::kNone;
+  Session s = Session::from_bytes(m.bytes(), options);
+  const MemorySummary& mem = s.memory_summary();
+  EXPECT_EQ(mem.planned_values, 3u);
+  EXPECT_EQ(mem.in_place_values, 2u);
+  EXPECT_EQ(mem.arena_bytes, 32u * sizeof(float));
+  EXPECT_EQ(mem.peak_live_bytes, 32u * sizeof(float));
+  std::vector<float> x(32);
+  for (int i = 0; i < 32; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i % 9) - 4.0f;
+  for (int run = 0; run < 2; ++run) {
+    Tensor y = s.run({{"x", Tensor::from_floats({1, 2, 4, 4}, x)}}).at("y");
+    ASSERT_EQ(y.shape(), (Shape{1, 4, 4, 2}));
+    for (int c = 0; c < 2; ++c)
+      for (int p = 0; p < 16; ++p) {
+        const float a = x[static_cast<size_t>(c * 16 + p)] * (c == 0 ? 0.5f : -2.0f);
+        const float expected = 1.0f / (1.0f + std::exp(-std::max(a, 0.0f)));
+        EXPECT_NEAR(y.data<float>()[p * 2 + c], expected, 1e-6f) << c << " " << p;
+      }
+  }
+}
+
+// A value read by a later step is never written over: Relu must leave a
+// intact for the Add, which then writes over b (its input 0, last read there).
+TEST(Session, MemoryPlanKeepsValuesThatAreReadLater) {
+  ModelBuilder m;
+  m.input("x", {2, 8});
+  m.initializer("c", {1}, {3.0f});
+  m.node("Mul", {"x", "c"}, {"a"});
+  m.node("Relu", {"a"}, {"b"});
+  m.node("Add", {"b", "a"}, {"e"});         // b + a: 2a for a > 0, a otherwise
+  m.node("Transpose", {"e"}, {"y"});
+  m.output("y");
+  SessionOptions options;
+  options.opt_level = OptLevel::kNone;
+  Session s = Session::from_bytes(m.bytes(), options);
+  EXPECT_EQ(s.memory_summary().in_place_values, 1u);
+  EXPECT_EQ(s.memory_summary().arena_bytes, 2u * 16u * sizeof(float));
+  std::vector<float> x(16);
+  for (int i = 0; i < 16; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i) - 7.5f;
+  Tensor y = s.run({{"x", Tensor::from_floats({2, 8}, x)}}).at("y");
+  ASSERT_EQ(y.shape(), (Shape{8, 2}));
+  for (int r = 0; r < 2; ++r)
+    for (int c = 0; c < 8; ++c) {
+      const float a = 3.0f * x[static_cast<size_t>(r * 8 + c)];
+      EXPECT_FLOAT_EQ(y.data<float>()[c * 2 + r], a > 0 ? 2 * a : a) << r << " " << c;
+    }
+}
+
+// A graph output is never the place of an in-place step, and a step whose
+// output has another shape than its input (broadcast) does not run in place.
+TEST(Session, MemoryPlanInPlaceNeedsSameShapeAndNoGraphOutput) {
+  ModelBuilder m;
+  m.input("x", {1, 4});
+  m.initializer("col", {3, 1}, {1.0f, 2.0f, 3.0f});
+  m.node("Relu", {"x"}, {"a"});
+  m.node("Add", {"a", "col"}, {"b"});      // 1x4 + 3x1 -> 3x4: not over a
+  m.node("Neg", {"b"}, {"y"});             // y is an output: not over b
+  m.output("y");
+  SessionOptions options;
+  options.opt_level = OptLevel::kNone;
+  Session s = Session::from_bytes(m.bytes(), options);
+  EXPECT_EQ(s.memory_summary().in_place_values, 0u);
+  EXPECT_EQ(s.memory_summary().planned_values, 2u);
+  Tensor y = s.run({{"x", Tensor::from_floats({1, 4}, {-1, 0, 1, 2})}}).at("y");
+  ASSERT_EQ(y.shape(), (Shape{3, 4}));
+  const float relu[4] = {0, 0, 1, 2};
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) EXPECT_FLOAT_EQ(y.data<float>()[r * 4 + c], -(relu[c] + static_cast<float>(r + 1)));
 }
 
 }  // namespace
