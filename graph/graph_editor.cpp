@@ -78,6 +78,13 @@ void GraphEditor::set_input(size_t node, size_t input, const std::string& value)
   if (!value.empty()) add_use(value, Use{node, input});
 }
 
+void GraphEditor::truncate_inputs(size_t node, size_t count) {
+  Node& n = graph_.nodes[node];
+  for (size_t i = count; i < n.inputs.size(); ++i)
+    if (!n.inputs[i].empty()) drop_use(n.inputs[i], Use{node, i});
+  if (count < n.inputs.size()) n.inputs.resize(count);
+}
+
 void GraphEditor::set_output(size_t node, size_t output, const std::string& value) {
   auto existing = producer_.find(value);
   if (existing != producer_.end() && existing->second != node)

@@ -52,6 +52,8 @@ class GraphEditor {
   // Points input `input` of `node` at `value` (growing the input list when
   // needed: an omitted optional input becomes present).
   void set_input(size_t node, size_t input, const std::string& value);
+  // Drops the inputs of `node` from index `count` on.
+  void truncate_inputs(size_t node, size_t count);
   // Renames output `output` of `node`; `value` must not be produced by another live node.
   void set_output(size_t node, size_t output, const std::string& value);
   // Makes every live reader of `from` read `to` instead (graph outputs keep their names).

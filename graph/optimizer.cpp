@@ -16,6 +16,7 @@
 #include "graph/passes/fuse_layer_norm.h"
 #include "graph/passes/fuse_pad_conv.h"
 #include "graph/passes/remove_identity.h"
+#include "graph/passes/sink_transposes.h"
 #include "graph/validate_graph.h"
 #include "runtime/op_registry.h"
 
@@ -50,6 +51,7 @@ const std::vector<Pass>& all_passes() {
       {"fold_constants", OptLevel::kBasic, nullptr, fold_constants_with_context},
       {"fold_static_shapes", OptLevel::kBasic, nullptr, without_context<fold_static_shapes>},
       {"remove_identity", OptLevel::kBasic, nullptr, without_context<remove_identity>},
+      {"sink_transposes", OptLevel::kBasic, nullptr, without_context<sink_transposes>},
       {"cancel_transposes", OptLevel::kBasic, nullptr, without_context<cancel_transposes>},
       {"eliminate_common_subexpressions", OptLevel::kBasic, nullptr, without_context<eliminate_common_subexpressions>},
       {"fuse_conv_batchnorm", OptLevel::kBasic, nullptr, without_context<fuse_conv_batchnorm>},

@@ -1,0 +1,197 @@
+#include "graph/passes/sink_transposes.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "graph/graph_editor.h"
+#include "graph/passes/transpose_perm.h"
+#include "graph/shape_inference.h"
+
+namespace kiln::graph {
+
+namespace {
+
+// Ops computing each output element from the input element at the same index
+// (other inputs, if any, must be constants: Clip's bounds).
+bool is_unary_elementwise(const Node& node) {
+  static const std::set<std::string> kOps = {
+      "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",  "Elu",   "Selu", "Celu",
+      "Softplus", "Softsign", "Clip", "Abs",  "Neg",   "Exp",   "Log",   "Sqrt",  "Reciprocal",
+      "Erf",  "Floor", "Ceil",  "Round", "Sign", "Not",  "Cast",  "IsNaN", "IsInf"};
+  return node.domain.empty() && node.outputs.size() == 1 && !node.inputs.empty() && kOps.count(node.op_type);
+}
+
+// Two-input ops with multidirectional (or, PRelu, unidirectional) broadcasting
+// in the opsets given.
+bool is_binary_elementwise(const Node& node) {
+  if (!node.domain.empty() || node.inputs.size() != 2 || node.outputs.size() != 1) return false;
+  const std::string& op = node.op_type;
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "PRelu") return node.opset >= 7;
+  if (op == "Max" || op == "Min") return node.opset >= 8;
+  return false;
+}
+
+std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
+  std::vector<int64_t> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+  return inv;
+}
+
+// `c` with leading 1s up to `rank`, transposed by `inv` (output dim i is
+// input dim inv[i]).
+Tensor transposed_constant(const Tensor& c, const std::vector<int64_t>& inv) {
+  const size_t rank = inv.size();
+  Shape padded(rank - c.rank(), 1);
+  padded.insert(padded.end(), c.shape().begin(), c.shape().end());
+  Shape in_strides(rank, 1), out_shape(rank);
+  for (size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * padded[d];
+  for (size_t i = 0; i < rank; ++i) out_shape[i] = padded[static_cast<size_t>(inv[i])];
+  Tensor out(c.dtype(), out_shape);
+  const size_t esize = element_size(c.dtype());
+  const auto* src = static_cast<const uint8_t*>(c.raw());
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t k = 0; k < out.size(); ++k) {
+    int64_t offset = 0;
+    for (size_t i = 0; i < rank; ++i) offset += index[i] * in_strides[static_cast<size_t>(inv[i])];
+    std::memcpy(dst + static_cast<size_t>(k) * esize, src + static_cast<size_t>(offset) * esize, esize);
+    for (size_t i = rank; i-- > 0;) {
+      if (++index[i] < out_shape[i]) break;
+      index[i] = 0;
+    }
+  }
+  return out;
+}
+
+class Sinker {
+ public:
+  explicit Sinker(Graph& g) : g_(g), editor_(g) {}
+
+  size_t run() {
+    size_t moved = 0;
+    for (size_t n = 0; n < editor_.node_count(); ++n) {
+      if (editor_.is_removed(n)) continue;
+      const Node& node = editor_.node(n);
+      if (is_unary_elementwise(node)) moved += sink_into_unary(n);
+      else if (is_binary_elementwise(node)) moved += sink_into_binary(n);
+    }
+    editor_.commit();
+    return moved;
+  }
+
+ private:
+  // The Transpose producing input `input` of node `op` whose only reader is
+  // `op`, with a known perm; nullopt otherwise.
+  std::optional<size_t> sinkable_transpose(size_t op, size_t input) {
+    const std::string& value = editor_.node(op).inputs[input];
+    if (value.empty()) return std::nullopt;
+    std::optional<size_t> t = editor_.producer(value);
+    if (!t || !is_transpose(editor_.node(*t)) || editor_.sole_reader(value) != op) return std::nullopt;
+    if (!perm_of(editor_.node(*t), declared_rank(editor_.node(*t)))) return std::nullopt;
+    // A Transpose of a Transpose waits for cancel_transposes to merge the two.
+    std::optional<size_t> before = editor_.producer(editor_.node(*t).inputs[0]);
+    if (before && is_transpose(editor_.node(*before))) return std::nullopt;
+    return t;
+  }
+
+  std::vector<int64_t> perm(size_t t) const {
+    return *perm_of(editor_.node(t), declared_rank(editor_.node(t)));
+  }
+
+  size_t sink_into_unary(size_t n) {
+    std::optional<size_t> t = sinkable_transpose(n, 0);
+    if (!t) return 0;
+    const Node& op = editor_.node(n);
+    for (size_t i = 1; i < op.inputs.size(); ++i)
+      if (!op.inputs[i].empty() && !editor_.constant(op.inputs[i])) return 0;
+    std::vector<std::string> inputs = op.inputs;
+    inputs[0] = editor_.node(*t).inputs[0];
+    swap_places(*t, n, inputs);
+    return 1;
+  }
+
+  size_t sink_into_binary(size_t n) {
+    const Node& op = editor_.node(n);
+    std::optional<size_t> t0 = sinkable_transpose(n, 0), t1 = sinkable_transpose(n, 1);
+    if (t0 && t1) {
+      if (perm(*t0) != perm(*t1)) return 0;
+      std::vector<std::string> inputs = {editor_.node(*t0).inputs[0], editor_.node(*t1).inputs[0]};
+      const size_t later = std::max(*t0, *t1), earlier = std::min(*t0, *t1);
+      editor_.remove_node(earlier);
+      swap_places(later, n, inputs);
+      return 1;
+    }
+    const size_t side = t0 ? 0 : 1;
+    std::optional<size_t> t = t0 ? t0 : t1;
+    if (!t) return 0;
+    const Tensor* c = editor_.constant(op.inputs[1 - side]);
+    const std::vector<int64_t> p = perm(*t);
+    if (!c || c->rank() > p.size() || !is_supported_dtype(c->dtype())) return 0;
+    if (c->size() != 1 && !broadcasts_into(*c, editor_.node(*t).outputs[0])) return 0;
+    std::vector<std::string> inputs = op.inputs;
+    inputs[side] = editor_.node(*t).inputs[0];
+    inputs[1 - side] = editor_.add_initializer(op.inputs[1 - side] + "_transposed", transposed_constant(*c, inverse(p)));
+    swap_places(*t, n, inputs);
+    return 1;
+  }
+
+  // True when every dim of `c` (right-aligned) is 1 or the fixed dim of `y`.
+  bool broadcasts_into(const Tensor& c, const std::string& y) {
+    if (!shapes_) {
+      try {
+        shapes_ = infer_shapes(g_);
+      } catch (const std::exception&) {
+        shapes_ = ValueInfoMap{};  // inconsistent shapes: only scalar constants move
+      }
+    }
+    auto it = shapes_->find(y);
+    if (it == shapes_->end() || !it->second.has_shape || it->second.dims.size() < c.rank()) return false;
+    const size_t offset = it->second.dims.size() - c.rank();
+    for (size_t d = 0; d < c.rank(); ++d) {
+      const Dim& dim = it->second.dims[offset + d];
+      if (c.dim(d) != 1 && !(dim.is_fixed() && dim.value == c.dim(d))) return false;
+    }
+    return true;
+  }
+
+  // Transpose `t` (before `n`) and op `n` trade places: node t becomes the op
+  // reading `inputs` into a fresh value, node n the Transpose from that value
+  // to the op's old output. Names go with their ops.
+  void swap_places(size_t t, size_t n, const std::vector<std::string>& inputs) {
+    const Node transpose = editor_.node(t);
+    const Node op = editor_.node(n);
+    const std::string moved = editor_.unique_name(op.outputs[0] + "_before_transpose");
+    // Node t: the op. (Its old output loses its producer; nothing else reads it.)
+    editor_.set_output(t, 0, moved);
+    for (size_t i = 0; i < inputs.size(); ++i) editor_.set_input(t, i, inputs[i]);
+    Node& first = editor_.node(t);
+    first.op_type = op.op_type;
+    first.domain = op.domain;
+    first.opset = op.opset;
+    first.attrs = op.attrs;
+    first.name = op.name;
+    // Node n: the Transpose.
+    editor_.set_input(n, 0, moved);
+    editor_.truncate_inputs(n, 1);
+    Node& second = editor_.node(n);
+    second.op_type = transpose.op_type;
+    second.domain = transpose.domain;
+    second.opset = transpose.opset;
+    second.attrs = transpose.attrs;
+    second.name = transpose.name;
+    // shapes_ stays valid for what broadcasts_into asks: a Transpose output
+    // here is always a value that existed before this pass, with its shape.
+  }
+
+  Graph& g_;
+  GraphEditor editor_;
+  std::optional<ValueInfoMap> shapes_;
+};
+
+}  // namespace
+
+size_t sink_transposes(Graph& g) { return Sinker(g).run(); }
+
+}  // namespace kiln::graph
