@@ -7,6 +7,8 @@
 #include <numeric>
 #include <sstream>
 
+#include <xmmintrin.h>
+
 #include "kiln/error.h"
 #include "runtime/memory_budget.h"
 #include "runtime/thread_pool.h"
@@ -134,8 +136,68 @@ void pack_a_panel(const float* a, size_t lda, bool trans_a, size_t rows, size_t 
     }
 }
 
+// The common case of pack_a_panel: all MR rows present, A not transposed
+// (weights: output channels x K). Each 4x4 block of A goes through one SSE
+// transpose (SSE2 is part of x86-64, so this baseline file may use it): four
+// k steps of four rows per load, instead of one scalar gather per value.
+// Rows past a multiple of 4 (MR = 6) go two at a time; leftover k steps one
+// at a time.
+template <size_t MR, size_t kCopies>
+void pack_a_full_panel(const float* a, size_t lda, size_t k, float alpha, float* panel) {
+  static_assert(MR % 2 == 0 && (kCopies == 1 || kCopies == 4));
+  const __m128 scale = _mm_set1_ps(alpha);
+  auto row4 = [&](size_t r, size_t p) { return _mm_mul_ps(_mm_loadu_ps(a + r * lda + p), scale); };
+  // Stores the values of rows r..r+3 at k step p (lanes = rows).
+  auto store_rows4 = [&](float* out, __m128 v) {
+    if constexpr (kCopies == 1) {
+      _mm_storeu_ps(out, v);
+    } else {
+      _mm_storeu_ps(out + 0, _mm_shuffle_ps(v, v, _MM_SHUFFLE(0, 0, 0, 0)));
+      _mm_storeu_ps(out + 4, _mm_shuffle_ps(v, v, _MM_SHUFFLE(1, 1, 1, 1)));
+      _mm_storeu_ps(out + 8, _mm_shuffle_ps(v, v, _MM_SHUFFLE(2, 2, 2, 2)));
+      _mm_storeu_ps(out + 12, _mm_shuffle_ps(v, v, _MM_SHUFFLE(3, 3, 3, 3)));
+    }
+  };
+  constexpr size_t kStep = MR * kCopies;  // floats per k step in the panel
+  size_t p = 0;
+  for (; p + 4 <= k; p += 4) {
+    float* out = panel + p * kStep;
+    size_t r = 0;
+    for (; r + 4 <= MR; r += 4) {
+      __m128 v0 = row4(r, p), v1 = row4(r + 1, p), v2 = row4(r + 2, p), v3 = row4(r + 3, p);
+      _MM_TRANSPOSE4_PS(v0, v1, v2, v3);  // v_j: rows r..r+3 at k step p + j
+      store_rows4(out + 0 * kStep + r * kCopies, v0);
+      store_rows4(out + 1 * kStep + r * kCopies, v1);
+      store_rows4(out + 2 * kStep + r * kCopies, v2);
+      store_rows4(out + 3 * kStep + r * kCopies, v3);
+    }
+    if constexpr (MR % 4 != 0) {
+      static_assert(kCopies == 1, "two-row tails are written for one copy per value");
+      const __m128 x = row4(r, p), y = row4(r + 1, p);
+      const __m128 low = _mm_unpacklo_ps(x, y), high = _mm_unpackhi_ps(x, y);  // x0 y0 x1 y1 | x2 y2 x3 y3
+      _mm_storel_pi(reinterpret_cast<__m64*>(out + 0 * kStep + r), low);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(out + 1 * kStep + r), low);
+      _mm_storel_pi(reinterpret_cast<__m64*>(out + 2 * kStep + r), high);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(out + 3 * kStep + r), high);
+    }
+  }
+  for (; p < k; ++p)
+    for (size_t r = 0; r < MR; ++r)
+      for (size_t copy = 0; copy < kCopies; ++copy) panel[p * kStep + r * kCopies + copy] = alpha * a[r * lda + p];
+}
+
 using PackAFn = void (*)(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
                          float* panel);
+using PackFullAFn = void (*)(const float* a, size_t lda, size_t k, float alpha, float* panel);
+
+// The full-panel packer for a microkernel's tile, or nullptr for a shape
+// without one (the general pack_a_panel then does all panels).
+PackFullAFn full_panel_packer(size_t mr, size_t copies) {
+  if (mr == 4 && copies == 4) return &pack_a_full_panel<4, 4>;
+  if (mr == 6 && copies == 1) return &pack_a_full_panel<6, 1>;
+  if (mr == 8 && copies == 1) return &pack_a_full_panel<8, 1>;
+  return nullptr;
+}
 
 // The output affine map of rows row.. for a tile of the last K block (none
 // before it: it comes after the activation).
@@ -191,7 +253,6 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, const 
             size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
             tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
             set_output_affine(tile_epilogue, epilogue, last_block, row);
-          set_output_affine(tile_epilogue, epilogue, last_block, row);
             kernel.tile(rows, tile_columns, kc, a.panel(ir) + pc * a.k_stride(), b_panel, c_column + row * ldc, ldc,
                         tile_epilogue);
           }
@@ -289,10 +350,15 @@ void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, 
   PackAFn pack_panel = kernel.a_copies == 4 ? &pack_a_panel<4> : &pack_a_panel<1>;
   if (kernel.a_copies != 1 && kernel.a_copies != 4)
     fail("f32 GEMM: no A packing routine for ", kernel.a_copies, " copies");
+  const PackFullAFn pack_full = trans_a ? nullptr : full_panel_packer(mr, kernel.a_copies);
   for (size_t i = 0; i < panels; ++i) {
     size_t row0 = panel_rows_[i];
     const float* source = trans_a ? a + row0 : a + row0 * lda;
-    pack_panel(source, lda, trans_a, panel_rows_[i + 1] - row0, mr, k, alpha, panels_.get() + i * panel_stride());
+    float* panel = panels_.get() + i * panel_stride();
+    if (pack_full && panel_rows_[i + 1] - row0 == mr)
+      pack_full(source, lda, k, alpha, panel);
+    else
+      pack_panel(source, lda, trans_a, panel_rows_[i + 1] - row0, mr, k, alpha, panel);
   }
 }
 
