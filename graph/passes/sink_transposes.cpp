@@ -1,13 +1,13 @@
 #include "graph/passes/sink_transposes.h"
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 #include <string>
 
 #include "graph/graph_editor.h"
 #include "graph/passes/transpose_perm.h"
 #include "graph/shape_inference.h"
+#include "kernels/data_movement.h"
 
 namespace kiln::graph {
 
@@ -40,28 +40,20 @@ std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
 }
 
 // `c` with leading 1s up to `rank`, transposed by `inv` (output dim i is
-// input dim inv[i]).
+// input dim inv[i]), copied the way the Transpose kernel copies.
 Tensor transposed_constant(const Tensor& c, const std::vector<int64_t>& inv) {
   const size_t rank = inv.size();
   Shape padded(rank - c.rank(), 1);
   padded.insert(padded.end(), c.shape().begin(), c.shape().end());
-  Shape in_strides(rank, 1), out_shape(rank);
-  for (size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * padded[d];
-  for (size_t i = 0; i < rank; ++i) out_shape[i] = padded[static_cast<size_t>(inv[i])];
-  Tensor out(c.dtype(), out_shape);
-  const size_t esize = element_size(c.dtype());
-  const auto* src = static_cast<const uint8_t*>(c.raw());
-  auto* dst = static_cast<uint8_t*>(out.raw());
-  std::vector<int64_t> index(rank, 0);
-  for (int64_t k = 0; k < out.size(); ++k) {
-    int64_t offset = 0;
-    for (size_t i = 0; i < rank; ++i) offset += index[i] * in_strides[static_cast<size_t>(inv[i])];
-    std::memcpy(dst + static_cast<size_t>(k) * esize, src + static_cast<size_t>(offset) * esize, esize);
-    for (size_t i = rank; i-- > 0;) {
-      if (++index[i] < out_shape[i]) break;
-      index[i] = 0;
-    }
+  const std::vector<int64_t> in_strides = kernels::contiguous_strides(padded);
+  Shape out_shape(rank);
+  std::vector<int64_t> strides(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    out_shape[i] = padded[static_cast<size_t>(inv[i])];
+    strides[i] = in_strides[static_cast<size_t>(inv[i])];
   }
+  Tensor out(c.dtype(), out_shape);
+  kernels::copy_view_to_contiguous(out.raw(), c.raw(), element_size(c.dtype()), out_shape, strides, 1);
   return out;
 }
 
@@ -156,6 +148,15 @@ class Sinker {
     return true;
   }
 
+  // What a node is, apart from its inputs and outputs (those the editor tracks).
+  static void take_identity(Node& node, const Node& from) {
+    node.op_type = from.op_type;
+    node.domain = from.domain;
+    node.opset = from.opset;
+    node.attrs = from.attrs;
+    node.name = from.name;
+  }
+
   // Transpose `t` (before `n`) and op `n` trade places: node t becomes the op
   // reading `inputs` into a fresh value, node n the Transpose from that value
   // to the op's old output. Names go with their ops.
@@ -166,21 +167,11 @@ class Sinker {
     // Node t: the op. (Its old output loses its producer; nothing else reads it.)
     editor_.set_output(t, 0, moved);
     for (size_t i = 0; i < inputs.size(); ++i) editor_.set_input(t, i, inputs[i]);
-    Node& first = editor_.node(t);
-    first.op_type = op.op_type;
-    first.domain = op.domain;
-    first.opset = op.opset;
-    first.attrs = op.attrs;
-    first.name = op.name;
+    take_identity(editor_.node(t), op);
     // Node n: the Transpose.
     editor_.set_input(n, 0, moved);
     editor_.truncate_inputs(n, 1);
-    Node& second = editor_.node(n);
-    second.op_type = transpose.op_type;
-    second.domain = transpose.domain;
-    second.opset = transpose.opset;
-    second.attrs = transpose.attrs;
-    second.name = transpose.name;
+    take_identity(editor_.node(n), transpose);
     // shapes_ stays valid for what broadcasts_into asks: a Transpose output
     // here is always a value that existed before this pass, with its shape.
   }

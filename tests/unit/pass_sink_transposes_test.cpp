@@ -20,12 +20,6 @@ using testing::op_sequence;
 const std::vector<int64_t> kToNhwc = {0, 2, 3, 1};
 const std::vector<int64_t> kToNchw = {0, 3, 1, 2};
 
-size_t count_op(const graph::Graph& g, const std::string& op) {
-  size_t n = 0;
-  for (const auto& node : g.nodes) n += node.op_type == op;
-  return n;
-}
-
 // x (NCHW) -> Transpose(to NHWC) -> Relu -> Clip(0, 6) -> Transpose(to NCHW) -> Sigmoid -> out
 TEST(PassSinkTransposes, UnaryChainBringsTheTransposesTogether) {
   GraphBuilder b;
@@ -66,6 +60,21 @@ TEST(PassSinkTransposes, ConstantOperandIsTransposedWithIt) {
   EXPECT_EQ(testing::floats_of(moved), (std::vector<float>{1, 2, 3}));
   EXPECT_EQ(b.g.nodes[1].outputs[0], "out");
   EXPECT_NO_THROW(graph::validate_graph(b.g));
+}
+
+// A 2-D constant in NHWC order [W, C] becomes [1, C, 1, W]: element (w, c)
+// moves to (0, c, 0, w).
+TEST(PassSinkTransposes, TwoDimensionalConstantIsReordered) {
+  GraphBuilder b;
+  b.input("x", {1, 2, 3, 4}).output("out");
+  b.floats("k", {4, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+  b.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);  // y: 1x3x4x2
+  b.node("Mul", {"y", "k"}, {"out"});
+  EXPECT_EQ(graph::sink_transposes(b.g), 1u);
+  ASSERT_EQ(op_sequence(b.g), "Mul,Transpose");
+  const Tensor& moved = b.g.initializers.at(b.g.nodes[0].inputs[1]);
+  EXPECT_EQ(moved.shape(), (Shape{1, 2, 1, 4}));
+  EXPECT_EQ(testing::floats_of(moved), (std::vector<float>{0, 2, 4, 6, 1, 3, 5, 7}));
 }
 
 TEST(PassSinkTransposes, TwoTransposedOperandsWithOnePermBecomeOne) {
