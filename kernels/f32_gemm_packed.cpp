@@ -140,8 +140,8 @@ void pack_a_panel(const float* a, size_t lda, bool trans_a, size_t rows, size_t 
 // (weights: output channels x K). Each 4x4 block of A goes through one SSE
 // transpose (SSE2 is part of x86-64, so this baseline file may use it): four
 // k steps of four rows per load, instead of one scalar gather per value.
-// Rows past a multiple of 4 (MR = 6) go two at a time; leftover k steps one
-// at a time.
+// Rows past a multiple of 4 (MR = 6) go two at a time; leftover k steps go
+// through pack_a_panel.
 template <size_t MR, size_t kCopies>
 void pack_a_full_panel(const float* a, size_t lda, size_t k, float alpha, float* panel) {
   static_assert(MR % 2 == 0 && (kCopies == 1 || kCopies == 4));
@@ -181,9 +181,7 @@ void pack_a_full_panel(const float* a, size_t lda, size_t k, float alpha, float*
       _mm_storeh_pi(reinterpret_cast<__m64*>(out + 3 * kStep + r), high);
     }
   }
-  for (; p < k; ++p)
-    for (size_t r = 0; r < MR; ++r)
-      for (size_t copy = 0; copy < kCopies; ++copy) panel[p * kStep + r * kCopies + copy] = alpha * a[r * lda + p];
+  pack_a_panel<kCopies>(a + p, lda, false, MR, MR, k - p, alpha, panel + p * kStep);
 }
 
 using PackAFn = void (*)(const float* a, size_t lda, bool trans_a, size_t rows, size_t mr, size_t k, float alpha,
