@@ -304,18 +304,23 @@ TEST_P(F32GemmKernelTest, PackedDriverCrossesCacheBlocks) {
 
 // Shapes large enough (over 2 MFLOP per thread) for the driver to split C
 // among 2 to 4 threads: by columns (wide C), by rows (C narrower than one
-// column chunk), and both.
+// column chunk), and both; and a tall A (more than one MC block, taller than
+// twice a column chunk) whose column chunks are each cut in two halves of rows.
 TEST_P(F32GemmKernelTest, PackedDriverThreadSplits) {
   std::mt19937 rng(11);
   struct Case {
     size_t m, n, k;
     int threads;
   };
+  const size_t tall_k = 300, tall_n = 250;
+  const size_t tall_m = std::max(2 * tall_n + 1, f32_gemm_blocking(*kernel_, cpu_info().caches, 1 << 20, tall_k).mc + 3);
   const Case cases[] = {
-      {29, 1500, 100, 4},  // columns
-      {19, 1501, 80, 2},   // columns, ragged last chunk
-      {301, 13, 1100, 4},  // rows: one column granule
-      {97, 30, 1500, 4},   // rows and columns
+      {29, 1500, 100, 4},           // columns
+      {19, 1501, 80, 2},            // columns, ragged last chunk
+      {301, 13, 1100, 4},           // rows: one column granule
+      {97, 30, 1500, 4},            // rows and columns
+      {tall_m, tall_n, tall_k, 2},  // columns, then two halves of rows per chunk
+      {tall_m, tall_n, tall_k, 3},
   };
   for (const Case& test_case : cases) {
     F32GemmEpilogue epilogue = epilogue_for(Activation::leaky_relu);
