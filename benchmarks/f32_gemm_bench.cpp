@@ -4,10 +4,10 @@
 // feature map, K = 9 * C_in or C_in), with 1 and 2 threads.
 //
 // Counters: GFLOPS (flops per second) and pct_peak, the share of the
-// per-core peak of the kernel's ISA times the thread count. Peaks measured
-// on the team's Zen 4 machine: 42 GFLOP/s per core with SSE mul+add, 118
-// with AVX2 FMA; AVX-512 on Zen 4 runs 512-bit FMAs at half rate, so its
-// peak is also 118. On another CPU, pct_peak is only indicative.
+// per-core peak of the kernel's ISA times the thread count. The peaks are
+// measured on this machine when the process starts (kernels/f32_peak.h,
+// register-only mul + add for SSE, FMA for AVX2 and AVX-512; printed in the
+// context lines as peak_gflops_per_core_<isa>).
 //
 // kiln problems:
 //   square : A packed inside the timed loop (like any general GEMM call)
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "kernels/f32_gemm_packed.h"
+#include "kernels/f32_peak.h"
 #include "runtime/cpu_info.h"
 
 namespace {
@@ -40,7 +41,6 @@ namespace {
 using kiln::Isa;
 using kiln::kernels::F32GemmMicrokernel;
 
-double peak_gflops_per_core(Isa isa) { return isa == Isa::sse2 || isa == Isa::sse41 ? 42.0 : 118.0; }
 
 // OpenBLAS core names (openblas_get_corename) to the ISA their kernels use.
 Isa openblas_isa() {
@@ -84,7 +84,7 @@ GemmBuffers& buffers_for(const GemmShape& shape) {
 void set_counters(benchmark::State& state, const GemmShape& shape, Isa isa, int threads) {
   double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
   state.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["pct_peak"] = benchmark::Counter(flops * 100.0 / (peak_gflops_per_core(isa) * 1e9 * threads),
+  state.counters["pct_peak"] = benchmark::Counter(flops * 100.0 / (kiln::kernels::f32_peak_gflops_per_core(isa) * 1e9 * threads),
                                                   benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -179,6 +179,11 @@ int main(int argc, char** argv) {
   register_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  // Measure the peaks before any benchmark runs (and heats the machine).
+  for (Isa isa : {Isa::sse2, Isa::avx2, Isa::avx512})
+    if (kiln::cpu_info().supports(isa))
+      benchmark::AddCustomContext(std::string("peak_gflops_per_core_") + (isa == Isa::sse2 ? "sse" : kiln::isa_name(isa)),
+                                  std::to_string(kiln::kernels::f32_peak_gflops_per_core(isa)));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

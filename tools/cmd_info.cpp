@@ -2,12 +2,39 @@
 // instruction sets, caches, and the kernels the dispatch table chose.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
 
+#include "kernels/f32_peak.h"
+#include "kiln/error.h"
 #include "runtime/cpu_info.h"
 #include "tools/cli_common.h"
 
 namespace kiln::cli {
+namespace {
+
+// "f32 peak: ..." with the measured per-core peak of each level up to the
+// selected one (none when KILN_ISA is invalid: describe_platform says why).
+std::string describe_measured_peaks() {
+  Isa selected;
+  try {
+    selected = selected_isa();
+  } catch (const Error&) {
+    return "";
+  }
+  std::string line = "f32 peak:     measured now, one thread, GFLOP/s per core:";
+  // sse2 and sse41 share one figure (the same mul + add loop).
+  for (Isa isa : {Isa::sse2, Isa::avx2, Isa::avx512}) {
+    if (static_cast<int>(isa) > static_cast<int>(selected)) break;
+    char figure[64];
+    std::snprintf(figure, sizeof(figure), " %s %.1f", isa == Isa::sse2 ? "sse" : isa_name(isa),
+                  kernels::f32_peak_gflops_per_core(isa));
+    line += figure;
+  }
+  return line + " (2 FLOP per multiply-add lane; SSE as mul + add)\n";
+}
+
+}  // namespace
 
 void add_info_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand(
@@ -16,6 +43,7 @@ void add_info_command(CLI::App& app, Action& action) {
   command->callback([&action] {
     action = [] {
       std::cout << describe_platform();
+      std::cout << describe_measured_peaks();
       return 0;
     };
   });

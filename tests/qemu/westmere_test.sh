@@ -20,6 +20,8 @@ echo "== kiln info under qemu -cpu Westmere"
 info=$("$qemu" -cpu Westmere "$kiln" info)
 echo "$info"
 grep -q "ISA selected: sse41" <<<"$info" || { echo "FAIL: kiln did not select sse41 on Westmere" >&2; exit 1; }
+# The peak measurement runs the SSE loop only (an AVX loop would die with SIGILL).
+grep -q "f32 peak: .* sse [0-9.]* (" <<<"$info" || { echo "FAIL: kiln info measured no SSE-only peak on Westmere" >&2; exit 1; }
 
 args=(run "$model" --shape input=1x3x40x56 --threads 1)
 echo "== native, KILN_ISA=sse41"
