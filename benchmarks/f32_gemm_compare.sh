@@ -11,8 +11,9 @@
 # the same process they take a core from kiln's next run (kiln's 2-thread
 # square 1024 AVX2 read 139 instead of 171 GFLOP/s that way). Each
 # benchmark's figure is the median over all repetitions of all rounds;
-# GFLOP/s with the share of the ISA's peak (x threads) in brackets, and bold
-# where kiln is behind. --filter narrows the shapes (default: all), e.g.
+# GFLOP/s with the share of the ISA's peak (measured by each process, x
+# threads) in brackets, bold where kiln is behind; then each side's 2-thread
+# over 1-thread ratio. --filter narrows the shapes (default: all), e.g.
 # 'square/M:1024|conv/M:64'.
 set -euo pipefail
 ROUNDS=2
@@ -23,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --filter) FILTER="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "f32_gemm_compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,12 +49,15 @@ python3 - "$OUT" "$ROUNDS" <<'PY'
 import json, re, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
 levels = [("sse41", "Nehalem"), ("avx2", "Haswell"), ("avx512", "SkylakeX")]
-runs, loads = {}, []
+runs, loads, peaks = {}, [], {}
 for isa, _ in levels:
     for side in ("kiln", "openblas"):
         for r in range(1, rounds + 1):
             data = json.load(open(f"{out}/{isa}_{side}_round{r}.json"))
             loads.append(data["context"].get("load_avg", [0])[0])
+            for name, value in data["context"].items():
+                if name.startswith("peak_gflops_per_core_"):
+                    peaks.setdefault(name[len("peak_gflops_per_core_"):], []).append(float(value))
             for b in data["benchmarks"]:
                 if b.get("run_type") != "iteration":
                     continue
@@ -69,6 +73,9 @@ def key(s):
     return (fam != "square", int(m), int(n), int(k))
 shapes.sort(key=key)
 print(f"load average at the start of each process: {min(loads):.2f} to {max(loads):.2f}")
+if peaks:
+    print("per-core peaks measured by each process (median, GFLOP/s): "
+          + ", ".join(f"{isa} {statistics.median(v):.1f}" for isa, v in sorted(peaks.items())))
 for t in ("1", "2"):
     print(f"\n{t} thread{'s' if t == '2' else ''}, GFLOP/s (% of peak); bold: kiln behind OpenBLAS\n")
     print("| shape M/N/K | " + " | ".join(f"kiln {isa} | OpenBLAS {core}" for isa, core in levels) + " |")
@@ -87,4 +94,15 @@ for t in ("1", "2"):
                     text = f"**{text}**"
                 cells.append(text)
         print(f"| {s.replace('M:', '').replace('N:', '').replace('K:', '')} | " + " | ".join(cells) + " |")
+print("\nScaling, 2-thread GFLOP/s over 1-thread GFLOP/s (medians above)\n")
+print("| shape M/N/K | " + " | ".join(f"kiln {isa} | OpenBLAS {core}" for isa, core in levels) + " |")
+print("|---" * 7 + "|")
+for s in shapes:
+    cells = []
+    for isa, _ in levels:
+        for side in ("kiln", "openblas"):
+            one, two = runs.get((isa, side, s, "1")), runs.get((isa, side, s, "2"))
+            cells.append("-" if not one or not two else
+                         f"{statistics.median(x[0] for x in two) / statistics.median(x[0] for x in one):.2f}x")
+    print(f"| {s.replace('M:', '').replace('N:', '').replace('K:', '')} | " + " | ".join(cells) + " |")
 PY
