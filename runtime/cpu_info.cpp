@@ -59,6 +59,15 @@ bool read_cache_leaf(uint32_t leaf, CacheSizes& caches) {
   return found && caches.l1d_bytes > 0 && caches.l2_bytes > 0;
 }
 
+// AMD's older cache leaves (see decode_amd_cache_leaves), which virtual
+// machines often fill in when they leave 0x8000001D empty.
+bool read_amd_legacy_cache_leaves(uint32_t max_extended, CacheSizes& caches) {
+  if (max_extended < 0x80000006) return false;
+  const CpuidRegisters l1 = cpuid(0x80000005), l2_l3 = cpuid(0x80000006);
+  caches = decode_amd_cache_leaves(l1.ecx, l2_l3.ecx, l2_l3.edx);
+  return caches.l1d_bytes > 0 && caches.l2_bytes > 0;
+}
+
 // Linux sysfs: /sys/devices/system/cpu/cpu0/cache/indexN/{level,type,size}.
 bool read_cache_sysfs(CacheSizes& caches) {
   bool found = false;
@@ -107,6 +116,14 @@ std::string format_bytes(size_t bytes) {
 }
 
 }  // namespace
+
+CacheSizes decode_amd_cache_leaves(uint32_t ecx_80000005, uint32_t ecx_80000006, uint32_t edx_80000006) {
+  CacheSizes caches;
+  caches.l1d_bytes = size_t(ecx_80000005 >> 24) << 10;
+  caches.l2_bytes = size_t(ecx_80000006 >> 16) << 10;
+  caches.l3_bytes = size_t(edx_80000006 >> 18) << 19;
+  return caches;
+}
 
 const char* isa_name(Isa isa) {
   switch (isa) {
@@ -168,6 +185,9 @@ CpuInfo detect_cpu() {
     info.cache_source = "cpuid leaf 0x8000001D";
   } else if (info.caches = CacheSizes{}; read_cache_sysfs(info.caches)) {
     info.cache_source = "sysfs";
+  } else if (info.caches = CacheSizes{};
+             info.vendor == "AuthenticAMD" && read_amd_legacy_cache_leaves(max_extended, info.caches)) {
+    info.cache_source = "cpuid leaves 0x80000005/6";
   } else {
     info.caches = CacheSizes{32u << 10, 256u << 10, 0};
     info.cache_source = "defaults (detection failed)";
@@ -175,8 +195,41 @@ CpuInfo detect_cpu() {
   return info;
 }
 
+CacheSizes parse_cache_sizes(std::string_view text) {
+  size_t kib[3] = {};
+  size_t field = 0, digits = 0;
+  bool valid = !text.empty();
+  for (char c : text) {
+    if (c == ',' && digits > 0 && field < 2) {
+      ++field;
+      digits = 0;
+    } else if (c >= '0' && c <= '9' && digits < 8) {
+      kib[field] = kib[field] * 10 + size_t(c - '0');
+      ++digits;
+    } else {
+      valid = false;
+      break;
+    }
+  }
+  if (!valid || field != 2 || digits == 0 || kib[0] == 0 || kib[1] == 0)
+    fail("KILN_CACHES='", text,
+         "' is not three cache sizes in KiB, L1d,L2,L3 (L3 may be 0, L1d and L2 may not), e.g. 32,256,0");
+  return CacheSizes{kib[0] << 10, kib[1] << 10, kib[2] << 10};
+}
+
 const CpuInfo& cpu_info() {
-  static const CpuInfo info = detect_cpu();
+  // Not cached on failure, so every caller sees a bad KILN_CACHES.
+  static const CpuInfo info = [] {
+    CpuInfo detected = detect_cpu();
+    if (const char* forced = std::getenv("KILN_CACHES"); forced != nullptr && *forced != '\0') {
+      const CacheSizes own = detected.caches;
+      detected.caches = parse_cache_sizes(forced);
+      detected.cache_source = "KILN_CACHES (detected: L1d " + format_bytes(own.l1d_bytes) + ", L2 " +
+                              format_bytes(own.l2_bytes) + ", L3 " + format_bytes(own.l3_bytes) + " from " +
+                              detected.cache_source + ")";
+    }
+    return detected;
+  }();
   return info;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -46,10 +47,25 @@ struct CpuInfo {
   bool supports(Isa isa) const;
 };
 
+// AMD's CPUID leaves 0x80000005 and 0x80000006 as cache sizes: ECX[31:24] of
+// the first is the L1 data cache in KiB; of the second, ECX[31:16] is the L2
+// in KiB and EDX[31:18] the L3 in 512 KiB units (0: none). detect_cpu reads
+// them on AMD CPUs whose leaf 0x8000001D is empty (as in some VMs) and when
+// sysfs has no cache folders.
+CacheSizes decode_amd_cache_leaves(uint32_t ecx_80000005, uint32_t ecx_80000006, uint32_t edx_80000006);
+
 // Runs CPUID/XGETBV and reads the cache sizes. Never throws.
 CpuInfo detect_cpu();
 
-// The detection result for this machine, computed on first use.
+// "L1D,L2,L3" in KiB (L3 may be 0) as cache sizes, e.g. "32,256,0".
+// Throws kiln::Error naming the expected form otherwise.
+CacheSizes parse_cache_sizes(std::string_view text);
+
+// The detection result for this machine, computed on first use. The
+// environment variable KILN_CACHES="L1D,L2,L3" (KiB) replaces the detected
+// cache sizes, and with them the GEMM's cache blocking: to run a Pentium's
+// blocking (KILN_CACHES=32,256,0) on another machine, or the same blocking
+// on two machines. Throws kiln::Error (on every call) when it is malformed.
 const CpuInfo& cpu_info();
 
 // The level the kernels should run at on `cpu`. `requested` is the value of

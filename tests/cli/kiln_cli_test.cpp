@@ -127,6 +127,21 @@ TEST_F(KilnCli, UsageErrorsExitTwo) {
   expect_one_line_error({"run", "m.onnx", "--opt-level", "fast"}, 2, "opt-level");
 }
 
+// KILN_CACHES replaces the detected sizes (and the GEMM blocking with them);
+// a malformed value is one error line, exit 1.
+TEST_F(KilnCli, InfoFollowsKilnCaches) {
+  KilnResult r = kiln({"info"}, "KILN_CACHES=32,256,0");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Caches:       L1d 32 KiB, L2 256 KiB (per core), L3 none (shared); from KILN_CACHES"),
+            std::string::npos)
+      << r.out;
+  KilnResult bad = kiln({"info"}, "KILN_CACHES=32,256");
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+  std::vector<std::string> lines = lines_of(bad.err);
+  ASSERT_EQ(lines.size(), 1u) << bad.err;
+  EXPECT_NE(lines[0].find("KILN_CACHES='32,256'"), std::string::npos) << lines[0];
+}
+
 TEST_F(KilnCli, BadModelFilesGiveOneLineAndExitOne) {
   expect_one_line_error({"run", path("missing.onnx")}, 1, "missing.onnx");
   expect_one_line_error({"inspect", path("missing.onnx")}, 1, "missing.onnx");

@@ -124,6 +124,40 @@ TEST(CpuInfo, CachesAndBrandAreFilled) {
   EXPECT_FALSE(cpu.cache_source.empty());
 }
 
+// Register values read off two machines: a VM of an AMD Turin-like CPU
+// (48 KiB L1d, 1 MiB L2, the VM's 508 MiB L3) and an AMD part without L3.
+TEST(CpuInfo, DecodesAmdLegacyCacheLeaves) {
+  CacheSizes turin = decode_amd_cache_leaves(0x300c0140, 0x04006140, 0x0fe09140);
+  EXPECT_EQ(turin.l1d_bytes, 48u << 10);
+  EXPECT_EQ(turin.l2_bytes, 1u << 20);
+  EXPECT_EQ(turin.l3_bytes, size_t(508) << 20);
+  CacheSizes no_l3 = decode_amd_cache_leaves(0x40020140, 0x02008140, 0x0);
+  EXPECT_EQ(no_l3.l1d_bytes, 64u << 10);
+  EXPECT_EQ(no_l3.l2_bytes, 512u << 10);
+  EXPECT_EQ(no_l3.l3_bytes, 0u);
+}
+
+TEST(CpuInfo, ParsesCacheSizesInKib) {
+  CacheSizes pentium = parse_cache_sizes("32,256,0");
+  EXPECT_EQ(pentium.l1d_bytes, 32u << 10);
+  EXPECT_EQ(pentium.l2_bytes, 256u << 10);
+  EXPECT_EQ(pentium.l3_bytes, 0u);
+  CacheSizes big = parse_cache_sizes("48,1024,32768");
+  EXPECT_EQ(big.l1d_bytes, 48u << 10);
+  EXPECT_EQ(big.l2_bytes, 1u << 20);
+  EXPECT_EQ(big.l3_bytes, 32u << 20);
+  for (const char* bad : {"", "32,256", "32,256,0,0", "a,b,c", "0,256,0", "32,0,0", "32,,0", "32 ,256,0", "-1,2,3",
+                          "32,256,0,", "123456789,256,0", "32k,256,0"}) {
+    try {
+      parse_cache_sizes(bad);
+      ADD_FAILURE() << "no error for '" << bad << "'";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find(std::string("KILN_CACHES='") + bad + "'"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
 TEST(CpuInfo, DescribePlatformNamesIsaCachesAndKernel) {
   std::string text = describe_platform();
   EXPECT_NE(text.find(cpu_info().brand), std::string::npos) << text;
