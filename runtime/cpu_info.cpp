@@ -2,10 +2,12 @@
 
 #include <cpuid.h>
 
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "kernels/f32_gemm_packed.h"
 #include "kiln/error.h"
@@ -196,22 +198,19 @@ CpuInfo detect_cpu() {
 }
 
 CacheSizes parse_cache_sizes(std::string_view text) {
-  size_t kib[3] = {};
-  size_t field = 0, digits = 0;
-  bool valid = !text.empty();
-  for (char c : text) {
-    if (c == ',' && digits > 0 && field < 2) {
-      ++field;
-      digits = 0;
-    } else if (c >= '0' && c <= '9' && digits < 8) {
-      kib[field] = kib[field] * 10 + size_t(c - '0');
-      ++digits;
-    } else {
-      valid = false;
-      break;
-    }
+  std::vector<size_t> kib;
+  bool valid = true;
+  for (size_t begin = 0; valid;) {
+    const size_t comma = text.find(',', begin);
+    const std::string_view field = text.substr(begin, comma == std::string_view::npos ? comma : comma - begin);
+    size_t value = 0;
+    auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+    valid = !field.empty() && error == std::errc() && end == field.data() + field.size() && value < (1u << 30);
+    kib.push_back(value);
+    if (comma == std::string_view::npos) break;
+    begin = comma + 1;
   }
-  if (!valid || field != 2 || digits == 0 || kib[0] == 0 || kib[1] == 0)
+  if (!valid || kib.size() != 3 || kib[0] == 0 || kib[1] == 0)
     fail("KILN_CACHES='", text,
          "' is not three cache sizes in KiB, L1d,L2,L3 (L3 may be 0, L1d and L2 may not), e.g. 32,256,0");
   return CacheSizes{kib[0] << 10, kib[1] << 10, kib[2] << 10};
