@@ -248,6 +248,38 @@ TEST(Session, MemoryPlanKeepsValuesThatAreReadLater) {
     }
 }
 
+// A Concat of several inputs makes a new buffer, which the plan places in the
+// arena; a one-input Concat hands its input out and makes none.
+TEST(Session, MemoryPlanPlacesMultiInputConcat) {
+  ModelBuilder m;
+  m.input("x", {1, 2, 3});
+  m.node("Relu", {"x"}, {"a"});
+  m.node("Neg", {"x"}, {"b"});
+  auto* concat = m.node("Concat", {"a", "b"}, {"c"});
+  auto* axis = concat->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(1);
+  auto* alone = m.node("Concat", {"c"}, {"d"});  // a view of c
+  alone->add_attribute()->CopyFrom(*axis);
+  m.node("Neg", {"d"}, {"y"});
+  m.output("y");
+  SessionOptions options;
+  options.opt_level = OptLevel::kNone;
+  Session s = Session::from_bytes(m.bytes(), options);
+  EXPECT_EQ(s.memory_summary().planned_values, 3u);  // a, b, c (d is c's view, y an output)
+  EXPECT_EQ(s.memory_summary().dynamic_values, 0u);
+  std::vector<float> x = {-3, -2, -1, 1, 2, 3};
+  for (int run = 0; run < 2; ++run) {
+    Tensor y = s.run({{"x", Tensor::from_floats({1, 2, 3}, x)}}).at("y");
+    ASSERT_EQ(y.shape(), (Shape{1, 4, 3}));
+    for (int i = 0; i < 6; ++i) {
+      EXPECT_FLOAT_EQ(y.data<float>()[i], -std::max(x[static_cast<size_t>(i)], 0.0f)) << i;
+      EXPECT_FLOAT_EQ(y.data<float>()[6 + i], x[static_cast<size_t>(i)]) << i;
+    }
+  }
+}
+
 // A graph output is never the place of an in-place step, and a step whose
 // output has another shape than its input (broadcast) does not run in place.
 TEST(Session, MemoryPlanInPlaceNeedsSameShapeAndNoGraphOutput) {
