@@ -331,6 +331,24 @@ Tensor Executor::take_arena() const {
   }
 }
 
+// The last run's graph outputs that nobody else holds any more (undefined
+// where the caller still does), handed to this run to write over.
+std::vector<Tensor> Executor::take_free_outputs() const {
+  std::vector<Tensor> free(output_slots_.size());
+  std::lock_guard<std::mutex> lock(arena_mutex_);
+  for (size_t k = 0; k < last_outputs_.size() && k < free.size(); ++k)
+    if (last_outputs_[k].storage() && last_outputs_[k].storage().use_count() == 1) {
+      free[k] = std::move(last_outputs_[k]);
+      last_outputs_[k] = Tensor();
+    }
+  return free;
+}
+
+void Executor::keep_outputs(const std::vector<Tensor>& outputs) const {
+  std::lock_guard<std::mutex> lock(arena_mutex_);
+  last_outputs_ = outputs;
+}
+
 // Keeps the arena for the next run unless something still holds a view into
 // it or another run already returned one.
 void Executor::return_arena(Tensor arena) const {
@@ -369,6 +387,13 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
   auto* arena_base = static_cast<uint8_t*>(arena.raw());
   std::shared_ptr<void> arena_owner = arena.defined() ? arena.storage() : nullptr;
   std::vector<OutputPlacement> placements;
+  // A free buffer of the last run's output k, for the step that makes it.
+  std::vector<Tensor> free_outputs = take_free_outputs();
+  auto free_output_for = [&](int slot) -> Tensor* {
+    for (size_t k = 0; k < output_slots_.size(); ++k)
+      if (output_slots_[k] == slot && free_outputs[k].defined()) return &free_outputs[k];
+    return nullptr;
+  };
 
   std::vector<const Tensor*> in_ptrs;
   for (const Step& step : steps_) {
@@ -383,13 +408,14 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
     auto start = std::chrono::steady_clock::now();
     try {
       KernelContext ctx(node, in_ptrs, outputs, threads_);
-      if (arena_owner) {
-        placements.assign(outputs.size(), OutputPlacement{});
-        for (size_t i = 0; i < outputs.size(); ++i)
-          if (step.arena_offset[i] >= 0)
-            placements[i] = OutputPlacement{arena_owner, arena_base + step.arena_offset[i], step.arena_bytes[i]};
-        ctx.set_placements(&placements);
+      placements.assign(outputs.size(), OutputPlacement{});
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        if (arena_owner && step.arena_offset[i] >= 0)
+          placements[i] = OutputPlacement{arena_owner, arena_base + step.arena_offset[i], step.arena_bytes[i]};
+        else if (Tensor* previous = step.outputs[i] >= 0 ? free_output_for(step.outputs[i]) : nullptr)
+          placements[i] = OutputPlacement{previous->storage(), previous->raw(), previous->nbytes()};
       }
+      ctx.set_placements(&placements);
       step.kernel->run(ctx);
     } catch (const UnsupportedError& e) {
       rethrow_for_node(node, e, true);
@@ -414,11 +440,14 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
   }
 
   NamedTensors result;
+  std::vector<Tensor> kept(output_slots_.size());
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     const Tensor& t = values[static_cast<size_t>(output_slots_[i])];
     if (!t.defined()) fail("graph output '", g.outputs[i].name, "' was not produced by any node");
     result[g.outputs[i].name] = t;
+    if (i < kept.size()) kept[i] = t;
   }
+  keep_outputs(kept);
   return result;
 }
 

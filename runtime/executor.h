@@ -41,6 +41,8 @@ class Executor {
   int slot_of(const std::string& name);
   Tensor take_arena() const;
   void return_arena(Tensor arena) const;
+  std::vector<Tensor> take_free_outputs() const;
+  void keep_outputs(const std::vector<Tensor>& outputs) const;
 
   std::unordered_map<std::string, int> slots_;
   std::vector<Tensor> constants_;   // by slot; undefined when not constant
@@ -57,6 +59,10 @@ class Executor {
   // allocates its own.
   mutable std::mutex arena_mutex_;
   mutable Tensor spare_arena_;
+  // The graph outputs of the last run (parallel to output_slots_), for the
+  // same reason: once the caller has let go of one, the next run writes that
+  // output into its buffer instead of a fresh one. Guarded by arena_mutex_.
+  mutable std::vector<Tensor> last_outputs_;
 };
 
 }  // namespace kiln

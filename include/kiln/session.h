@@ -134,7 +134,11 @@ class Session {
   uint64_t memory_budget_bytes() const;
   uint64_t peak_memory_bytes() const;
 
-  // Runs the model. Every declared input must be given; outputs come back by name.
+  // Runs the model. Every declared input must be given; outputs come back by
+  // name. The session keeps the arena and the last run's outputs for the next
+  // run: an output tensor the caller has released by then has its buffer
+  // written over by the next run (saving a fresh allocation's page faults);
+  // one the caller still holds is left alone.
   NamedTensors run(const NamedTensors& inputs);
 
   struct Impl;

@@ -280,6 +280,37 @@ TEST(Session, MemoryPlanPlacesMultiInputConcat) {
   }
 }
 
+// A run writes a graph output into the last run's buffer for it once the
+// caller has let go of that result, and never while the caller holds it.
+TEST(Session, OutputBufferIsReusedOnlyWhenTheCallerLetGo) {
+  // 4 MB: large enough that malloc takes it from mmap, so a fresh buffer
+  // does not land on the freed one's address by chance.
+  constexpr int64_t kRows = 1024, kColumns = 1024;
+  ModelBuilder m;
+  m.input("x", {kRows, kColumns});
+  m.node("Neg", {"x"}, {"y"});
+  m.output("y");
+  Session s = Session::from_bytes(m.bytes(), SessionOptions{});
+  auto run = [&](float base) {
+    std::vector<float> x(kRows * kColumns);
+    for (int i = 0; i < 6; ++i) x[static_cast<size_t>(i)] = base + static_cast<float>(i);
+    return s.run({{"x", Tensor::from_floats({kRows, kColumns}, x)}}).at("y");
+  };
+  const void* first_buffer = nullptr;
+  {
+    Tensor first = run(1.0f);
+    first_buffer = first.raw();
+  }
+  Tensor second = run(10.0f);
+  EXPECT_EQ(second.raw(), first_buffer) << "the dropped result's buffer was not reused";
+  Tensor third = run(20.0f);  // `second` is still held: a new buffer
+  EXPECT_NE(third.raw(), second.raw());
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_FLOAT_EQ(second.data<float>()[i], -(10.0f + static_cast<float>(i))) << i;
+    EXPECT_FLOAT_EQ(third.data<float>()[i], -(20.0f + static_cast<float>(i))) << i;
+  }
+}
+
 // A graph output is never the place of an in-place step, and a step whose
 // output has another shape than its input (broadcast) does not run in place.
 TEST(Session, MemoryPlanInPlaceNeedsSameShapeAndNoGraphOutput) {
