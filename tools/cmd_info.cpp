@@ -1,5 +1,6 @@
 // `kiln info`: this machine as kiln sees it — CPU, detected and selected
-// instruction sets, caches, and the kernels the dispatch table chose.
+// instruction sets, caches, the kernels the dispatch table chose, and the
+// measured per-core peak of each level up to the selected one.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -39,7 +40,8 @@ std::string describe_measured_peaks() {
 void add_info_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand(
       "info", "Print the CPU, the instruction set kiln detected and will use (KILN_ISA=sse41|avx2|avx512 forces a "
-              "lower one), cache sizes and the chosen kernels.");
+              "lower one), cache sizes (KILN_CACHES=L1D,L2,L3 in KiB replaces them), the chosen kernels and each level's "
+              "per-core peak, measured now.");
   command->callback([&action] {
     action = [] {
       std::cout << describe_platform();
