@@ -52,10 +52,10 @@
 #include <string>
 #include <vector>
 
+#include "kernels/f32_peak.h"
 #include "kiln/session.h"
 #include "kiln/tensor.h"
 #include "runtime/cpu_info.h"
-#include "kernels/f32_peak.h"
 
 namespace {
 

@@ -41,7 +41,6 @@ namespace {
 using kiln::Isa;
 using kiln::kernels::F32GemmMicrokernel;
 
-
 // OpenBLAS core names (openblas_get_corename) to the ISA their kernels use.
 Isa openblas_isa() {
   std::string core = openblas_get_corename();
@@ -84,8 +83,9 @@ GemmBuffers& buffers_for(const GemmShape& shape) {
 void set_counters(benchmark::State& state, const GemmShape& shape, Isa isa, int threads) {
   double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
   state.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["pct_peak"] = benchmark::Counter(flops * 100.0 / (kiln::kernels::f32_peak_gflops_per_core(isa) * 1e9 * threads),
-                                                  benchmark::Counter::kIsIterationInvariantRate);
+  const double peak_flops = kiln::kernels::f32_peak_gflops_per_core(isa) * 1e9 * threads;
+  state.counters["pct_peak"] =
+      benchmark::Counter(flops * 100.0 / peak_flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void run_kiln(benchmark::State& state, const F32GemmMicrokernel* kernel, GemmShape shape, int threads) {
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
   // Measure the peaks before any benchmark runs (and heats the machine).
   for (Isa isa : {Isa::sse2, Isa::avx2, Isa::avx512})
     if (kiln::cpu_info().supports(isa))
-      benchmark::AddCustomContext(std::string("peak_gflops_per_core_") + (isa == Isa::sse2 ? "sse" : kiln::isa_name(isa)),
+      benchmark::AddCustomContext(std::string("peak_gflops_per_core_") + kiln::kernels::f32_peak_name(isa),
                                   std::to_string(kiln::kernels::f32_peak_gflops_per_core(isa)));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -7,8 +7,9 @@
 // Each ISA's loop keeps independent chains of register-only arithmetic in
 // flight; nothing is loaded or stored. SSE levels (f32_peak.cpp, baseline
 // x86-64): 7 chains of multiplies and 7 of adds, filling two multiply and two
-// add pipelines of latency up to 3 cycles (one of each up to 7); a mul and an add count 2 FLOP per
-// lane. AVX2 and AVX-512 (kernels/x86/f32_peak_loop_*.cpp): 12 chains of FMA,
+// add pipelines of latency up to 3 cycles (one of each up to 7); a mul and an
+// add count 2 FLOP per lane. AVX2 and AVX-512 (kernels/x86/f32_peak_fma_loop.h,
+// one instantiation per kernels/x86/f32_peak_loop_*.cpp): 12 chains of FMA,
 // filling two FMA pipelines of latency up to 6; an FMA counts 2 FLOP per lane.
 #pragma once
 
@@ -31,5 +32,9 @@ uint64_t f32_peak_loop_avx512(uint64_t iterations, float one, float* sink);
 // clock has ramped up), measured once per ISA and process and then cached
 // (about 30 ms the first time). Throws kiln::Error when this CPU lacks `isa`.
 double f32_peak_gflops_per_core(Isa isa);
+
+// The name of `isa`'s figure: "sse" for sse2 and sse41 (one loop, one
+// figure), else isa_name(isa).
+inline const char* f32_peak_name(Isa isa) { return isa == Isa::sse2 || isa == Isa::sse41 ? "sse" : isa_name(isa); }
 
 }  // namespace kiln::kernels

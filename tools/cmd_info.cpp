@@ -24,11 +24,10 @@ std::string describe_measured_peaks() {
     return "";
   }
   std::string line = "f32 peak:     measured now, one thread, GFLOP/s per core:";
-  // sse2 and sse41 share one figure (the same mul + add loop).
   for (Isa isa : {Isa::sse2, Isa::avx2, Isa::avx512}) {
     if (static_cast<int>(isa) > static_cast<int>(selected)) break;
     char figure[64];
-    std::snprintf(figure, sizeof(figure), " %s %.1f", isa == Isa::sse2 ? "sse" : isa_name(isa),
+    std::snprintf(figure, sizeof(figure), " %s %.1f", kernels::f32_peak_name(isa),
                   kernels::f32_peak_gflops_per_core(isa));
     line += figure;
   }
