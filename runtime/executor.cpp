@@ -445,7 +445,7 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
     const Tensor& t = values[static_cast<size_t>(output_slots_[i])];
     if (!t.defined()) fail("graph output '", g.outputs[i].name, "' was not produced by any node");
     result[g.outputs[i].name] = t;
-    if (i < kept.size()) kept[i] = t;
+    kept[i] = t;
   }
   keep_outputs(kept);
   return result;
