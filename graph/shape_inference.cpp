@@ -364,7 +364,11 @@ std::vector<ValueInfo> unsqueeze(const Ctx& c) {
   if (!x || !known) return {unknown_shape(c.dtype(0))};
   size_t rank = x->dims.size() + axes.size();
   std::vector<bool> inserted(rank, false);
-  for (int64_t a : axes) inserted[static_cast<size_t>(normalize_axis(c.node, a, rank))] = true;
+  for (int64_t a : axes) {
+    const size_t axis = static_cast<size_t>(normalize_axis(c.node, a, rank));
+    if (inserted[axis]) fail(c.node.describe(), ": axes lists axis ", a, " twice");
+    inserted[axis] = true;
+  }
   std::vector<Dim> dims;
   size_t next = 0;
   for (size_t i = 0; i < rank; ++i) dims.push_back(inserted[i] ? fixed(1) : x->dims[next++]);

@@ -96,6 +96,29 @@ TEST(ShapeInference, IncompatibleBroadcastNamesTheNode) {
   }
 }
 
+// Found by kiln_fuzz_model: axes naming one axis twice left too few inserted
+// axes and read past the input's dims. Now an error naming the node.
+TEST(ShapeInference, UnsqueezeWithRepeatedAxisIsAnError) {
+  ModelBuilder m;
+  m.input("x", {3, 4});
+  auto* axes = m.graph().add_initializer();
+  axes->set_name("axes");
+  axes->set_data_type(onnx::TensorProto::INT64);
+  axes->add_dims(2);
+  axes->add_int64_data(0);
+  axes->add_int64_data(-4);  // axis 0 again in the rank-4 output
+  m.node("Unsqueeze", {"x", "axes"}, {"y"}, "the_unsqueeze");
+  m.output("y");
+  graph::Graph g = graph::load_onnx_bytes(m.bytes(), ".");
+  try {
+    graph::infer_shapes(g);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'the_unsqueeze' (Unsqueeze): axes lists axis -4 twice"), std::string::npos)
+        << e.what();
+  }
+}
+
 // Every backend test whose output shape inference can fix must agree with the
 // stored output, whether or not kiln runs the op.
 TEST(ShapeInference, AgreesWithBackendTestOutputs) {
