@@ -42,6 +42,9 @@ struct F32GemmBlocking {
   // fits one block: for each MR panel of A, every NR panel of the B block
   // (the A micro-panel stays in L1, the B block in L2, C is written row by row).
   bool row_panels_outer;
+  // With row_panels_outer: prefetch the next block of B while computing this
+  // one (only a source with prefetch_row can).
+  bool prefetch_next_b;
 };
 F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k);
 
@@ -101,11 +104,19 @@ class F32PackedA {
 // k0 + p goes to packed[q * nr * kc + p * nr + l] (the b_panel layout of
 // kernels/f32_gemm_microkernel.h). It runs on the GEMM's threads at once, on
 // disjoint blocks.
+//
+// `prefetch_row`, when set, asks for row k, columns [j0, j0 + nc) of B to be
+// brought toward the cache (software prefetch, no loads). When all rows of A
+// fit one block, the GEMM calls it for the next block of B while it computes
+// the current one, so reading B from memory overlaps the arithmetic instead
+// of stalling the next pack (see f32_gemm_blocking for when, and the figures).
 struct F32GemmBSource {
   using PackFn = void (*)(const void* context, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr,
                           float* packed);
+  using PrefetchRowFn = void (*)(const void* context, size_t k, size_t j0, size_t nc);
   PackFn pack;
   const void* context;
+  PrefetchRowFn prefetch_row = nullptr;
 };
 
 // C (M x N, rows ldc apart) = epilogue(A * B) with A packed and B packed

@@ -18,9 +18,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/f32_gemm_packed.h"
@@ -330,6 +332,106 @@ TEST_P(F32GemmKernelTest, PackedDriverThreadSplits) {
     std::vector<float> c = p.c_initial;
     f32_gemm_packed(packed, false, p.n, p.b.data(), p.ldb, c.data() + p.ldc, p.ldc, p.epilogue, test_case.threads);
     if (check_result(p, c, std::string(kernel_->name) + " threads=" + std::to_string(test_case.threads)) > 0) return;
+  }
+}
+
+// A B source that packs a row-major matrix like the driver's own and logs
+// every pack and prefetch_row call with the thread that made it, to check
+// what the driver prefetches.
+struct LoggedBSource {
+  struct Call {
+    std::thread::id thread;
+    bool is_pack;
+    size_t k0, rows, j0, columns;  // prefetch_row: one row, k0
+  };
+  const float* b;
+  size_t ldb;
+  std::mutex mutex;
+  std::vector<Call> calls;
+
+  void log(bool is_pack, size_t k0, size_t rows, size_t j0, size_t columns) {
+    std::lock_guard<std::mutex> lock(mutex);
+    calls.push_back({std::this_thread::get_id(), is_pack, k0, rows, j0, columns});
+  }
+  static void pack(const void* context, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* packed) {
+    auto& self = *static_cast<LoggedBSource*>(const_cast<void*>(context));
+    self.log(true, k0, kc, j0, nc);
+    for (size_t q = 0; q * nr < nc; ++q)
+      for (size_t p = 0; p < kc; ++p)
+        for (size_t l = 0; l < nr; ++l) {
+          const size_t column = j0 + q * nr + l;
+          packed[q * nr * kc + p * nr + l] = column < j0 + nc ? self.b[(k0 + p) * self.ldb + column] : 0.0f;
+        }
+  }
+  static void prefetch_row(const void* context, size_t k, size_t j0, size_t nc) {
+    static_cast<LoggedBSource*>(const_cast<void*>(context))->log(false, k, 1, j0, nc);
+  }
+};
+
+// With all of A in one block, a kernel with prefetch_b_min_kc prefetches,
+// while it computes each block of B, exactly the rows of the block the same
+// thread packs next, in order, unless that block starts another work item
+// (a thread may run several: then nothing); nothing after a thread's last
+// block. A kernel without it prefetches nothing. The product stays right.
+TEST_P(F32GemmKernelTest, PackedDriverPrefetchesTheNextBlockOfB) {
+  const CacheSizes& caches = cpu_info().caches;
+  const size_t m = 2 * size_t(kernel_->mr) + 1;
+  const size_t k = 2 * f32_gemm_blocking(*kernel_, caches, 1 << 20, 1 << 20).kc + 1;  // three K blocks
+  const F32GemmBlocking blocking = f32_gemm_blocking(*kernel_, caches, m, k);
+  ASSERT_TRUE(blocking.row_panels_outer);
+  EXPECT_EQ(blocking.prefetch_next_b,
+            kernel_->prefetch_b_min_kc > 0 && blocking.kc >= size_t(kernel_->prefetch_b_min_kc));
+  const size_t n = 2 * blocking.nc + 19;
+  std::mt19937 rng(13);
+  for (int threads : {1, 2}) {
+    F32GemmEpilogue epilogue = epilogue_for(Activation::relu);
+    GemmProblem p = make_problem(m, n, k, false, false, epilogue, true, 1.0f, rng);
+    F32PackedA packed(*kernel_, false, p.m, p.k, p.a.data(), p.lda);
+    LoggedBSource source{p.b.data(), p.ldb, {}, {}};
+    std::vector<float> c = p.c_initial;
+    f32_gemm_packed(packed, n, F32GemmBSource{&LoggedBSource::pack, &source, &LoggedBSource::prefetch_row},
+                    c.data() + p.ldc, p.ldc, p.epilogue, threads);
+    const std::string label = std::string(kernel_->name) + " threads=" + std::to_string(threads);
+    if (check_result(p, c, label) > 0) return;
+
+    std::vector<std::thread::id> thread_ids;
+    for (const LoggedBSource::Call& call : source.calls) {
+      ASSERT_LE(call.k0 + call.rows, k) << label;
+      ASSERT_LE(call.j0 + call.columns, n) << label;
+      if (!call.is_pack) {
+        ASSERT_TRUE(blocking.prefetch_next_b) << label << ": prefetch without prefetch_next_b";
+      }
+      if (std::find(thread_ids.begin(), thread_ids.end(), call.thread) == thread_ids.end())
+        thread_ids.push_back(call.thread);
+    }
+    if (!blocking.prefetch_next_b) continue;
+    for (std::thread::id thread : thread_ids) {
+      std::vector<LoggedBSource::Call> own;
+      for (const LoggedBSource::Call& call : source.calls)
+        if (call.thread == thread) own.push_back(call);
+      // Between two packs: each row of the second pack once, in order, or
+      // (one thread's work item ending, the next starting) nothing.
+      ASSERT_TRUE(own.front().is_pack) << label;
+      size_t pack_index = 0, prefetched = 0;
+      for (size_t i = 1; i < own.size(); ++i) {
+        if (own[i].is_pack) {
+          const bool item_start = own[i].k0 == 0 && threads > 1;
+          if (!(item_start && prefetched == 0)) {
+            EXPECT_EQ(prefetched, own[i].rows) << label << ": block at row " << own[i].k0 << ", column "
+                                               << own[i].j0 << " not prefetched in full";
+          }
+          pack_index = i, prefetched = 0;
+          continue;
+        }
+        const auto next_pack = std::find_if(own.begin() + i, own.end(), [](const auto& c) { return c.is_pack; });
+        ASSERT_NE(next_pack, own.end()) << label << ": prefetch after the thread's last block";
+        EXPECT_EQ(own[i].k0, next_pack->k0 + prefetched) << label;
+        EXPECT_EQ(own[i].j0, next_pack->j0) << label;
+        EXPECT_EQ(own[i].columns, next_pack->columns) << label;
+        ++prefetched;
+      }
+      EXPECT_GT(pack_index, 0u) << label << ": the test wants more than one block per thread";
+    }
   }
 }
 
