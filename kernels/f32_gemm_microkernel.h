@@ -30,11 +30,11 @@ struct F32GemmMicrokernel {
   Isa isa;           // the level the CPU must support to run it
   int mr, nr;        // tile rows and columns
   int a_copies;      // copies of each A value in a packed A panel (1 or the vector width)
-  // From this block depth (kc) on, the driver prefetches the next block of B
-  // while this kernel computes the current one, when all of A fits one block
-  // (see f32_gemm_blocking); 0: never. Measured per kernel: it paid only for
-  // the AVX2 tile.
-  int prefetch_b_min_kc;
+  // Whether the driver prefetches the next block of B while this kernel
+  // computes the current one, when all of A fits one block (see
+  // f32_gemm_blocking). Measured per kernel: it pays for the AVX2 and
+  // AVX-512 tiles, not for the SSE one, which is bound by its arithmetic.
+  bool prefetch_next_b;
   F32GemmTileFn tile;
 };
 

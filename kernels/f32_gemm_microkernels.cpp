@@ -7,10 +7,10 @@ namespace kiln::kernels {
 namespace {
 
 constexpr std::array<F32GemmMicrokernel, 4> kF32GemmMicrokernels = {{
-    {"f32_gemm_4x8_sse2", Isa::sse2, 4, 8, 4, 0, &f32_gemm_4x8_sse2},
-    {"f32_gemm_4x8_sse41", Isa::sse41, 4, 8, 4, 0, &f32_gemm_4x8_sse41},
-    {"f32_gemm_6x16_avx2", Isa::avx2, 6, 16, 1, 160, &f32_gemm_6x16_avx2},
-    {"f32_gemm_8x32_avx512", Isa::avx512, 8, 32, 1, 0, &f32_gemm_8x32_avx512},
+    {"f32_gemm_4x8_sse2", Isa::sse2, 4, 8, 4, false, &f32_gemm_4x8_sse2},
+    {"f32_gemm_4x8_sse41", Isa::sse41, 4, 8, 4, false, &f32_gemm_4x8_sse41},
+    {"f32_gemm_6x16_avx2", Isa::avx2, 6, 16, 1, true, &f32_gemm_6x16_avx2},
+    {"f32_gemm_8x32_avx512", Isa::avx512, 8, 32, 1, true, &f32_gemm_8x32_avx512},
 }};
 
 }  // namespace

@@ -280,8 +280,9 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, const 
         // memory while this one is computed, instead of stalling its pack.
         const size_t next_jc = last_block ? jc + blocking.nc : jc, next_pc = last_block ? 0 : pc + kc;
         const size_t next_nc = next_jc < range.col_end ? std::min(blocking.nc, range.col_end - next_jc) : 0;
-        BlockPrefetcher prefetcher(blocking.prefetch_next_b, b, next_pc, std::min(blocking.kc, k - next_pc), next_jc, next_nc,
-                                   (range.panel_end - range.panel_begin) * ceil_div(nc, nr));
+        const size_t next_kc = std::min(blocking.kc, k - next_pc);
+        const size_t tiles = (range.panel_end - range.panel_begin) * ceil_div(nc, nr);
+        BlockPrefetcher prefetcher(blocking.prefetch_next_b, b, next_pc, next_kc, next_jc, next_nc, tiles);
         for (size_t ir = range.panel_begin; ir < range.panel_end; ++ir) {
           size_t row = a.first_row(ir), rows = a.first_row(ir + 1) - row;
           tile_epilogue.bias = first_block && epilogue.bias != nullptr ? epilogue.bias + row : nullptr;
@@ -336,7 +337,8 @@ ThreadGrid choose_thread_grid(size_t row_tiles, size_t column_granules, double f
 
 }  // namespace
 
-F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k) {
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k,
+                                  bool b_prefetchable) {
   const size_t mr = kernel.mr, nr = kernel.nr;
   // KC: one KC-deep micro-panel of B (NR wide) plus one of A (MR x a_copies
   // wide) fill about three quarters of L1, but KC is at least 256: deeper
@@ -350,20 +352,25 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheS
   // MC: an MC x KC block of packed A fills about a quarter of L2.
   size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * kernel.a_copies * sizeof(float)), mr));
   const size_t nc_limit = round_down(16384, nr);
-  if (m <= mc) {
-    // All rows of A fit one block (convolutions: M = output channels): sweep
+  // When the kernel asks for it (prefetch_next_b) and B is a matrix in
+  // memory, the next block of B is read from memory while this one is
+  // computed (row_panels_outer only), and the block is smaller, an eighth of
+  // L2 (at least 64 KiB, a floor not measured on small-L2 CPUs). Zen 5 VM (1
+  // MiB L2), one thread, N = 92160, each GEMM timed alternately against the
+  // half-L2 block without prefetch in one process: AVX2 M = 32 8-11% faster
+  // at K = 27, 144 and 576, M = 64 and 128 2-8%; AVX-512 4-10% (M = 32, K =
+  // 576 level). A quarter of L2 gained about half as much; an eighth without
+  // prefetch nothing. With the prefetch, A may be up to two MC blocks (AVX2,
+  // M = 256, K = 576: 3-4% faster than the other loop order).
+  const bool prefetch = kernel.prefetch_next_b && b_prefetchable;
+  if (m <= (prefetch ? 2 * mc : mc)) {
+    // All rows of A fit one block, or two with the prefetch (convolutions:
+    // M = output channels): sweep
     // each row panel across a KC x NC block of packed B that fills half of
-    // L2. C is then written row by row, which the prefetchers follow; this
-    // matters most for short K, where writing C is most of the work.
-    // From the kernel's prefetch_b_min_kc on, the next block of B is
-    // prefetched while this one is computed (when B is a matrix in memory)
-    // and the block fills a quarter of L2, so that both fit. Zen 5 VM, one
-    // thread, N = 92160, each GEMM timed alternately with and without in one
-    // process: AVX2 at M = 32 2-7% faster for K = 160..1152 and 1% slower for
-    // K = 144; M = 64, K = 576 3% faster; M = 128 level. SSE was 3-5% slower
-    // with it and AVX-512 level, so their kernels leave it off.
-    const bool prefetch = kernel.prefetch_b_min_kc > 0 && kc >= size_t(kernel.prefetch_b_min_kc);
-    const size_t b_block_bytes = caches.l2_bytes / (prefetch ? 4 : 2);
+    // L2 (without the prefetch). C is then written row by row, which the
+    // prefetchers follow; this matters most for short K, where writing C is
+    // most of the work.
+    const size_t b_block_bytes = prefetch ? std::max<size_t>(caches.l2_bytes / 8, 64 << 10) : caches.l2_bytes / 2;
     size_t nc = std::clamp(round_down(b_block_bytes / (kc * sizeof(float)), nr), nr, nc_limit);
     return {mc, kc, nc, true, prefetch};
   }
@@ -371,7 +378,7 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheS
   // at least L2 when there is no L3): long contiguous reads of B's rows.
   size_t b_block_bytes = std::clamp<size_t>(caches.l3_bytes / 8, caches.l2_bytes, 4u << 20);
   size_t nc = std::clamp(round_down(b_block_bytes / (kc * sizeof(float)), nr), nr, nc_limit);
-  return {mc, kc, nc, false, false};
+  return {mc, kc, nc, false, false};  // (the prefetch is only for the row_panels_outer order)
 }
 
 const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
@@ -381,7 +388,7 @@ const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
 
 std::string describe_f32_gemm_dispatch() {
   const F32GemmMicrokernel& kernel = f32_gemm_selected_microkernel();
-  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, 1 << 20, 1 << 20);
+  F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, 1 << 20, 1 << 20, false);
   std::ostringstream out;
   out << "f32 GEMM:     " << kernel.name << " (MR=" << kernel.mr << ", NR=" << kernel.nr
       << "), blocking for large M and K: MC=" << blocking.mc << " KC=" << blocking.kc << " NC=" << blocking.nc << "\n";
@@ -437,7 +444,7 @@ void f32_gemm_packed(const F32PackedA& a, size_t n, const F32GemmBSource& b, flo
   const size_t m = a.m();
   if (m == 0 || n == 0) return;
   const F32GemmMicrokernel& kernel = a.kernel();
-  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, m, a.k());
+  const F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, m, a.k(), b.prefetch_row != nullptr);
 
   // Threads split columns on multiples of NR and of 16 floats, so that two
   // threads never write the same 64-byte line of a row of C (when C's rows

@@ -39,14 +39,17 @@ struct F32GemmBlocking {
   size_t nc;  // columns of B per block (a multiple of NR)
   // Inner loop order. false: for each NR panel of B, every MR panel of A
   // (the B micro-panel stays in L1, the A block in L2). true, chosen when M
-  // fits one block: for each MR panel of A, every NR panel of the B block
-  // (the A micro-panel stays in L1, the B block in L2, C is written row by row).
+  // fits one block (two when B is prefetched): for each MR panel of A, every
+  // NR panel of the B block (the A micro-panel stays in L1, the B block in
+  // L2, C is written row by row).
   bool row_panels_outer;
   // With row_panels_outer: prefetch the next block of B while computing this
-  // one (only a source with prefetch_row can).
+  // one (the kernel asks for it and B's source has prefetch_row).
   bool prefetch_next_b;
 };
-F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k);
+// `b_prefetchable`: B's source has prefetch_row (a row-major matrix in memory).
+F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k,
+                                  bool b_prefetchable);
 
 // The dispatch table's choice, filled once from selected_isa(): the baseline
 // kernel upgraded to the best one the CPU (and KILN_ISA) allow. Throws

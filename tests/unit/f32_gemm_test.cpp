@@ -276,7 +276,7 @@ TEST_P(F32GemmKernelTest, PackedDriverShapeSweep) {
 // K is split (bias once, activation last) and rows and columns are blocked.
 TEST_P(F32GemmKernelTest, PackedDriverCrossesCacheBlocks) {
   const CacheSizes& caches = cpu_info().caches;
-  const size_t kc_limit = f32_gemm_blocking(*kernel_, caches, 1 << 20, 1 << 20).kc;
+  const size_t kc_limit = f32_gemm_blocking(*kernel_, caches, 1 << 20, 1 << 20, false).kc;
   const size_t k_two_blocks = kc_limit + 3, k_three_blocks = 2 * kc_limit + 1, k_short = 9;
   std::mt19937 rng(7);
   struct Case {
@@ -285,12 +285,15 @@ TEST_P(F32GemmKernelTest, PackedDriverCrossesCacheBlocks) {
     Activation activation;
     int threads;
   };
+  // (2 * MC: with the prefetch of B, up to two MC blocks run row panels outer.)
+  const size_t tall_m = 2 * f32_gemm_blocking(*kernel_, caches, 1 << 20, k_two_blocks, false).mc + 5;
+  const size_t wide_n = f32_gemm_blocking(*kernel_, caches, 11, k_three_blocks, false).nc + 19;  // trans_b
+  const size_t short_m = 2 * size_t(kernel_->mr) + 1;
+  const size_t short_n = f32_gemm_blocking(*kernel_, caches, short_m, k_short, true).nc + 1;
   const Case cases[] = {
-      {f32_gemm_blocking(*kernel_, caches, 1 << 20, k_two_blocks).mc + 5, 23, k_two_blocks, false, Activation::sigmoid,
-       2},
-      {11, f32_gemm_blocking(*kernel_, caches, 11, k_three_blocks).nc + 19, k_three_blocks, true, Activation::relu, 2},
-      {2 * size_t(kernel_->mr) + 1, f32_gemm_blocking(*kernel_, caches, 2 * size_t(kernel_->mr) + 1, k_short).nc + 1,
-       k_short, false, Activation::hard_swish, 1},
+      {tall_m, 23, k_two_blocks, false, Activation::sigmoid, 2},
+      {11, wide_n, k_three_blocks, true, Activation::relu, 2},
+      {short_m, short_n, k_short, false, Activation::hard_swish, 1},
   };
   for (const Case& test_case : cases) {
     F32GemmEpilogue epilogue = epilogue_for(test_case.activation);
@@ -306,7 +309,7 @@ TEST_P(F32GemmKernelTest, PackedDriverCrossesCacheBlocks) {
 
 // Shapes large enough (over 2 MFLOP per thread) for the driver to split C
 // among 2 to 4 threads: by columns (wide C), by rows (C narrower than one
-// column chunk), and both; and a tall A (more than one MC block, taller than
+// column chunk), and both; and a tall A (more than two MC blocks, taller than
 // twice a column chunk) whose column chunks are each cut in two halves of rows.
 TEST_P(F32GemmKernelTest, PackedDriverThreadSplits) {
   std::mt19937 rng(11);
@@ -315,7 +318,8 @@ TEST_P(F32GemmKernelTest, PackedDriverThreadSplits) {
     int threads;
   };
   const size_t tall_k = 300, tall_n = 250;
-  const size_t tall_m = std::max(2 * tall_n + 1, f32_gemm_blocking(*kernel_, cpu_info().caches, 1 << 20, tall_k).mc + 3);
+  const size_t tall_m =
+      std::max(2 * tall_n + 1, 2 * f32_gemm_blocking(*kernel_, cpu_info().caches, 1 << 20, tall_k, false).mc + 3);
   const Case cases[] = {
       {29, 1500, 100, 4},           // columns
       {19, 1501, 80, 2},            // columns, ragged last chunk
@@ -368,7 +372,7 @@ struct LoggedBSource {
   }
 };
 
-// With all of A in one block, a kernel with prefetch_b_min_kc prefetches,
+// With all of A in one block, a kernel with prefetch_next_b prefetches,
 // while it computes each block of B, exactly the rows of the block the same
 // thread packs next, in order, unless that block starts another work item
 // (a thread may run several: then nothing); nothing after a thread's last
@@ -376,11 +380,10 @@ struct LoggedBSource {
 TEST_P(F32GemmKernelTest, PackedDriverPrefetchesTheNextBlockOfB) {
   const CacheSizes& caches = cpu_info().caches;
   const size_t m = 2 * size_t(kernel_->mr) + 1;
-  const size_t k = 2 * f32_gemm_blocking(*kernel_, caches, 1 << 20, 1 << 20).kc + 1;  // three K blocks
-  const F32GemmBlocking blocking = f32_gemm_blocking(*kernel_, caches, m, k);
+  const size_t k = 2 * f32_gemm_blocking(*kernel_, caches, 1 << 20, 1 << 20, false).kc + 1;  // three K blocks
+  const F32GemmBlocking blocking = f32_gemm_blocking(*kernel_, caches, m, k, true);
   ASSERT_TRUE(blocking.row_panels_outer);
-  EXPECT_EQ(blocking.prefetch_next_b,
-            kernel_->prefetch_b_min_kc > 0 && blocking.kc >= size_t(kernel_->prefetch_b_min_kc));
+  EXPECT_EQ(blocking.prefetch_next_b, kernel_->prefetch_next_b);
   const size_t n = 2 * blocking.nc + 19;
   std::mt19937 rng(13);
   for (int threads : {1, 2}) {
