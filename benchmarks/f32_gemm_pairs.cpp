@@ -1,0 +1,206 @@
+// kiln's f32 GEMM against OpenBLAS cblas_sgemm, one thread, timed call by
+// call in pairs: kiln, OpenBLAS, OpenBLAS, kiln, ... in one process, so both
+// sides of a pair see the same machine (each timing covers as many calls as
+// take about 20 ms). On a shared VM whose speed drifts by 5-10% between runs
+// seconds apart, the per-pair ratio settles differences of 1-2% that separate
+// benchmark runs cannot (kiln_f32_gemm_bench and
+// f32_gemm_compare.sh stay the reference for absolute figures).
+//
+//   kiln_f32_gemm_pairs [--isa sse41|avx2|avx512] [--pairs N] [--filter REGEX]
+//
+// For each shape (square 256..1024 and the conv shapes of kiln_f32_gemm_bench,
+// named like "conv/M:32/N:92160/K:576") it prints the medians of both sides
+// in GFLOP/s with the share of the ISA's peak, the ratio of the medians, the
+// median of the per-pair ratios and how many pairs kiln won. OpenBLAS picks
+// its kernels when it loads, so the program sets OPENBLAS_CORETYPE to the
+// matching core (Nehalem, Haswell, SkylakeX) and runs itself again when the
+// loaded core differs. Only one thread: after a multi-threaded call
+// OpenBLAS's idle workers spin and would slow kiln's next call.
+#include <cblas.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "kernels/f32_gemm_packed.h"
+#include "kernels/f32_peak.h"
+#include "runtime/cpu_info.h"
+
+namespace {
+
+using kiln::Isa;
+using kiln::kernels::F32GemmMicrokernel;
+
+struct Shape {
+  std::string family;
+  size_t m, n, k;
+  std::string name() const {
+    return family + "/M:" + std::to_string(m) + "/N:" + std::to_string(n) + "/K:" + std::to_string(k);
+  }
+};
+
+// The shapes of kiln_f32_gemm_bench.
+std::vector<Shape> all_shapes() {
+  std::vector<Shape> shapes;
+  for (size_t size : {256, 512, 1024}) shapes.push_back({"square", size, size, size});
+  for (size_t m : {32, 64, 128, 256})
+    for (size_t k : {27, 144, 576}) shapes.push_back({"conv", m, 92160, k});
+  for (auto [m, k] : {std::pair<size_t, size_t>{32, 27}, {64, 27}, {32, 144}, {64, 144}})
+    shapes.push_back({"conv", m, 921600, k});
+  return shapes;
+}
+
+const char* openblas_core_for(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return "SkylakeX";
+    case Isa::avx2: return "Haswell";
+    default: return "Nehalem";
+  }
+}
+
+std::string lower(std::string text) {
+  for (char& letter : text) letter = char(std::tolower(static_cast<unsigned char>(letter)));
+  return text;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t half = values.size() / 2;
+  return values.size() % 2 == 1 ? values[half] : 0.5 * (values[half - 1] + values[half]);
+}
+
+// Seconds per call, over `calls` calls in a row.
+double seconds_per_call(const auto& call, int calls) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < calls; ++i) call();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls;
+}
+
+struct PairResult {
+  double kiln_gflops, openblas_gflops, median_pair_ratio;
+  int kiln_wins;
+};
+
+PairResult run_pairs(const F32GemmMicrokernel& kernel, const Shape& shape, int pairs) {
+  std::vector<float> a(shape.m * shape.k), b(shape.k * shape.n), c(shape.m * shape.n);
+  // Small exact values, cheap to generate for the 2 GB matrices.
+  for (size_t i = 0; i < a.size(); ++i) a[i] = float(int(i * 7 % 13) - 6) / 8.0f;
+  for (size_t i = 0; i < b.size(); ++i) b[i] = float(int(i * 5 % 11) - 5) / 8.0f;
+  // Conv shapes: weights packed once, as a Conv session does; square shapes
+  // pack A on every call, as a general GEMM does.
+  const bool pack_once = shape.family == "conv";
+  kiln::kernels::F32PackedA packed(kernel, false, shape.m, shape.k, a.data(), shape.k);
+  const kiln::kernels::F32GemmEpilogue epilogue;
+  auto kiln_call = [&] {
+    if (!pack_once) packed.pack(kernel, false, shape.m, shape.k, a.data(), shape.k);
+    kiln::kernels::f32_gemm_packed(packed, false, shape.n, b.data(), shape.n, c.data(), shape.n, epilogue, 1);
+  };
+  auto openblas_call = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(shape.m), int(shape.n), int(shape.k), 1.0f, a.data(),
+                int(shape.k), b.data(), int(shape.n), 0.0f, c.data(), int(shape.n));
+  };
+  // Warm-up (first touch, packing buffers), then as many calls per timing
+  // as make it last about 20 ms.
+  openblas_call();
+  const int calls = std::clamp(int(0.02 / seconds_per_call(kiln_call, 1)), 1, 10000);
+  std::vector<double> kiln_seconds, openblas_seconds, ratios;
+  int kiln_wins = 0;
+  for (int pair = 0; pair < pairs; ++pair) {
+    double kiln_time, openblas_time;
+    if (pair % 2 == 0) {
+      kiln_time = seconds_per_call(kiln_call, calls);
+      openblas_time = seconds_per_call(openblas_call, calls);
+    } else {
+      openblas_time = seconds_per_call(openblas_call, calls);
+      kiln_time = seconds_per_call(kiln_call, calls);
+    }
+    kiln_seconds.push_back(kiln_time);
+    openblas_seconds.push_back(openblas_time);
+    ratios.push_back(openblas_time / kiln_time);
+    kiln_wins += kiln_time < openblas_time;
+  }
+  const double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
+  return {flops / median(kiln_seconds) / 1e9, flops / median(openblas_seconds) / 1e9, median(ratios), kiln_wins};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kiln's f32 GEMM against OpenBLAS, one thread, timed call by call in alternating pairs in one process."};
+  std::string isa_name;
+  int pairs = 15;
+  std::string filter = ".";
+  app.add_option("--isa", isa_name, "kiln kernel level: sse41, avx2 or avx512 (default: the best this CPU has)")
+      ->check(CLI::IsMember({"sse41", "avx2", "avx512"}));
+  app.add_option("--pairs", pairs, "timed pairs per shape (default 15)")->check(CLI::Range(1, 1000));
+  app.add_option("--filter", filter, "regular expression over shape names such as conv/M:32/N:92160/K:576");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    const kiln::CpuInfo& cpu = kiln::cpu_info();
+    Isa isa = cpu.supports(Isa::avx512) ? Isa::avx512 : cpu.supports(Isa::avx2) ? Isa::avx2 : Isa::sse41;
+    if (!isa_name.empty()) isa = isa_name == "avx512" ? Isa::avx512 : isa_name == "avx2" ? Isa::avx2 : Isa::sse41;
+    if (!cpu.supports(isa)) {
+      std::fprintf(stderr, "kiln_f32_gemm_pairs: this CPU cannot run %s\n", isa_name.c_str());
+      return 1;
+    }
+    // OpenBLAS chose its core when it loaded: run again with the matching one.
+    const char* core = openblas_core_for(isa);
+    if (lower(openblas_get_corename()) != lower(core)) {
+      const char* already = std::getenv("OPENBLAS_CORETYPE");
+      if (already != nullptr && lower(already) == lower(core)) {
+        std::fprintf(stderr, "kiln_f32_gemm_pairs: OpenBLAS runs core %s although OPENBLAS_CORETYPE=%s\n",
+                     openblas_get_corename(), core);
+        return 1;
+      }
+      setenv("OPENBLAS_CORETYPE", core, 1);
+      execv("/proc/self/exe", argv);
+      std::perror("kiln_f32_gemm_pairs: cannot run itself again with OPENBLAS_CORETYPE set");
+      return 1;
+    }
+    openblas_set_num_threads(1);
+    const F32GemmMicrokernel& kernel = kiln::kernels::f32_gemm_microkernel_for(isa);
+    const double peak = kiln::kernels::f32_peak_gflops_per_core(isa);
+    std::regex pattern;
+    try {
+      pattern = std::regex(filter);
+    } catch (const std::regex_error& error) {
+      std::fprintf(stderr, "kiln_f32_gemm_pairs: --filter '%s' is not a regular expression: %s\n", filter.c_str(),
+                   error.what());
+      return 1;
+    }
+    std::vector<Shape> shapes;
+    for (const Shape& shape : all_shapes())
+      if (std::regex_search(shape.name(), pattern)) shapes.push_back(shape);
+    if (shapes.empty()) {
+      std::fprintf(stderr, "kiln_f32_gemm_pairs: no shape matches --filter '%s'\n", filter.c_str());
+      return 1;
+    }
+
+    std::printf("kiln %s against OpenBLAS %s, one thread, %d alternating pairs per shape; %s peak %.1f GFLOP/s\n\n",
+                kernel.name, openblas_get_corename(), pairs, kiln::kernels::f32_peak_name(isa), peak);
+    std::printf("| shape | kiln GFLOP/s | OpenBLAS GFLOP/s | ratio of medians | median pair ratio | kiln faster |\n");
+    std::printf("|---|---|---|---|---|---|\n");
+    for (const Shape& shape : shapes) {
+      std::fprintf(stderr, "%s ...\n", shape.name().c_str());
+      const PairResult result = run_pairs(kernel, shape, pairs);
+      std::printf("| %s | %.1f (%.0f%%) | %.1f (%.0f%%) | %.3f | %.3f | %d/%d |\n", shape.name().c_str(),
+                  result.kiln_gflops, 100 * result.kiln_gflops / peak, result.openblas_gflops,
+                  100 * result.openblas_gflops / peak, result.kiln_gflops / result.openblas_gflops,
+                  result.median_pair_ratio, result.kiln_wins, pairs);
+      std::fflush(stdout);
+    }
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "kiln_f32_gemm_pairs: %s\n", error.what());
+    return 1;
+  }
+  return 0;
+}
