@@ -30,9 +30,9 @@ struct F32GemmMicrokernel {
   Isa isa;           // the level the CPU must support to run it
   int mr, nr;        // tile rows and columns
   int a_copies;      // copies of each A value in a packed A panel (1 or the vector width)
-  // Whether the driver prefetches the next block of B while this kernel
-  // computes the current one, when all of A fits one block (see
-  // f32_gemm_blocking). Measured per kernel: it pays for the AVX2 and
+  // Whether the driver may prefetch the next block of B while this kernel
+  // computes the current one (f32_gemm_blocking says when). Measured per
+  // kernel: it pays for the AVX2 and
   // AVX-512 tiles, not for the SSE one, which is bound by its arithmetic.
   bool prefetch_next_b;
   F32GemmTileFn tile;

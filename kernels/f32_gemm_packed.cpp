@@ -352,24 +352,26 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheS
   // MC: an MC x KC block of packed A fills about a quarter of L2.
   size_t mc = std::max(mr, round_down(caches.l2_bytes / 4 / (kc * kernel.a_copies * sizeof(float)), mr));
   const size_t nc_limit = round_down(16384, nr);
-  // When the kernel asks for it (prefetch_next_b) and B is a matrix in
-  // memory, the next block of B is read from memory while this one is
-  // computed (row_panels_outer only), and the block is smaller, an eighth of
-  // L2 (at least 64 KiB, a floor not measured on small-L2 CPUs). Zen 5 VM (1
-  // MiB L2), one thread, N = 92160, each GEMM timed alternately against the
-  // half-L2 block without prefetch in one process: AVX2 M = 32 8-11% faster
-  // at K = 27, 144 and 576, M = 64 and 128 2-8%; AVX-512 4-10% (M = 32, K =
-  // 576 level). A quarter of L2 gained about half as much; an eighth without
-  // prefetch nothing. With the prefetch, A may be up to two MC blocks (AVX2,
-  // M = 256, K = 576: 3-4% faster than the other loop order).
-  const bool prefetch = kernel.prefetch_next_b && b_prefetchable;
+  // When the kernel asks for it (prefetch_next_b), B is a matrix in memory
+  // and A is short (M <= 64) or the blocks deep (KC >= 128), the next block
+  // of B is read from memory while this one is computed (row_panels_outer
+  // only), and the block is smaller, an eighth of L2 (at least 64 KiB, a
+  // floor not measured on small-L2 CPUs). Zen 5 VM (1 MiB L2), one thread,
+  // each GEMM timed in pairs in one process against the half-L2 block
+  // without prefetch: N = 92160, AVX2 M = 32 8-11% faster at K = 27, 144 and
+  // 576, M = 64 3-8%, M = 128 2-4% at K = 144 and 576; AVX-512 4-10% (M =
+  // 32, K = 576 level). But M = 128, K = 64 (a 1x1 conv, N = 230400) was 1-3%
+  // slower and M = 128, K = 27 level, hence the condition. A quarter of L2
+  // gained about half as much; an eighth without prefetch nothing. With the
+  // prefetch, A may be up to two MC blocks (AVX2, M = 256, K = 576: 3-4%
+  // faster than the other loop order).
+  const bool prefetch = kernel.prefetch_next_b && b_prefetchable && (m <= 64 || kc >= 128);
   if (m <= (prefetch ? 2 * mc : mc)) {
     // All rows of A fit one block, or two with the prefetch (convolutions:
-    // M = output channels): sweep
-    // each row panel across a KC x NC block of packed B that fills half of
-    // L2 (without the prefetch). C is then written row by row, which the
-    // prefetchers follow; this matters most for short K, where writing C is
-    // most of the work.
+    // M = output channels): sweep each row panel across a KC x NC block of
+    // packed B that fills half of L2 (without the prefetch). C is then
+    // written row by row, which the prefetchers follow; this matters most
+    // for short K, where writing C is most of the work.
     const size_t b_block_bytes = prefetch ? std::max<size_t>(caches.l2_bytes / 8, 64 << 10) : caches.l2_bytes / 2;
     size_t nc = std::clamp(round_down(b_block_bytes / (kc * sizeof(float)), nr), nr, nc_limit);
     return {mc, kc, nc, true, prefetch};

@@ -109,10 +109,11 @@ class F32PackedA {
 // disjoint blocks.
 //
 // `prefetch_row`, when set, asks for row k, columns [j0, j0 + nc) of B to be
-// brought toward the cache (software prefetch, no loads). When all rows of A
-// fit one block, the GEMM calls it for the next block of B while it computes
-// the current one, so reading B from memory overlaps the arithmetic instead
-// of stalling the next pack (see f32_gemm_blocking for when, and the figures).
+// brought toward the cache (software prefetch, no loads). When the blocking
+// says so (F32GemmBlocking::prefetch_next_b), the GEMM calls it for the next
+// block of B while it computes the current one, so reading B from memory
+// overlaps the arithmetic instead of stalling the next pack (see
+// f32_gemm_blocking for when, and the figures).
 struct F32GemmBSource {
   using PackFn = void (*)(const void* context, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr,
                           float* packed);

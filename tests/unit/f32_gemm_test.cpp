@@ -438,6 +438,32 @@ TEST_P(F32GemmKernelTest, PackedDriverPrefetchesTheNextBlockOfB) {
   }
 }
 
+// When the blocking turns the prefetch of B on: a kernel that asks for it, B
+// in memory, and A short (M <= 64) or the blocks deep (KC >= 128); the block
+// of B is then smaller, and A may be two MC blocks in the row-panels-outer
+// order.
+TEST_P(F32GemmKernelTest, BlockingPrefetchesBWhenItPaid) {
+  const CacheSizes& caches = cpu_info().caches;
+  const bool kernel_asks = kernel_->prefetch_next_b;
+  EXPECT_EQ(f32_gemm_blocking(*kernel_, caches, 32, 27, true).prefetch_next_b, kernel_asks);
+  EXPECT_EQ(f32_gemm_blocking(*kernel_, caches, 64, 64, true).prefetch_next_b, kernel_asks);
+  EXPECT_EQ(f32_gemm_blocking(*kernel_, caches, 128, 576, true).prefetch_next_b, kernel_asks);
+  EXPECT_FALSE(f32_gemm_blocking(*kernel_, caches, 128, 64, true).prefetch_next_b);
+  EXPECT_FALSE(f32_gemm_blocking(*kernel_, caches, 32, 576, false).prefetch_next_b);
+  const F32GemmBlocking without = f32_gemm_blocking(*kernel_, caches, 32, 576, false);
+  const F32GemmBlocking with = f32_gemm_blocking(*kernel_, caches, 32, 576, true);
+  EXPECT_EQ(with.kc, without.kc);
+  if (!kernel_asks) {
+    EXPECT_EQ(with.nc, without.nc);
+    return;
+  }
+  EXPECT_LT(with.nc, without.nc);
+  const size_t mc = without.mc;
+  EXPECT_TRUE(f32_gemm_blocking(*kernel_, caches, 2 * mc, 576, true).row_panels_outer);
+  EXPECT_FALSE(f32_gemm_blocking(*kernel_, caches, 2 * mc, 576, false).row_panels_outer);
+  EXPECT_FALSE(f32_gemm_blocking(*kernel_, caches, 2 * mc + 1, 576, true).row_panels_outer);
+}
+
 std::string kernel_test_name(const ::testing::TestParamInfo<size_t>& info) {
   return f32_gemm_microkernels()[info.param].name;
 }
