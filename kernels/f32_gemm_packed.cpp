@@ -238,17 +238,19 @@ class BlockPrefetcher {
       : b_(b), k0_(k0), kc_(enabled && b.prefetch_row != nullptr && nc != 0 ? kc : 0), j0_(j0), nc_(nc),
         steps_(std::max<size_t>(steps, 1)) {}
 
+  bool active() const { return kc_ != 0; }
+
+  // Row r is due once step (r + 1) * steps / kc has been reached: a running
+  // sum instead of a division per tile, which short-K tiles would feel.
   void step() {
-    if (rows_done_ == kc_) return;
-    ++steps_done_;
-    for (const size_t target = steps_done_ * kc_ / steps_; rows_done_ < target; ++rows_done_)
+    for (due_ += kc_; due_ >= steps_ && rows_done_ < kc_; due_ -= steps_, ++rows_done_)
       b_.prefetch_row(b_.context, k0_ + rows_done_, j0_, nc_);
   }
 
  private:
   const F32GemmBSource& b_;
   size_t k0_, kc_, j0_, nc_, steps_;
-  size_t steps_done_ = 0, rows_done_ = 0;
+  size_t due_ = 0, rows_done_ = 0;
 };
 
 // One thread's share: panels [panel_begin, panel_end) of packed A (rows of
@@ -289,6 +291,11 @@ void run_gemm_range(const F32PackedA& a, const F32GemmBlocking& blocking, const 
           set_output_affine(tile_epilogue, epilogue, last_block, row);
           const float* a_panel = a.panel(ir) + pc * a.k_stride();
           float* c_row = c + row * ldc + jc;
+          if (!prefetcher.active()) {  // (the short-K tiles are too quick for even a skipped step per tile)
+            for (size_t jr = 0; jr < nc; jr += nr)
+              kernel.tile(rows, std::min(nr, nc - jr), kc, a_panel, packed_b + jr * kc, c_row + jr, ldc, tile_epilogue);
+            continue;
+          }
           for (size_t jr = 0; jr < nc; jr += nr) {
             kernel.tile(rows, std::min(nr, nc - jr), kc, a_panel, packed_b + jr * kc, c_row + jr, ldc, tile_epilogue);
             prefetcher.step();
