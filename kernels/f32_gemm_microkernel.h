@@ -32,8 +32,8 @@ struct F32GemmMicrokernel {
   int a_copies;      // copies of each A value in a packed A panel (1 or the vector width)
   // Whether the driver may prefetch the next block of B while this kernel
   // computes the current one (f32_gemm_blocking says when). Measured per
-  // kernel: it pays for the AVX2 and
-  // AVX-512 tiles, not for the SSE one, which is bound by its arithmetic.
+  // kernel: it pays for the AVX2 and AVX-512 tiles, not for the SSE one,
+  // which is bound by its arithmetic.
   bool prefetch_next_b;
   F32GemmTileFn tile;
 };
