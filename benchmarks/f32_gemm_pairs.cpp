@@ -6,7 +6,7 @@
 // benchmark runs cannot (kiln_f32_gemm_bench and
 // f32_gemm_compare.sh stay the reference for absolute figures).
 //
-//   kiln_f32_gemm_pairs [--isa sse41|avx2|avx512] [--pairs N] [--filter REGEX] [--scaling]
+//   kiln_f32_gemm_pairs [--isa sse41|avx2|avx512] [--pairs N] [--filter REGEX]
 //
 // For each shape (square 256..1024 and the conv shapes of kiln_f32_gemm_bench,
 // named like "conv/M:32/N:92160/K:576") it prints the medians of both sides
@@ -15,10 +15,7 @@
 // its kernels when it loads, so the program sets OPENBLAS_CORETYPE to the
 // matching core (Nehalem, Haswell, SkylakeX) and runs itself again when the
 // loaded core differs. Only one thread: after a multi-threaded call
-// OpenBLAS's idle workers spin and would slow kiln's next call. --scaling
-// times kiln with 2 threads against kiln with 1 the same way (the ratio is
-// the 2-thread speed-up; the share of peak of the 2-thread side is of twice
-// the per-core peak).
+// OpenBLAS's idle workers spin and would slow kiln's next call.
 #include <cblas.h>
 #include <unistd.h>
 
@@ -86,55 +83,12 @@ double seconds_per_call(const auto& call, int calls) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls;
 }
 
-// Two sides timed in alternating pairs: medians in GFLOP/s, the median and
-// range of second-time / first-time (the first side's speed-up) and how many
-// pairs the first side won.
 struct PairResult {
-  double first_gflops, second_gflops, median_pair_ratio, lowest_pair_ratio, highest_pair_ratio;
-  int first_wins;
+  double kiln_gflops, openblas_gflops, median_pair_ratio;
+  int kiln_wins;
 };
 
-// `settle`: one untimed call before each timing, for sides that run on
-// different cores (a 1-thread call right after a 2-thread one first pulls C
-// back from the other core's cache: M = 32, K = 27 read 48 instead of 70
-// GFLOP/s that way).
-PairResult time_pairs(const Shape& shape, int pairs, bool settle, const auto& first_call, const auto& second_call) {
-  // Warm-up (first touch, packing buffers), then as many calls per timing
-  // as make the first side's last about 20 ms.
-  second_call();
-  const int calls = std::clamp(int(0.02 / seconds_per_call(first_call, 1)), 1, 10000);
-  auto timed = [&](const auto& call) {
-    if (settle) call();
-    return seconds_per_call(call, calls);
-  };
-  std::vector<double> first_seconds, second_seconds, ratios;
-  int first_wins = 0;
-  for (int pair = 0; pair < pairs; ++pair) {
-    double first_time, second_time;
-    if (pair % 2 == 0) {
-      first_time = timed(first_call);
-      second_time = timed(second_call);
-    } else {
-      second_time = timed(second_call);
-      first_time = timed(first_call);
-    }
-    first_seconds.push_back(first_time);
-    second_seconds.push_back(second_time);
-    ratios.push_back(second_time / first_time);
-    first_wins += first_time < second_time;
-  }
-  const double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
-  return {flops / median(first_seconds) / 1e9,
-          flops / median(second_seconds) / 1e9,
-          median(ratios),
-          *std::min_element(ratios.begin(), ratios.end()),
-          *std::max_element(ratios.begin(), ratios.end()),
-          first_wins};
-}
-
-// kiln against OpenBLAS, one thread each; with `scaling`, kiln with two
-// threads against kiln with one.
-PairResult run_pairs(const F32GemmMicrokernel& kernel, const Shape& shape, int pairs, bool scaling) {
+PairResult run_pairs(const F32GemmMicrokernel& kernel, const Shape& shape, int pairs) {
   std::vector<float> a(shape.m * shape.k), b(shape.k * shape.n), c(shape.m * shape.n);
   // Small exact values, cheap to generate for the 2 GB matrices.
   for (size_t i = 0; i < a.size(); ++i) a[i] = float(int(i * 7 % 13) - 6) / 8.0f;
@@ -144,16 +98,36 @@ PairResult run_pairs(const F32GemmMicrokernel& kernel, const Shape& shape, int p
   const bool pack_once = shape.family == "conv";
   kiln::kernels::F32PackedA packed(kernel, false, shape.m, shape.k, a.data(), shape.k);
   const kiln::kernels::F32GemmEpilogue epilogue;
-  auto kiln_call = [&](int threads) {
+  auto kiln_call = [&] {
     if (!pack_once) packed.pack(kernel, false, shape.m, shape.k, a.data(), shape.k);
-    kiln::kernels::f32_gemm_packed(packed, false, shape.n, b.data(), shape.n, c.data(), shape.n, epilogue, threads);
+    kiln::kernels::f32_gemm_packed(packed, false, shape.n, b.data(), shape.n, c.data(), shape.n, epilogue, 1);
   };
   auto openblas_call = [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(shape.m), int(shape.n), int(shape.k), 1.0f, a.data(),
                 int(shape.k), b.data(), int(shape.n), 0.0f, c.data(), int(shape.n));
   };
-  if (scaling) return time_pairs(shape, pairs, true, [&] { kiln_call(2); }, [&] { kiln_call(1); });
-  return time_pairs(shape, pairs, false, [&] { kiln_call(1); }, openblas_call);
+  // Warm-up (first touch, packing buffers), then as many calls per timing
+  // as make it last about 20 ms.
+  openblas_call();
+  const int calls = std::clamp(int(0.02 / seconds_per_call(kiln_call, 1)), 1, 10000);
+  std::vector<double> kiln_seconds, openblas_seconds, ratios;
+  int kiln_wins = 0;
+  for (int pair = 0; pair < pairs; ++pair) {
+    double kiln_time, openblas_time;
+    if (pair % 2 == 0) {
+      kiln_time = seconds_per_call(kiln_call, calls);
+      openblas_time = seconds_per_call(openblas_call, calls);
+    } else {
+      openblas_time = seconds_per_call(openblas_call, calls);
+      kiln_time = seconds_per_call(kiln_call, calls);
+    }
+    kiln_seconds.push_back(kiln_time);
+    openblas_seconds.push_back(openblas_time);
+    ratios.push_back(openblas_time / kiln_time);
+    kiln_wins += kiln_time < openblas_time;
+  }
+  const double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
+  return {flops / median(kiln_seconds) / 1e9, flops / median(openblas_seconds) / 1e9, median(ratios), kiln_wins};
 }
 
 }  // namespace
@@ -168,10 +142,6 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sse41", "avx2", "avx512"}));
   app.add_option("--pairs", pairs, "timed pairs per shape (default 15)")->check(CLI::Range(1, 1000));
   app.add_option("--filter", filter, "regular expression over shape names such as conv/M:32/N:92160/K:576");
-  bool scaling = false;
-  app.add_flag("--scaling", scaling,
-               "time kiln with 2 threads against kiln with 1 instead (OpenBLAS with 2 threads cannot take part: "
-               "its idle workers spin and slow the next call)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -215,31 +185,17 @@ int main(int argc, char** argv) {
       return 1;
     }
 
-    if (scaling) {
-      std::printf("kiln %s, 2 threads against 1, %d alternating pairs per shape; %s peak %.1f GFLOP/s per core\n\n",
-                  kernel.name, pairs, kiln::kernels::f32_peak_name(isa), peak);
-      std::printf("| shape | 1 thread GFLOP/s | 2 threads GFLOP/s | ratio of medians | median pair ratio (range) |\n");
-      std::printf("|---|---|---|---|---|\n");
-    } else {
-      std::printf("kiln %s against OpenBLAS %s, one thread, %d alternating pairs per shape; %s peak %.1f GFLOP/s\n\n",
-                  kernel.name, openblas_get_corename(), pairs, kiln::kernels::f32_peak_name(isa), peak);
-      std::printf("| shape | kiln GFLOP/s | OpenBLAS GFLOP/s | ratio of medians | median pair ratio | kiln faster |\n");
-      std::printf("|---|---|---|---|---|---|\n");
-    }
+    std::printf("kiln %s against OpenBLAS %s, one thread, %d alternating pairs per shape; %s peak %.1f GFLOP/s\n\n",
+                kernel.name, openblas_get_corename(), pairs, kiln::kernels::f32_peak_name(isa), peak);
+    std::printf("| shape | kiln GFLOP/s | OpenBLAS GFLOP/s | ratio of medians | median pair ratio | kiln faster |\n");
+    std::printf("|---|---|---|---|---|---|\n");
     for (const Shape& shape : shapes) {
       std::fprintf(stderr, "%s ...\n", shape.name().c_str());
-      const PairResult result = run_pairs(kernel, shape, pairs, scaling);
-      if (scaling) {
-        std::printf("| %s | %.1f (%.0f%%) | %.1f (%.0f%%) | %.2fx | %.2fx (%.2f-%.2f) |\n", shape.name().c_str(),
-                    result.second_gflops, 100 * result.second_gflops / peak, result.first_gflops,
-                    100 * result.first_gflops / (2 * peak), result.first_gflops / result.second_gflops,
-                    result.median_pair_ratio, result.lowest_pair_ratio, result.highest_pair_ratio);
-      } else {
-        std::printf("| %s | %.1f (%.0f%%) | %.1f (%.0f%%) | %.3f | %.3f | %d/%d |\n", shape.name().c_str(),
-                    result.first_gflops, 100 * result.first_gflops / peak, result.second_gflops,
-                    100 * result.second_gflops / peak, result.first_gflops / result.second_gflops,
-                    result.median_pair_ratio, result.first_wins, pairs);
-      }
+      const PairResult result = run_pairs(kernel, shape, pairs);
+      std::printf("| %s | %.1f (%.0f%%) | %.1f (%.0f%%) | %.3f | %.3f | %d/%d |\n", shape.name().c_str(),
+                  result.kiln_gflops, 100 * result.kiln_gflops / peak, result.openblas_gflops,
+                  100 * result.openblas_gflops / peak, result.kiln_gflops / result.openblas_gflops,
+                  result.median_pair_ratio, result.kiln_wins, pairs);
       std::fflush(stdout);
     }
   } catch (const std::exception& error) {
