@@ -26,12 +26,12 @@
 #include <cblas.h>
 
 #include <cctype>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "benchmarks/f32_gemm_shapes.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_peak.h"
 #include "runtime/cpu_info.h"
@@ -52,10 +52,7 @@ Isa openblas_isa() {
   return Isa::sse41;
 }
 
-struct GemmShape {
-  const char* family;
-  size_t m, n, k;
-};
+using kiln::bench::GemmShape;
 
 // The inputs of one shape, allocated once and kept while benchmarks of the
 // same shape run (the largest conv shapes take hundreds of MB).
@@ -72,9 +69,7 @@ GemmBuffers& buffers_for(const GemmShape& shape) {
     cached->a.resize(shape.m * shape.k);
     cached->b.resize(shape.k * shape.n);
     cached->c.assign(shape.m * shape.n, 0.0f);
-    // Small exact values, cheap to generate for a 2 GB matrix.
-    for (size_t i = 0; i < cached->a.size(); ++i) cached->a[i] = float(int(i * 7 % 13) - 6) / 8.0f;
-    for (size_t i = 0; i < cached->b.size(); ++i) cached->b[i] = float(int(i * 5 % 11) - 5) / 8.0f;
+    kiln::bench::fill_gemm_inputs(cached->a, cached->b);
     cached_m = shape.m, cached_n = shape.n, cached_k = shape.k;
   }
   return *cached;
@@ -90,7 +85,7 @@ void set_counters(benchmark::State& state, const GemmShape& shape, Isa isa, int 
 
 void run_kiln(benchmark::State& state, const F32GemmMicrokernel* kernel, GemmShape shape, int threads) {
   GemmBuffers& data = buffers_for(shape);
-  bool pack_once = std::strcmp(shape.family, "conv") == 0;
+  bool pack_once = shape.packs_a_once();
   kiln::kernels::F32PackedA packed(*kernel, false, shape.m, shape.k, data.a.data(), shape.k);
   kiln::kernels::F32GemmEpilogue epilogue;
   for (auto _ : state) {
@@ -130,21 +125,9 @@ void run_microkernel(benchmark::State& state, const F32GemmMicrokernel* kernel) 
   set_counters(state, {"tile", mr, nr, kc}, kernel->isa, 1);
 }
 
-std::vector<GemmShape> benchmark_shapes() {
-  std::vector<GemmShape> shapes;
-  for (size_t size : {256, 512, 1024}) shapes.push_back({"square", size, size, size});
-  // N = 92160 (e.g. 320 x 288): every M x K. N = 921600 (1280 x 720): the
-  // early-layer shapes only, since B and C there take up to 2 GB.
-  for (size_t m : {32, 64, 128, 256})
-    for (size_t k : {27, 144, 576}) shapes.push_back({"conv", m, 92160, k});
-  for (auto [m, k] : {std::pair<size_t, size_t>{32, 27}, {64, 27}, {32, 144}, {64, 144}})
-    shapes.push_back({"conv", m, 921600, k});
-  return shapes;
-}
-
 std::string shape_suffix(const GemmShape& shape, int threads) {
-  return std::string("/") + shape.family + "/M:" + std::to_string(shape.m) + "/N:" + std::to_string(shape.n) +
-         "/K:" + std::to_string(shape.k) + "/threads:" + std::to_string(threads);
+  std::string suffix = "/";  // (not "/" + name(): GCC 12 warns a false -Wrestrict on that)
+  return suffix.append(shape.name()).append("/threads:").append(std::to_string(threads));
 }
 
 void register_benchmarks() {
@@ -158,7 +141,7 @@ void register_benchmarks() {
     benchmark->Unit(benchmark::kMillisecond);
     if (threads > 1) benchmark->UseRealTime();
   };
-  for (const GemmShape& shape : benchmark_shapes())
+  for (const GemmShape& shape : kiln::bench::f32_gemm_benchmark_shapes())
     for (int threads : {1, 2}) {
       // Shapes stay together so each set of buffers is built once.
       for (const F32GemmMicrokernel& kernel : kiln::kernels::f32_gemm_microkernels()) {

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/f32_gemm_shapes.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_peak.h"
 #include "runtime/cpu_info.h"
@@ -36,26 +37,8 @@
 namespace {
 
 using kiln::Isa;
+using kiln::bench::GemmShape;
 using kiln::kernels::F32GemmMicrokernel;
-
-struct Shape {
-  std::string family;
-  size_t m, n, k;
-  std::string name() const {
-    return family + "/M:" + std::to_string(m) + "/N:" + std::to_string(n) + "/K:" + std::to_string(k);
-  }
-};
-
-// The shapes of kiln_f32_gemm_bench.
-std::vector<Shape> all_shapes() {
-  std::vector<Shape> shapes;
-  for (size_t size : {256, 512, 1024}) shapes.push_back({"square", size, size, size});
-  for (size_t m : {32, 64, 128, 256})
-    for (size_t k : {27, 144, 576}) shapes.push_back({"conv", m, 92160, k});
-  for (auto [m, k] : {std::pair<size_t, size_t>{32, 27}, {64, 27}, {32, 144}, {64, 144}})
-    shapes.push_back({"conv", m, 921600, k});
-  return shapes;
-}
 
 const char* openblas_core_for(Isa isa) {
   switch (isa) {
@@ -88,14 +71,10 @@ struct PairResult {
   int kiln_wins;
 };
 
-PairResult run_pairs(const F32GemmMicrokernel& kernel, const Shape& shape, int pairs) {
+PairResult run_pairs(const F32GemmMicrokernel& kernel, const GemmShape& shape, int pairs) {
   std::vector<float> a(shape.m * shape.k), b(shape.k * shape.n), c(shape.m * shape.n);
-  // Small exact values, cheap to generate for the 2 GB matrices.
-  for (size_t i = 0; i < a.size(); ++i) a[i] = float(int(i * 7 % 13) - 6) / 8.0f;
-  for (size_t i = 0; i < b.size(); ++i) b[i] = float(int(i * 5 % 11) - 5) / 8.0f;
-  // Conv shapes: weights packed once, as a Conv session does; square shapes
-  // pack A on every call, as a general GEMM does.
-  const bool pack_once = shape.family == "conv";
+  kiln::bench::fill_gemm_inputs(a, b);
+  const bool pack_once = shape.packs_a_once();
   kiln::kernels::F32PackedA packed(kernel, false, shape.m, shape.k, a.data(), shape.k);
   const kiln::kernels::F32GemmEpilogue epilogue;
   auto kiln_call = [&] {
@@ -177,8 +156,8 @@ int main(int argc, char** argv) {
                    error.what());
       return 1;
     }
-    std::vector<Shape> shapes;
-    for (const Shape& shape : all_shapes())
+    std::vector<GemmShape> shapes;
+    for (const GemmShape& shape : kiln::bench::f32_gemm_benchmark_shapes())
       if (std::regex_search(shape.name(), pattern)) shapes.push_back(shape);
     if (shapes.empty()) {
       std::fprintf(stderr, "kiln_f32_gemm_pairs: no shape matches --filter '%s'\n", filter.c_str());
@@ -189,7 +168,7 @@ int main(int argc, char** argv) {
                 kernel.name, openblas_get_corename(), pairs, kiln::kernels::f32_peak_name(isa), peak);
     std::printf("| shape | kiln GFLOP/s | OpenBLAS GFLOP/s | ratio of medians | median pair ratio | kiln faster |\n");
     std::printf("|---|---|---|---|---|---|\n");
-    for (const Shape& shape : shapes) {
+    for (const GemmShape& shape : shapes) {
       std::fprintf(stderr, "%s ...\n", shape.name().c_str());
       const PairResult result = run_pairs(kernel, shape, pairs);
       std::printf("| %s | %.1f (%.0f%%) | %.1f (%.0f%%) | %.3f | %.3f | %d/%d |\n", shape.name().c_str(),
