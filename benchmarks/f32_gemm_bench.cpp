@@ -89,7 +89,7 @@ void run_kiln(benchmark::State& state, const F32GemmMicrokernel* kernel, GemmSha
   kiln::kernels::F32PackedA packed(*kernel, false, shape.m, shape.k, data.a.data(), shape.k);
   kiln::kernels::F32GemmEpilogue epilogue;
   for (auto _ : state) {
-    if (!pack_once) packed.pack(*kernel, false, shape.m, shape.k, data.a.data(), shape.k);
+    if (!pack_once) packed.pack(*kernel, false, shape.m, shape.k, data.a.data(), shape.k, 1.0f, threads);
     kiln::kernels::f32_gemm_packed(packed, false, shape.n, data.b.data(), shape.n, data.c.data(), shape.n, epilogue,
                                    threads);
     benchmark::DoNotOptimize(data.c.data());

@@ -407,7 +407,7 @@ std::string describe_f32_gemm_dispatch() {
 void F32PackedA::FreeDeleter::operator()(float* p) const { std::free(p); }
 
 void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
-                      float alpha) {
+                      float alpha, int threads) {
   kernel_ = &kernel;
   m_ = m;
   k_ = k;
@@ -429,15 +429,25 @@ void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, 
   if (kernel.a_copies != 1 && kernel.a_copies != 4)
     fail("f32 GEMM: no A packing routine for ", kernel.a_copies, " copies");
   const PackFullAFn pack_full = trans_a ? nullptr : full_panel_packer(mr, kernel.a_copies);
-  for (size_t i = 0; i < panels; ++i) {
-    size_t row0 = panel_rows_[i];
-    const float* source = trans_a ? a + row0 : a + row0 * lda;
-    float* panel = panels_.get() + i * panel_stride();
-    if (pack_full && panel_rows_[i + 1] - row0 == mr)
-      pack_full(source, lda, k, alpha, panel);
-    else
-      pack_panel(source, lda, trans_a, panel_rows_[i + 1] - row0, mr, k, alpha, panel);
-  }
+  auto pack_panels = [&](int64_t begin, int64_t end) {
+    for (size_t i = size_t(begin); i < size_t(end); ++i) {
+      size_t row0 = panel_rows_[i];
+      const float* source = trans_a ? a + row0 : a + row0 * lda;
+      float* panel = panels_.get() + i * panel_stride();
+      if (pack_full && panel_rows_[i + 1] - row0 == mr)
+        pack_full(source, lda, k, alpha, panel);
+      else
+        pack_panel(source, lda, trans_a, panel_rows_[i + 1] - row0, mr, k, alpha, panel);
+    }
+  };
+  // Threads take ranges of panels of at least kMinFloatsPerRange packed
+  // floats (32 KiB) each; a smaller A is packed by the caller alone. Two
+  // threads, square GEMMs (A packed per call) timed in 21 alternating pairs
+  // in one process against packing on the caller alone: 256 16-30% faster,
+  // 512 6-12%, 1024 3-7% (SSE4.1, AVX2, AVX-512).
+  constexpr size_t kMinFloatsPerRange = 8192;
+  const size_t min_panels = ceil_div(kMinFloatsPerRange, std::max<size_t>(panel_stride(), 1));
+  parallel_ranges(int64_t(panels), threads, int64_t(min_panels), pack_panels);
 }
 
 void f32_gemm_packed(const F32PackedA& a, bool trans_b, size_t n, const float* b, size_t ldb, float* c, size_t ldc,

@@ -74,9 +74,11 @@ class F32PackedA {
     pack(kernel, trans_a, m, k, a, lda, alpha);
   }
   // Packs a new A, reusing this object's storage when it is large enough
-  // (for callers that pack on every run, like f32_gemm).
+  // (for callers that pack on every run, like f32_gemm), on up to `threads`
+  // threads when A is large enough to share (ranges of panels of at least
+  // 32 KiB packed).
   void pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, size_t k, const float* a, size_t lda,
-            float alpha = 1.0f);
+            float alpha = 1.0f, int threads = 1);
 
   const F32GemmMicrokernel& kernel() const { return *kernel_; }
   size_t m() const { return m_; }

@@ -339,6 +339,30 @@ TEST_P(F32GemmKernelTest, PackedDriverThreadSplits) {
   }
 }
 
+// Packing A on several threads (ranges of panels) writes the same panels as
+// packing it on one, bit for bit, with and without transposing A. The
+// shapes are large enough to be cut into several ranges.
+TEST_P(F32GemmKernelTest, PackingAOnThreadsMatchesOneThread) {
+  std::mt19937 rng(23);
+  for (bool trans_a : {false, true})
+    for (auto [m, k] : {std::pair<size_t, size_t>{301, 700}, {97, 1300}, {19, 5000}})
+      for (int threads : {2, 3}) {
+        const size_t stored_rows = trans_a ? k : m, lda = (trans_a ? m : k) + 3;
+        std::vector<float> a = random_values(stored_rows * lda, rng);
+        F32PackedA one(*kernel_, trans_a, m, k, a.data(), lda, 0.5f);
+        F32PackedA many;
+        many.pack(*kernel_, trans_a, m, k, a.data(), lda, 0.5f, threads);
+        ASSERT_EQ(many.panel_count(), one.panel_count());
+        ASSERT_GE(one.panel_count() * one.panel_stride(), size_t(2 * 32768)) << "too small to be shared";
+        for (size_t i = 0; i < one.panel_count(); ++i) {
+          ASSERT_EQ(many.first_row(i), one.first_row(i));
+          ASSERT_EQ(std::memcmp(many.panel(i), one.panel(i), one.panel_stride() * sizeof(float)), 0)
+              << kernel_->name << " panel " << i << " m=" << m << " k=" << k << " trans_a=" << trans_a
+              << " threads=" << threads;
+        }
+      }
+}
+
 // A B source that packs a row-major matrix like the driver's own and logs
 // every pack and prefetch_row call with the thread that made it, to check
 // what the driver prefetches.
