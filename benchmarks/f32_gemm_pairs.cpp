@@ -14,8 +14,20 @@
 // median of the per-pair ratios and how many pairs kiln won. OpenBLAS picks
 // its kernels when it loads, so the program sets OPENBLAS_CORETYPE to the
 // matching core (Nehalem, Haswell, SkylakeX) and runs itself again when the
-// loaded core differs. Only one thread: after a multi-threaded call
-// OpenBLAS's idle workers spin and would slow kiln's next call.
+// loaded core differs.
+//
+//   kiln_f32_gemm_pairs --scaling [--isa ...] [--rounds N] [--filter REGEX]
+//
+// times instead, per shape, four sides in rotating rounds: kiln on 1 and on
+// 2 threads, OpenBLAS on 1 and on 2 threads, each timing (~50 ms of calls)
+// after one untimed call of the same side, each side writing its own C (a
+// call on one core right after a call on two first pulls C back from the
+// other core's cache). After OpenBLAS's 2-thread timing the program sleeps
+// 0.2 s: OpenBLAS's idle workers spin for a while and would take a core from
+// the next side. It prints both sides' medians, their 2-thread speed-ups
+// (median of the per-round ratios), and the machine's own: its FMA (or SSE
+// mul + add) loop, registers only, on 1 and on 2 threads, timed the same
+// way before and after the shapes.
 #include <cblas.h>
 #include <unistd.h>
 
@@ -25,14 +37,17 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "benchmarks/f32_gemm_shapes.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_peak.h"
 #include "runtime/cpu_info.h"
+#include "runtime/thread_pool.h"
 
 namespace {
 
@@ -109,11 +124,118 @@ PairResult run_pairs(const F32GemmMicrokernel& kernel, const GemmShape& shape, i
   return {flops / median(kiln_seconds) / 1e9, flops / median(openblas_seconds) / 1e9, median(ratios), kiln_wins};
 }
 
+// One side of a scaling round: a call, and whether to sleep after timing it.
+struct Side {
+  std::function<void()> call;
+  bool sleep_after;
+};
+
+// Seconds per call of each side over `rounds` rounds; round r starts with
+// side r % sides.size(). Each timing covers `calls` calls after an untimed one.
+std::vector<std::vector<double>> time_rounds(const std::vector<Side>& sides, int rounds, int calls) {
+  std::vector<std::vector<double>> seconds(sides.size());
+  for (int round = 0; round < rounds; ++round)
+    for (size_t i = 0; i < sides.size(); ++i) {
+      const size_t index = (size_t(round) + i) % sides.size();
+      const Side& side = sides[index];
+      side.call();
+      seconds[index].push_back(seconds_per_call(side.call, calls));
+      if (side.sleep_after) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  return seconds;
+}
+
+// Median of one-thread time / two-thread time, round by round.
+double median_speedup(const std::vector<double>& one_thread, const std::vector<double>& two_threads) {
+  std::vector<double> ratios;
+  for (size_t i = 0; i < one_thread.size(); ++i) ratios.push_back(one_thread[i] / two_threads[i]);
+  return median(ratios);
+}
+
+struct ScalingResult {
+  double kiln_gflops[2], openblas_gflops[2];  // 1 and 2 threads
+  double kiln_speedup, openblas_speedup;
+};
+
+constexpr double kScalingTimingSeconds = 0.05;
+
+ScalingResult run_scaling(const F32GemmMicrokernel& kernel, const GemmShape& shape, int rounds) {
+  std::vector<float> a(shape.m * shape.k), b(shape.k * shape.n);
+  kiln::bench::fill_gemm_inputs(a, b);
+  std::vector<std::vector<float>> c(4, std::vector<float>(shape.m * shape.n));
+  const bool pack_once = shape.packs_a_once();
+  kiln::kernels::F32PackedA packed(kernel, false, shape.m, shape.k, a.data(), shape.k);
+  const kiln::kernels::F32GemmEpilogue epilogue;
+  auto kiln_call = [&](int threads, float* out) {
+    if (!pack_once) packed.pack(kernel, false, shape.m, shape.k, a.data(), shape.k, 1.0f, threads);
+    kiln::kernels::f32_gemm_packed(packed, false, shape.n, b.data(), shape.n, out, shape.n, epilogue, threads);
+  };
+  auto openblas_call = [&](int threads, float* out) {
+    openblas_set_num_threads(threads);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(shape.m), int(shape.n), int(shape.k), 1.0f, a.data(),
+                int(shape.k), b.data(), int(shape.n), 0.0f, out, int(shape.n));
+  };
+  const std::vector<Side> sides = {
+      {[&] { kiln_call(1, c[0].data()); }, false},
+      {[&] { kiln_call(2, c[1].data()); }, false},
+      {[&] { openblas_call(1, c[2].data()); }, false},
+      {[&] { openblas_call(2, c[3].data()); }, true},
+  };
+  for (const Side& side : sides) side.call();  // first touch of each C, packing buffers, OpenBLAS's threads
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int calls = std::clamp(int(kScalingTimingSeconds / seconds_per_call(sides[0].call, 1)), 1, 10000);
+  const std::vector<std::vector<double>> seconds = time_rounds(sides, rounds, calls);
+  const double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
+  return {{flops / median(seconds[0]) / 1e9, flops / median(seconds[1]) / 1e9},
+          {flops / median(seconds[2]) / 1e9, flops / median(seconds[3]) / 1e9},
+          median_speedup(seconds[0], seconds[1]),
+          median_speedup(seconds[2], seconds[3])};
+}
+
+// The machine's own 2-thread speed-up: `isa`'s register-only peak loop
+// (kernels/f32_peak.h) on one thread and on two at once, in alternating
+// rounds, each timing (about kScalingTimingSeconds) after an untimed run.
+struct MachineScaling {
+  double one_thread_gflops, two_threads_gflops, speedup;
+};
+
+MachineScaling measure_machine_scaling(Isa isa, int rounds) {
+  const kiln::kernels::F32PeakLoopFn loop = isa == Isa::avx512 ? &kiln::kernels::f32_peak_loop_avx512
+                                            : isa == Isa::avx2 ? &kiln::kernels::f32_peak_loop_avx2
+                                                               : &kiln::kernels::f32_peak_loop_sse2;
+  float sinks[2 * 16] = {};
+  uint64_t iterations = 1 << 16;
+  uint64_t flops_per_thread = 0;
+  auto run = [&](int threads) {
+    kiln::parallel_for(threads, threads, [&](int64_t i) { flops_per_thread = loop(iterations, 1.0f, sinks + 16 * i); });
+  };
+  const double probe_seconds = seconds_per_call([&] { run(1); }, 1);
+  iterations = uint64_t(std::max(1.0, double(iterations) * kScalingTimingSeconds / probe_seconds));
+  std::vector<double> one_thread, two_threads;  // seconds
+  for (int round = 0; round < rounds; ++round)
+    for (int i = 0; i < 2; ++i) {
+      const int threads = (round + i) % 2 + 1;
+      run(threads);
+      (threads == 1 ? one_thread : two_threads).push_back(seconds_per_call([&] { run(threads); }, 1));
+    }
+  const double flops = double(flops_per_thread);
+  return {flops / median(one_thread) / 1e9, 2 * flops / median(two_threads) / 1e9,
+          2 * median_speedup(one_thread, two_threads)};
+}
+
+void print_machine_row(Isa isa, const MachineScaling& machine) {
+  std::printf("| machine: %s peak loop, registers only | %.1f | %.1f | %.2fx | | | | |\n",
+              kiln::kernels::f32_peak_name(isa), machine.one_thread_gflops, machine.two_threads_gflops,
+              machine.speedup);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "kiln's f32 GEMM against OpenBLAS, one thread, timed call by call in alternating pairs in one process."};
+      "kiln's f32 GEMM against OpenBLAS, one thread, timed call by call in alternating pairs in one process; "
+      "with --scaling, both on 1 and on 2 threads in rotating rounds."};
   std::string isa_name;
   int pairs = 15;
   std::string filter = ".";
@@ -121,6 +243,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sse41", "avx2", "avx512"}));
   app.add_option("--pairs", pairs, "timed pairs per shape (default 15)")->check(CLI::Range(1, 1000));
   app.add_option("--filter", filter, "regular expression over shape names such as conv/M:32/N:92160/K:576");
+  bool scaling = false;
+  int rounds = 9;
+  app.add_flag("--scaling", scaling,
+               "instead: kiln and OpenBLAS each on 1 and on 2 threads, in rotating rounds, and their 2-thread "
+               "speed-ups beside the machine's own (its peak loop on 1 and 2 threads)");
+  app.add_option("--rounds", rounds, "rounds per shape with --scaling (default 9)")->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -145,7 +273,7 @@ int main(int argc, char** argv) {
       std::perror("kiln_f32_gemm_pairs: cannot run itself again with OPENBLAS_CORETYPE set");
       return 1;
     }
-    openblas_set_num_threads(1);
+    if (!scaling) openblas_set_num_threads(1);
     const F32GemmMicrokernel& kernel = kiln::kernels::f32_gemm_microkernel_for(isa);
     const double peak = kiln::kernels::f32_peak_gflops_per_core(isa);
     std::regex pattern;
@@ -164,6 +292,31 @@ int main(int argc, char** argv) {
       return 1;
     }
 
+    if (scaling) {
+      // The share of peak is of the higher of the process's peak figure and
+      // the peak loop's one-thread rate in this run, times two threads.
+      const MachineScaling machine_before = measure_machine_scaling(isa, rounds);
+      const double run_peak = std::max(peak, machine_before.one_thread_gflops);
+      std::printf("kiln %s and OpenBLAS %s on 1 and 2 threads, %d rotating rounds per shape; %s peak %.1f GFLOP/s "
+                  "per core (%% of twice that)\n\n",
+                  kernel.name, openblas_get_corename(), rounds, kiln::kernels::f32_peak_name(isa), run_peak);
+      std::printf("| shape | kiln 1 thread GFLOP/s | kiln 2 threads | kiln speed-up | OpenBLAS 1 thread | "
+                  "OpenBLAS 2 threads | OpenBLAS speed-up | kiln / OpenBLAS, 2 threads |\n");
+      std::printf("|---|---|---|---|---|---|---|---|\n");
+      print_machine_row(isa, machine_before);
+      for (const GemmShape& shape : shapes) {
+        std::fprintf(stderr, "%s ...\n", shape.name().c_str());
+        const ScalingResult result = run_scaling(kernel, shape, rounds);
+        std::printf("| %s | %.1f | %.1f (%.0f%%) | %.2fx | %.1f | %.1f (%.0f%%) | %.2fx | %.3f |\n",
+                    shape.name().c_str(), result.kiln_gflops[0], result.kiln_gflops[1],
+                    100 * result.kiln_gflops[1] / (2 * run_peak), result.kiln_speedup, result.openblas_gflops[0],
+                    result.openblas_gflops[1], 100 * result.openblas_gflops[1] / (2 * run_peak), result.openblas_speedup,
+                    result.kiln_gflops[1] / result.openblas_gflops[1]);
+        std::fflush(stdout);
+      }
+      print_machine_row(isa, measure_machine_scaling(isa, rounds));
+      return 0;
+    }
     std::printf("kiln %s against OpenBLAS %s, one thread, %d alternating pairs per shape; %s peak %.1f GFLOP/s\n\n",
                 kernel.name, openblas_get_corename(), pairs, kiln::kernels::f32_peak_name(isa), peak);
     std::printf("| shape | kiln GFLOP/s | OpenBLAS GFLOP/s | ratio of medians | median pair ratio | kiln faster |\n");
