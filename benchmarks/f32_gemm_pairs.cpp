@@ -81,75 +81,79 @@ double seconds_per_call(const auto& call, int calls) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls;
 }
 
-struct PairResult {
-  double kiln_gflops, openblas_gflops, median_pair_ratio;
-  int kiln_wins;
-};
-
-PairResult run_pairs(const F32GemmMicrokernel& kernel, const GemmShape& shape, int pairs) {
-  std::vector<float> a(shape.m * shape.k), b(shape.k * shape.n), c(shape.m * shape.n);
-  kiln::bench::fill_gemm_inputs(a, b);
-  const bool pack_once = shape.packs_a_once();
-  kiln::kernels::F32PackedA packed(kernel, false, shape.m, shape.k, a.data(), shape.k);
-  const kiln::kernels::F32GemmEpilogue epilogue;
-  auto kiln_call = [&] {
-    if (!pack_once) packed.pack(kernel, false, shape.m, shape.k, a.data(), shape.k);
-    kiln::kernels::f32_gemm_packed(packed, false, shape.n, b.data(), shape.n, c.data(), shape.n, epilogue, 1);
-  };
-  auto openblas_call = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(shape.m), int(shape.n), int(shape.k), 1.0f, a.data(),
-                int(shape.k), b.data(), int(shape.n), 0.0f, c.data(), int(shape.n));
-  };
-  // Warm-up (first touch, packing buffers), then as many calls per timing
-  // as make it last about 20 ms.
-  openblas_call();
-  const int calls = std::clamp(int(0.02 / seconds_per_call(kiln_call, 1)), 1, 10000);
-  std::vector<double> kiln_seconds, openblas_seconds, ratios;
-  int kiln_wins = 0;
-  for (int pair = 0; pair < pairs; ++pair) {
-    double kiln_time, openblas_time;
-    if (pair % 2 == 0) {
-      kiln_time = seconds_per_call(kiln_call, calls);
-      openblas_time = seconds_per_call(openblas_call, calls);
-    } else {
-      openblas_time = seconds_per_call(openblas_call, calls);
-      kiln_time = seconds_per_call(kiln_call, calls);
-    }
-    kiln_seconds.push_back(kiln_time);
-    openblas_seconds.push_back(openblas_time);
-    ratios.push_back(openblas_time / kiln_time);
-    kiln_wins += kiln_time < openblas_time;
-  }
-  const double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
-  return {flops / median(kiln_seconds) / 1e9, flops / median(openblas_seconds) / 1e9, median(ratios), kiln_wins};
-}
-
-// One side of a scaling round: a call, and whether to sleep after timing it.
+// One side of a round: a call, and whether to sleep after timing it.
 struct Side {
   std::function<void()> call;
-  bool sleep_after;
+  bool sleep_after = false;
 };
 
 // Seconds per call of each side over `rounds` rounds; round r starts with
-// side r % sides.size(). Each timing covers `calls` calls after an untimed one.
-std::vector<std::vector<double>> time_rounds(const std::vector<Side>& sides, int rounds, int calls) {
+// side r % sides.size(), so two sides alternate which goes first. Each
+// timing covers `calls` calls, after an untimed one when `settle` is set.
+std::vector<std::vector<double>> time_rounds(const std::vector<Side>& sides, int rounds, int calls, bool settle) {
   std::vector<std::vector<double>> seconds(sides.size());
   for (int round = 0; round < rounds; ++round)
     for (size_t i = 0; i < sides.size(); ++i) {
       const size_t index = (size_t(round) + i) % sides.size();
       const Side& side = sides[index];
-      side.call();
+      if (settle) side.call();
       seconds[index].push_back(seconds_per_call(side.call, calls));
       if (side.sleep_after) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   return seconds;
 }
 
-// Median of one-thread time / two-thread time, round by round.
-double median_speedup(const std::vector<double>& one_thread, const std::vector<double>& two_threads) {
+// Median of first / second, round by round (the second side's speed-up).
+double median_ratio(const std::vector<double>& first, const std::vector<double>& second) {
   std::vector<double> ratios;
-  for (size_t i = 0; i < one_thread.size(); ++i) ratios.push_back(one_thread[i] / two_threads[i]);
+  for (size_t i = 0; i < first.size(); ++i) ratios.push_back(first[i] / second[i]);
   return median(ratios);
+}
+
+// One shape's inputs and kiln's packed A, and one call of either side into
+// a given C.
+struct GemmProblem {
+  const F32GemmMicrokernel& kernel;
+  const GemmShape& shape;
+  std::vector<float> a, b;
+  kiln::kernels::F32PackedA packed;
+
+  GemmProblem(const F32GemmMicrokernel& kernel_in, const GemmShape& shape_in)
+      : kernel(kernel_in), shape(shape_in), a(shape.m * shape.k), b(shape.k * shape.n) {
+    kiln::bench::fill_gemm_inputs(a, b);
+    packed.pack(kernel, false, shape.m, shape.k, a.data(), shape.k);
+  }
+  double flops() const { return 2.0 * double(shape.m) * double(shape.n) * double(shape.k); }
+  void kiln(int threads, float* c) {
+    if (!shape.packs_a_once()) packed.pack(kernel, false, shape.m, shape.k, a.data(), shape.k, 1.0f, threads);
+    kiln::kernels::f32_gemm_packed(packed, false, shape.n, b.data(), shape.n, c, shape.n,
+                                   kiln::kernels::F32GemmEpilogue{}, threads);
+  }
+  // The number of threads is OpenBLAS's own setting (openblas_set_num_threads).
+  void openblas(float* c) const {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(shape.m), int(shape.n), int(shape.k), 1.0f, a.data(),
+                int(shape.k), b.data(), int(shape.n), 0.0f, c, int(shape.n));
+  }
+};
+
+struct PairResult {
+  double kiln_gflops, openblas_gflops, median_pair_ratio;
+  int kiln_wins;
+};
+
+PairResult run_pairs(const F32GemmMicrokernel& kernel, const GemmShape& shape, int pairs) {
+  GemmProblem problem(kernel, shape);
+  std::vector<float> c(shape.m * shape.n);
+  const std::vector<Side> sides = {{[&] { problem.kiln(1, c.data()); }}, {[&] { problem.openblas(c.data()); }}};
+  // Warm-up (first touch, packing buffers), then as many calls per timing
+  // as make it last about 20 ms.
+  sides[1].call();
+  const int calls = std::clamp(int(0.02 / seconds_per_call(sides[0].call, 1)), 1, 10000);
+  const std::vector<std::vector<double>> seconds = time_rounds(sides, pairs, calls, false);
+  int kiln_wins = 0;
+  for (int pair = 0; pair < pairs; ++pair) kiln_wins += seconds[0][size_t(pair)] < seconds[1][size_t(pair)];
+  return {problem.flops() / median(seconds[0]) / 1e9, problem.flops() / median(seconds[1]) / 1e9,
+          median_ratio(seconds[1], seconds[0]), kiln_wins};
 }
 
 struct ScalingResult {
@@ -160,36 +164,27 @@ struct ScalingResult {
 constexpr double kScalingTimingSeconds = 0.05;
 
 ScalingResult run_scaling(const F32GemmMicrokernel& kernel, const GemmShape& shape, int rounds) {
-  std::vector<float> a(shape.m * shape.k), b(shape.k * shape.n);
-  kiln::bench::fill_gemm_inputs(a, b);
+  GemmProblem problem(kernel, shape);
   std::vector<std::vector<float>> c(4, std::vector<float>(shape.m * shape.n));
-  const bool pack_once = shape.packs_a_once();
-  kiln::kernels::F32PackedA packed(kernel, false, shape.m, shape.k, a.data(), shape.k);
-  const kiln::kernels::F32GemmEpilogue epilogue;
-  auto kiln_call = [&](int threads, float* out) {
-    if (!pack_once) packed.pack(kernel, false, shape.m, shape.k, a.data(), shape.k, 1.0f, threads);
-    kiln::kernels::f32_gemm_packed(packed, false, shape.n, b.data(), shape.n, out, shape.n, epilogue, threads);
-  };
   auto openblas_call = [&](int threads, float* out) {
     openblas_set_num_threads(threads);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(shape.m), int(shape.n), int(shape.k), 1.0f, a.data(),
-                int(shape.k), b.data(), int(shape.n), 0.0f, out, int(shape.n));
+    problem.openblas(out);
   };
   const std::vector<Side> sides = {
-      {[&] { kiln_call(1, c[0].data()); }, false},
-      {[&] { kiln_call(2, c[1].data()); }, false},
-      {[&] { openblas_call(1, c[2].data()); }, false},
+      {[&] { problem.kiln(1, c[0].data()); }},
+      {[&] { problem.kiln(2, c[1].data()); }},
+      {[&] { openblas_call(1, c[2].data()); }},
       {[&] { openblas_call(2, c[3].data()); }, true},
   };
   for (const Side& side : sides) side.call();  // first touch of each C, packing buffers, OpenBLAS's threads
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const int calls = std::clamp(int(kScalingTimingSeconds / seconds_per_call(sides[0].call, 1)), 1, 10000);
-  const std::vector<std::vector<double>> seconds = time_rounds(sides, rounds, calls);
-  const double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
+  const std::vector<std::vector<double>> seconds = time_rounds(sides, rounds, calls, true);
+  const double flops = problem.flops();
   return {{flops / median(seconds[0]) / 1e9, flops / median(seconds[1]) / 1e9},
           {flops / median(seconds[2]) / 1e9, flops / median(seconds[3]) / 1e9},
-          median_speedup(seconds[0], seconds[1]),
-          median_speedup(seconds[2], seconds[3])};
+          median_ratio(seconds[0], seconds[1]),
+          median_ratio(seconds[2], seconds[3])};
 }
 
 // The machine's own 2-thread speed-up: `isa`'s register-only peak loop
@@ -200,27 +195,20 @@ struct MachineScaling {
 };
 
 MachineScaling measure_machine_scaling(Isa isa, int rounds) {
-  const kiln::kernels::F32PeakLoopFn loop = isa == Isa::avx512 ? &kiln::kernels::f32_peak_loop_avx512
-                                            : isa == Isa::avx2 ? &kiln::kernels::f32_peak_loop_avx2
-                                                               : &kiln::kernels::f32_peak_loop_sse2;
+  const kiln::kernels::F32PeakLoopFn loop = kiln::kernels::f32_peak_loop_for(isa);
   float sinks[2 * 16] = {};
   uint64_t iterations = 1 << 16;
-  uint64_t flops_per_thread = 0;
+  uint64_t flops[2] = {0, 0};  // of the last run, per thread
   auto run = [&](int threads) {
-    kiln::parallel_for(threads, threads, [&](int64_t i) { flops_per_thread = loop(iterations, 1.0f, sinks + 16 * i); });
+    kiln::parallel_for(threads, threads, [&](int64_t i) { flops[i] = loop(iterations, 1.0f, sinks + 16 * i); });
   };
   const double probe_seconds = seconds_per_call([&] { run(1); }, 1);
   iterations = uint64_t(std::max(1.0, double(iterations) * kScalingTimingSeconds / probe_seconds));
-  std::vector<double> one_thread, two_threads;  // seconds
-  for (int round = 0; round < rounds; ++round)
-    for (int i = 0; i < 2; ++i) {
-      const int threads = (round + i) % 2 + 1;
-      run(threads);
-      (threads == 1 ? one_thread : two_threads).push_back(seconds_per_call([&] { run(threads); }, 1));
-    }
-  const double flops = double(flops_per_thread);
-  return {flops / median(one_thread) / 1e9, 2 * flops / median(two_threads) / 1e9,
-          2 * median_speedup(one_thread, two_threads)};
+  const std::vector<std::vector<double>> seconds =
+      time_rounds({{[&] { run(1); }}, {[&] { run(2); }}}, rounds, 1, true);
+  const double flops_per_thread = double(flops[0]);
+  return {flops_per_thread / median(seconds[0]) / 1e9, 2 * flops_per_thread / median(seconds[1]) / 1e9,
+          2 * median_ratio(seconds[0], seconds[1])};
 }
 
 void print_machine_row(Isa isa, const MachineScaling& machine) {
@@ -310,8 +298,8 @@ int main(int argc, char** argv) {
         std::printf("| %s | %.1f | %.1f (%.0f%%) | %.2fx | %.1f | %.1f (%.0f%%) | %.2fx | %.3f |\n",
                     shape.name().c_str(), result.kiln_gflops[0], result.kiln_gflops[1],
                     100 * result.kiln_gflops[1] / (2 * run_peak), result.kiln_speedup, result.openblas_gflops[0],
-                    result.openblas_gflops[1], 100 * result.openblas_gflops[1] / (2 * run_peak), result.openblas_speedup,
-                    result.kiln_gflops[1] / result.openblas_gflops[1]);
+                    result.openblas_gflops[1], 100 * result.openblas_gflops[1] / (2 * run_peak),
+                    result.openblas_speedup, result.kiln_gflops[1] / result.openblas_gflops[1]);
         std::fflush(stdout);
       }
       print_machine_row(isa, measure_machine_scaling(isa, rounds));

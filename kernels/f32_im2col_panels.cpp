@@ -188,6 +188,15 @@ void pack_panels(const F32Im2colPanels& source, size_t k0, size_t kc, size_t j0,
   }
 }
 
+// A block through the panel-by-panel path when it applies, else pack_panels.
+template <size_t NR>
+void pack_block(const F32Im2colPanels& source, size_t k0, size_t kc, size_t j0, size_t nc, float* packed) {
+  if (panelwise_applies(source, NR))
+    pack_panelwise<NR>(source, k0, kc, j0, nc, packed);
+  else
+    pack_panels<NR>(source, k0, kc, j0, nc, packed);
+}
+
 void pack_im2col(const void* context, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* packed) {
   f32_pack_im2col_panels(*static_cast<const F32Im2colPanels*>(context), k0, kc, j0, nc, nr, packed);
 }
@@ -196,14 +205,10 @@ void pack_im2col(const void* context, size_t k0, size_t kc, size_t j0, size_t nc
 
 void f32_pack_im2col_panels(const F32Im2colPanels& source, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr,
                             float* packed) {
-  const bool panelwise = panelwise_applies(source, nr);
   switch (nr) {
-    case 8: return panelwise ? pack_panelwise<8>(source, k0, kc, j0, nc, packed)
-                             : pack_panels<8>(source, k0, kc, j0, nc, packed);
-    case 16: return panelwise ? pack_panelwise<16>(source, k0, kc, j0, nc, packed)
-                              : pack_panels<16>(source, k0, kc, j0, nc, packed);
-    case 32: return panelwise ? pack_panelwise<32>(source, k0, kc, j0, nc, packed)
-                              : pack_panels<32>(source, k0, kc, j0, nc, packed);
+    case 8: return pack_block<8>(source, k0, kc, j0, nc, packed);
+    case 16: return pack_block<16>(source, k0, kc, j0, nc, packed);
+    case 32: return pack_block<32>(source, k0, kc, j0, nc, packed);
   }
   fail("im2col panels: no packing routine for NR=", nr);
 }

@@ -33,9 +33,7 @@ uint64_t f32_peak_loop_sse2(uint64_t iterations, float one, float* sink) {
   return iterations * kChains * 4 * 2;
 }
 
-namespace {
-
-F32PeakLoopFn peak_loop_for(Isa isa) {
+F32PeakLoopFn f32_peak_loop_for(Isa isa) {
   switch (isa) {
     case Isa::sse2:
     case Isa::sse41:
@@ -47,6 +45,8 @@ F32PeakLoopFn peak_loop_for(Isa isa) {
   }
   return &f32_peak_loop_sse2;
 }
+
+namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -82,7 +82,7 @@ double f32_peak_gflops_per_core(Isa isa) {
   std::lock_guard<std::mutex> lock(mutex);
   // sse2 and sse41 share one loop and one figure.
   const int slot = isa == Isa::sse41 ? int(Isa::sse2) : int(isa);
-  if (measured[slot] == 0) measured[slot] = measure_gflops(peak_loop_for(isa));
+  if (measured[slot] == 0) measured[slot] = measure_gflops(f32_peak_loop_for(isa));
   return measured[slot];
 }
 

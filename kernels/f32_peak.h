@@ -27,6 +27,10 @@ uint64_t f32_peak_loop_sse2(uint64_t iterations, float one, float* sink);
 uint64_t f32_peak_loop_avx2(uint64_t iterations, float one, float* sink);
 uint64_t f32_peak_loop_avx512(uint64_t iterations, float one, float* sink);
 
+// `isa`'s loop (sse2 and sse41 share the SSE one). The caller checks that
+// the CPU supports `isa`.
+F32PeakLoopFn f32_peak_loop_for(Isa isa);
+
 // GFLOP/s of one core at `isa`: the best of five timed runs of about 4 ms of
 // its peak loop on the calling thread (after about 10 ms of warm-up, so the
 // clock has ramped up), measured once per ISA and process and then cached
