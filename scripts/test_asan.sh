@@ -41,7 +41,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "== ctest --test-dir build/asan --output-on-failure -j $jobs -LE qemu $*"
 status=0
-ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE qemu "$@" || status=$?
+"$repo_root/scripts/run_ctest.sh" --counts "${KILN_STAGE_COUNTS:-/dev/null}" \
+  --test-dir build/asan --output-on-failure -j "$jobs" -LE qemu "$@" || status=$?
 times="build $((built - start)) s, tests $(($(date +%s) - built)) s"
 [[ -z ${KILN_STAGE_TIMES:-} ]] || echo "$times" >"$KILN_STAGE_TIMES"
 echo "test_asan: $times"

@@ -48,7 +48,8 @@ symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
 
 echo "== ctest --test-dir $build_dir --output-on-failure -j $jobs -L fuzz $*"
 status=0
-ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" -L fuzz "$@" || status=$?
+"$repo_root/scripts/run_ctest.sh" --counts "${KILN_STAGE_COUNTS:-/dev/null}" \
+  --test-dir "$build_dir" --output-on-failure -j "$jobs" -L fuzz "$@" || status=$?
 times="build $((built - start)) s, tests $(($(date +%s) - built)) s"
 [[ -z ${KILN_STAGE_TIMES:-} ]] || echo "$times" >"$KILN_STAGE_TIMES"
 echo "test_fuzz: $times"
