@@ -79,6 +79,8 @@ class KilnBinaryTest : public ::testing::Test {
 
   // Exit code `code`, and stderr is exactly one "kiln: error: ..." line containing `needle`.
   void expect_one_line_error(const std::vector<std::string>& args, int code, const std::string& needle) const {
+    // An empty needle would match any message.
+    ASSERT_FALSE(needle.empty()) << "expect_one_line_error needs a part of the expected message";
     std::string shown;
     for (const auto& a : args) shown += " " + a;
     KilnResult r = kiln(args);
