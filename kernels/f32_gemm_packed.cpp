@@ -65,7 +65,7 @@ void copy_strip(const float* source, size_t ldb, size_t rows, size_t columns, fl
 // B comes from DRAM (a conv's im2col buffer or feature map). While it copies
 // a group of eight rows it prefetches the same columns of the next eight:
 // each row's segment is only NC floats long, too short for the hardware
-// prefetchers to get ahead of (AVX2, M = 32, K = 576, N = 92160: 5% faster).
+// prefetchers to get ahead of (measurements: docs/notes/f32_gemm.md).
 template <size_t NR>
 void pack_b_rows(const float* b, size_t ldb, size_t kc, size_t nc, float* packed) {
   constexpr size_t kRowsSideBySide = 8;
@@ -124,10 +124,10 @@ void pack_matrix_b(const void* context, size_t k0, size_t kc, size_t j0, size_t 
     pack_b_rows<NR>(m.b + k0 * m.ldb + j0, m.ldb, kc, nc, packed);
 }
 
-// Row k of a row-major B, columns [j0, j0 + nc), toward L1 and L2: one
-// prefetch per 64-byte line. (_MM_HINT_T0: on the Zen 5 VM, AVX2, M = 32, K =
-// 576, T0 made the GEMM 7% faster, T1 only 1.5%.) A transposed B has no such
-// function: a row of it touches a line per column.
+// Row k of a row-major B, columns [j0, j0 + nc), toward L1 and L2 (T0: it
+// measured better than T1, docs/notes/f32_gemm.md): one prefetch per 64-byte
+// line. A transposed B has no such function: a row of it touches a line per
+// column.
 void prefetch_matrix_row(const void* context, size_t k, size_t j0, size_t nc) {
   const MatrixB& m = *static_cast<const MatrixB*>(context);
   constexpr uintptr_t kLineBytes = 64;
@@ -363,15 +363,11 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheS
   // and A is short (M <= 64) or the blocks deep (KC >= 128), the next block
   // of B is read from memory while this one is computed (row_panels_outer
   // only), and the block is smaller, an eighth of L2 (at least 64 KiB, a
-  // floor not measured on small-L2 CPUs). Zen 5 VM (1 MiB L2), one thread,
-  // each GEMM timed in pairs in one process against the half-L2 block
-  // without prefetch: N = 92160, AVX2 M = 32 8-11% faster at K = 27, 144 and
-  // 576, M = 64 3-8%, M = 128 2-4% at K = 144 and 576; AVX-512 4-10% (M =
-  // 32, K = 576 level). But M = 128, K = 64 (a 1x1 conv, N = 230400) was 1-3%
-  // slower and M = 128, K = 27 level, hence the condition. A quarter of L2
-  // gained about half as much; an eighth without prefetch nothing. With the
-  // prefetch, A may be up to two MC blocks (AVX2, M = 256, K = 576: 3-4%
-  // faster than the other loop order).
+  // floor not measured on small-L2 CPUs) so that both blocks stay in L2.
+  // The prefetch does not pay for shallow blocks with a tall A (a 1x1 conv
+  // with M = 128, K = 64 was slower with it), hence the condition. With the
+  // prefetch, A may be up to two MC blocks. The measurements behind each
+  // choice: docs/notes/f32_gemm.md.
   const bool prefetch = kernel.prefetch_next_b && b_prefetchable && (m <= 64 || kc >= 128);
   if (m <= (prefetch ? 2 * mc : mc)) {
     // All rows of A fit one block, or two with the prefetch (convolutions:
@@ -441,10 +437,8 @@ void F32PackedA::pack(const F32GemmMicrokernel& kernel, bool trans_a, size_t m, 
     }
   };
   // Threads take ranges of panels of at least kMinFloatsPerRange packed
-  // floats (32 KiB) each; a smaller A is packed by the caller alone. Two
-  // threads, square GEMMs (A packed per call) timed in 21 alternating pairs
-  // in one process against packing on the caller alone: 256 16-30% faster,
-  // 512 6-12%, 1024 3-7% (SSE4.1, AVX2, AVX-512).
+  // floats (32 KiB) each, so that a range is worth handing to a thread; a
+  // smaller A is packed by the caller alone (docs/notes/f32_gemm.md).
   constexpr size_t kMinFloatsPerRange = 8192;
   const size_t min_panels = ceil_div(kMinFloatsPerRange, std::max<size_t>(panel_stride(), 1));
   parallel_ranges(int64_t(panels), threads, int64_t(min_panels), pack_panels);
@@ -483,8 +477,7 @@ void f32_gemm_packed(const F32PackedA& a, size_t n, const F32GemmBSource& b, flo
     // When A is both more than one MC block and taller than twice a chunk
     // is wide, each chunk is also cut into two halves of rows, handed out one
     // after the other: an item then streams half of packed A, at the price of
-    // packing its chunk of B twice. Two threads, square 1024, on a busy
-    // machine: 2-7% faster than whole chunks.
+    // packing its chunk of B twice (measured faster for large squares).
     size_t chunk_columns = n / column_chunks;
     if (!blocking.row_panels_outer && m >= 2 * chunk_columns && row_tiles >= 2 * row_parts) row_parts *= 2;
   }

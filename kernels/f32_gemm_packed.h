@@ -115,7 +115,7 @@ class F32PackedA {
 // says so (F32GemmBlocking::prefetch_next_b), the GEMM calls it for the next
 // block of B while it computes the current one, so reading B from memory
 // overlaps the arithmetic instead of stalling the next pack (see
-// f32_gemm_blocking for when, and the figures).
+// f32_gemm_blocking for when, docs/notes/f32_gemm.md for the figures).
 struct F32GemmBSource {
   using PackFn = void (*)(const void* context, size_t k0, size_t kc, size_t j0, size_t nc, size_t nr,
                           float* packed);

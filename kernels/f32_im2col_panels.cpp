@@ -78,8 +78,8 @@ void put_reflected_row(const F32Im2colPanels& source, float* row, size_t kc, int
 // Whether the panel-by-panel path below applies: a 2-D window (depth 1)
 // with unit horizontal stride and dilation, no reflection, and output rows
 // of at least four panels, so that few panels straddle two output rows
-// (those go through pack_panels one by one, which made det's 23x40 map
-// 10-35% slower at NR = 16 and 32).
+// (those go through pack_panels one by one, which is slower than the old
+// packer on short rows: docs/notes/conv_layers.md).
 bool panelwise_applies(const F32Im2colPanels& source, size_t nr) {
   const WindowGeometry& g = *source.geometry;
   return !source.reflect && g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1 && g.stride[2] == 1 &&
@@ -94,11 +94,8 @@ void pack_panels(const F32Im2colPanels& source, size_t k0, size_t kc, size_t j0,
 // the window's NR taps lie inside it, so the panel is written in order and
 // the bookkeeping is per panel row, not per run of columns. Other panels
 // (across two output rows, the last partial one) go through pack_panels.
-// One thread, each GEMM (packing included) timed in 15 alternating pairs in
-// one process against pack_panels alone: det's 3x3 96->24 conv at 184x320
-// 13-15% faster (AVX-512, NR = 32), 7% (AVX2, 16), 5% (SSE, 8); 3x3 16->32
-// at 368x640 3-11%; 3x3 64->64 at 360x640 3-5% (AVX2, AVX-512), level with
-// SSE. The whole det model (1x3x736x1280, AVX-512): 1% faster.
+// It pays most for thin convs on wide maps, where packing is a large share
+// of the GEMM (measurements: docs/notes/conv_layers.md).
 template <size_t NR>
 void pack_panelwise(const F32Im2colPanels& source, size_t k0, size_t kc, size_t j0, size_t nc, float* packed) {
   const WindowGeometry& g = *source.geometry;

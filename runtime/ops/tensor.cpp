@@ -35,8 +35,8 @@ int64_t product(const Shape& shape, size_t begin, size_t end) {
 class ConcatKernel : public OpKernel {
  public:
   // Only a one-input Concat hands out its input; with more, the output is a
-  // new buffer the memory planner can place in the arena (a 22 MB Concat of
-  // PaddleOCR det allocated outside it took 37 ms a run, mostly page faults).
+  // new buffer the memory planner can place in the arena (a fresh buffer
+  // outside it costs its page faults on every run).
   bool may_alias_inputs() const override { return single_input_; }
   explicit ConcatKernel(const KernelInit& init)
       : axis_(ops::required_int_attr(init.node(), "axis")), single_input_(init.num_inputs() == 1) {
