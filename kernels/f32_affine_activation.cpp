@@ -35,15 +35,11 @@ void f32_affine_activation_reference(const float* x, float* y, size_t n, const F
 
 std::span<const F32AffineActivationKernel> f32_affine_activation_kernels() { return kKernels; }
 
-const F32AffineActivationKernel& f32_affine_activation_selected() {
-  static const F32AffineActivationKernel& chosen = [] () -> const F32AffineActivationKernel& {
-    const Isa isa = selected_isa();
-    const F32AffineActivationKernel* best = &kKernels[0];
-    for (const F32AffineActivationKernel& kernel : kKernels)
-      if (static_cast<int>(kernel.isa) <= static_cast<int>(isa)) best = &kernel;
-    return *best;
-  }();
-  return chosen;
+const F32AffineActivationKernel& f32_affine_activation_for(Isa isa) {
+  const F32AffineActivationKernel* best = &kKernels[0];
+  for (const F32AffineActivationKernel& kernel : kKernels)
+    if (static_cast<int>(kernel.isa) <= static_cast<int>(isa)) best = &kernel;
+  return *best;
 }
 
 }  // namespace kiln::kernels

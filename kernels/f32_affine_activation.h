@@ -34,7 +34,7 @@ struct F32AffineActivationKernel {
 // Every kernel, lowest ISA first (the reference counts as sse2).
 std::span<const F32AffineActivationKernel> f32_affine_activation_kernels();
 
-// The best kernel at or below selected_isa() (KILN_ISA), chosen once.
-const F32AffineActivationKernel& f32_affine_activation_selected();
+// The last kernel of the inventory whose ISA is at or below `isa`.
+const F32AffineActivationKernel& f32_affine_activation_for(Isa isa);
 
 }  // namespace kiln::kernels

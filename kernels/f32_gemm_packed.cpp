@@ -386,13 +386,8 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheS
   return {mc, kc, nc, false, false};  // (the prefetch is only for the row_panels_outer order)
 }
 
-const F32GemmMicrokernel& f32_gemm_selected_microkernel() {
-  static const F32GemmMicrokernel& kernel = f32_gemm_microkernel_for(selected_isa());
-  return kernel;
-}
-
 std::string describe_f32_gemm_dispatch() {
-  const F32GemmMicrokernel& kernel = f32_gemm_selected_microkernel();
+  const F32GemmMicrokernel& kernel = f32_gemm_microkernel_for(selected_isa());
   F32GemmBlocking blocking = f32_gemm_blocking(kernel, cpu_info().caches, 1 << 20, 1 << 20, false);
   std::ostringstream out;
   out << "f32 GEMM:     " << kernel.name << " (MR=" << kernel.mr << ", NR=" << kernel.nr

@@ -3,7 +3,7 @@
 //
 // For operators whose A is constant (a convolution's weights, M = output
 // channels x K), pack A once when the session is built:
-//   F32PackedA weights(f32_gemm_selected_microkernel(), false, m, k, w, k);
+//   F32PackedA weights(*kernel_table.f32_gemm, false, m, k, w, k);
 // then on every run multiply it by an unpacked row-major B (K x N: an im2col
 // buffer, or the input feature map of a 1x1 convolution):
 //   f32_gemm_packed(weights, false, n, b, n, c, ldc, {bias, false, Activation::relu}, threads);
@@ -51,12 +51,8 @@ struct F32GemmBlocking {
 F32GemmBlocking f32_gemm_blocking(const F32GemmMicrokernel& kernel, const CacheSizes& caches, size_t m, size_t k,
                                   bool b_prefetchable);
 
-// The dispatch table's choice, filled once from selected_isa(): the baseline
-// kernel upgraded to the best one the CPU (and KILN_ISA) allow. Throws
-// kiln::Error when KILN_ISA is invalid.
-const F32GemmMicrokernel& f32_gemm_selected_microkernel();
-
-// Lines for `kiln info`: the chosen GEMM kernel and its blocking.
+// Lines for `kiln info`: the GEMM kernel a session gets by default
+// (selected_isa()) and its blocking. Throws kiln::Error when KILN_ISA is invalid.
 std::string describe_f32_gemm_dispatch();
 
 // A (M x K) times alpha, packed for one microkernel: panels of at most MR

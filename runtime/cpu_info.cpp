@@ -137,10 +137,10 @@ const char* isa_name(Isa isa) {
   return "unknown";
 }
 
-Isa parse_isa_name(std::string_view name) {
+Isa parse_isa_name(std::string_view name, const char* source) {
   for (Isa isa : {Isa::sse2, Isa::sse41, Isa::avx2, Isa::avx512})
     if (name == isa_name(isa)) return isa;
-  fail("KILN_ISA='", name, "' is not an instruction-set level kiln knows; use one of sse2, sse41, avx2, avx512");
+  fail(source, "='", name, "' is not an instruction-set level kiln knows; use one of sse2, sse41, avx2, avx512");
 }
 
 Isa CpuInfo::best_isa() const {
@@ -232,20 +232,16 @@ const CpuInfo& cpu_info() {
   return info;
 }
 
-Isa select_isa(const CpuInfo& cpu, const char* requested) {
+Isa select_isa(const CpuInfo& cpu, const char* requested, const char* source) {
   if (requested == nullptr || *requested == '\0') return cpu.best_isa();
-  Isa isa = parse_isa_name(requested);
+  Isa isa = parse_isa_name(requested, source);
   if (!cpu.supports(isa))
-    fail("KILN_ISA=", requested, " asks for an instruction set this CPU (", cpu.brand,
+    fail(source, "=", requested, " asks for an instruction set this CPU (", cpu.brand,
          ") or its OS does not support; the highest available is ", isa_name(cpu.best_isa()));
   return isa;
 }
 
-Isa selected_isa() {
-  // Not cached on failure, so every caller sees the error rather than a default.
-  static const Isa isa = select_isa(cpu_info(), std::getenv("KILN_ISA"));
-  return isa;
-}
+Isa selected_isa() { return select_isa(cpu_info(), std::getenv("KILN_ISA")); }
 
 std::string describe_platform() {
   const CpuInfo& cpu = cpu_info();

@@ -22,8 +22,9 @@ enum class Isa { sse2 = 0, sse41 = 1, avx2 = 2, avx512 = 3 };
 // "sse2", "sse41", "avx2", "avx512".
 const char* isa_name(Isa isa);
 // The inverse of isa_name (case-sensitive). Throws kiln::Error naming the
-// accepted values when `name` is not one of them.
-Isa parse_isa_name(std::string_view name);
+// accepted values when `name` is not one of them; `source` says where the
+// name came from ("KILN_ISA", "SessionOptions::isa").
+Isa parse_isa_name(std::string_view name, const char* source = "KILN_ISA");
 
 // Data-cache sizes in bytes. l1d and l2 are per core; l3 is the whole cache
 // shared by the cores (0 when the CPU has none or it could not be read).
@@ -68,13 +69,16 @@ CacheSizes parse_cache_sizes(std::string_view text);
 // on two machines. Throws kiln::Error (on every call) when it is malformed.
 const CpuInfo& cpu_info();
 
-// The level the kernels should run at on `cpu`. `requested` is the value of
-// KILN_ISA (nullptr or empty when unset): it can only lower the level. Throws
-// kiln::Error when it names an unknown level or one `cpu` does not support.
-Isa select_isa(const CpuInfo& cpu, const char* requested);
+// The level the kernels should run at on `cpu`. `requested` is the level a
+// user asked for in `source` ("KILN_ISA", "SessionOptions::isa"; nullptr or
+// empty when unset): it can only lower the level. Throws kiln::Error naming
+// `source` when it names an unknown level or one `cpu` does not support.
+Isa select_isa(const CpuInfo& cpu, const char* requested, const char* source = "KILN_ISA");
 
-// select_isa(cpu_info(), getenv("KILN_ISA")), computed on first use. Throws
-// kiln::Error (on every call) when KILN_ISA is invalid.
+// The level a session runs at when SessionOptions::isa is empty:
+// select_isa(cpu_info(), getenv("KILN_ISA")), read on every call (the session
+// keeps its own choice in its kernel table). Throws kiln::Error when KILN_ISA
+// is invalid.
 Isa selected_isa();
 
 // A multi-line, human-readable report for `kiln info`: CPU brand, detected

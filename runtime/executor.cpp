@@ -101,7 +101,8 @@ int Executor::slot_of(const std::string& name) {
   return it->second;
 }
 
-void Executor::prepare(const graph::Graph& g, int threads, std::function<void(const NodeRunInfo&)> observer) {
+void Executor::prepare(const graph::Graph& g, int threads, const kernels::KernelTable& kernels,
+                       std::function<void(const NodeRunInfo&)> observer) {
   threads_ = threads;
   observer_ = std::move(observer);
   check_op_support(g);
@@ -134,7 +135,7 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
     for (const std::string& out : node.outputs) step.outputs.push_back(out.empty() ? -1 : slot_of(out));
     try {
       KernelFactory factory = OpRegistry::global().find(node.domain, node.op_type, node.opset);
-      step.kernel = factory(KernelInit(node, constant_inputs, threads_));
+      step.kernel = factory(KernelInit(node, constant_inputs, threads_, kernels));
       if (all_constant) {
         // Every input is known now: evaluate once, keep the results as constants.
         std::vector<Tensor> outputs(node.outputs.size());
@@ -150,6 +151,7 @@ void Executor::prepare(const graph::Graph& g, int threads, std::function<void(co
     } catch (const std::exception& e) {
       rethrow_for_node(node, e, false);
     }
+    step.kernel_name = step.kernel->kernel_name();
     steps_.push_back(std::move(step));
   }
   for (const auto& out : g.outputs) output_slots_.push_back(slot_of(out.name));
@@ -429,7 +431,7 @@ NamedTensors Executor::run(const graph::Graph& g, const NamedTensors& inputs) co
       auto activation = node.attrs.find("activation");
       const std::string& activation_name =
           activation != node.attrs.end() && node.op_type == "FusedConv" ? activation->second.s : kNoActivation;
-      observer_(NodeRunInfo{node.name, node.op_type, in_ptrs, outputs, seconds, activation_name});
+      observer_(NodeRunInfo{node.name, node.op_type, in_ptrs, outputs, seconds, activation_name, step.kernel_name});
     }
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (step.outputs[i] < 0) continue;

@@ -17,8 +17,10 @@ namespace kiln {
 class Executor {
  public:
   // Checks op support (listing every unsupported op at once), evaluates nodes
-  // whose inputs are all constant, and builds one kernel per remaining node.
-  void prepare(const graph::Graph& g, int threads, std::function<void(const NodeRunInfo&)> observer = {});
+  // whose inputs are all constant, and builds one kernel per remaining node
+  // with the microkernels of `kernels`.
+  void prepare(const graph::Graph& g, int threads, const kernels::KernelTable& kernels,
+               std::function<void(const NodeRunInfo&)> observer = {});
   NamedTensors run(const graph::Graph& g, const NamedTensors& inputs) const;
 
   // Number of nodes evaluated at build time because all their inputs were constant.
@@ -29,6 +31,7 @@ class Executor {
   struct Step {
     const graph::Node* node;
     std::unique_ptr<OpKernel> kernel;
+    std::string kernel_name;     // kernel->kernel_name(), for the observer
     std::vector<int> inputs;     // slot per input, -1 for omitted
     std::vector<int> outputs;    // slot per output, -1 for omitted
     std::vector<int> release;    // slots whose last reader is this step

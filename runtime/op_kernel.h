@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "graph/ir.h"
+#include "kernels/kernel_table.h"
 #include "kiln/tensor.h"
 
 namespace kiln {
@@ -17,8 +18,9 @@ namespace kiln {
 // What a kernel factory sees when the session is built.
 class KernelInit {
  public:
-  KernelInit(const graph::Node& node, std::vector<const Tensor*> constant_inputs, int threads)
-      : node_(node), constants_(std::move(constant_inputs)), threads_(threads) {}
+  KernelInit(const graph::Node& node, std::vector<const Tensor*> constant_inputs, int threads,
+             const kernels::KernelTable& kernels)
+      : node_(node), constants_(std::move(constant_inputs)), threads_(threads), kernels_(kernels) {}
 
   const graph::Node& node() const { return node_; }
   int64_t opset() const { return node_.opset; }
@@ -28,11 +30,14 @@ class KernelInit {
   // overridden, or a folded constant); nullptr otherwise.
   const Tensor* constant_input(size_t i) const { return i < constants_.size() ? constants_[i] : nullptr; }
   int threads() const { return threads_; }
+  // The session's kernels: the one place an operator picks its microkernels.
+  const kernels::KernelTable& kernels() const { return kernels_; }
 
  private:
   const graph::Node& node_;
   std::vector<const Tensor*> constants_;
   int threads_;
+  const kernels::KernelTable& kernels_;
 };
 
 // Where the memory plan put an output: `bytes` at `data` inside the arena
@@ -89,6 +94,9 @@ class OpKernel {
   // output 0 the storage of input i when no later step reads input i (the
   // operation runs in place).
   virtual bool may_write_over_input(size_t /*i*/) const { return false; }
+  // The microkernel(s) run() calls, by their inventory names (e.g.
+  // "f32_gemm_6x16_avx2"), for the profile; empty when the op has no named kernel.
+  virtual std::string kernel_name() const { return {}; }
 };
 
 using KernelFactory = std::unique_ptr<OpKernel> (*)(const KernelInit& init);

@@ -10,6 +10,7 @@
 
 #include "graph/onnx_loader.h"
 #include "graph/optimizer.h"
+#include "kernels/kernel_table.h"
 #include "runtime/executor.h"
 #include "runtime/memory_budget.h"
 #include "runtime/prepare_graph.h"
@@ -52,6 +53,7 @@ struct Session::Impl {
   int threads = 1;
   OptimizeReport optimize_report;
   std::shared_ptr<MemoryBudget> budget;
+  kernels::KernelTable kernels;  // picked once, from SessionOptions::isa or its default
 };
 
 namespace {
@@ -72,6 +74,10 @@ TensorInfo to_tensor_info(const graph::ValueInfo& v) {
 template <class Load>
 std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& options) {
   auto impl = std::make_unique<Session::Impl>();
+  // The kernels first: an unusable isa fails before the model is read.
+  const Isa isa = options.isa.empty() ? selected_isa()
+                                      : select_isa(cpu_info(), options.isa.c_str(), "SessionOptions::isa");
+  impl->kernels = kernels::KernelTable::for_isa(isa);
   impl->budget = std::make_shared<MemoryBudget>(options.max_memory_bytes);
   MemoryBudgetScope budget_scope(impl->budget);
   graph::Graph g = load();
@@ -83,7 +89,7 @@ std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& opt
   impl->graph = std::move(g);
   for (const auto& v : impl->graph.inputs) impl->inputs.push_back(to_tensor_info(v));
   for (const auto& v : impl->graph.outputs) impl->outputs.push_back(to_tensor_info(v));
-  impl->executor.prepare(impl->graph, impl->threads, options.node_observer);
+  impl->executor.prepare(impl->graph, impl->threads, impl->kernels, options.node_observer);
   return impl;
 }
 

@@ -50,13 +50,15 @@ RunSetup resolve_run_setup(const ModelRunArgs& args) {
     if (setup.options.threads == 0) setup.options.threads = tuned->threads;
     if (setup.opt_level.empty()) setup.opt_level = tuned->opt_level;
     const char* env_isa = std::getenv("KILN_ISA");
-    if ((!env_isa || !*env_isa) && !tuned->isa.empty()) ::setenv("KILN_ISA", tuned->isa.c_str(), 1);
+    if ((!env_isa || !*env_isa) && !tuned->isa.empty()) setup.options.isa = tuned->isa;
   }
   if (setup.options.threads == 0) setup.options.threads = physical_core_count();
   if (setup.opt_level.empty()) setup.opt_level = "all";
   setup.options.opt_level = parse_opt_level(setup.opt_level);
   apply_shape_args(args.shape_args, setup.options);
-  setup.isa = isa_name(selected_isa());
+  setup.isa = isa_name(setup.options.isa.empty()
+                           ? selected_isa()
+                           : select_isa(cpu_info(), setup.options.isa.c_str(), (setup.tuned_from + " isa").c_str()));
   return setup;
 }
 

@@ -1,7 +1,8 @@
 // `kiln profile MODEL`: times every node over K runs (after W warm-up runs)
 // through the session's node observer and prints where the time goes: the
 // top-N nodes (with achieved GFLOP/s against the machine peak for
-// Conv/FusedConv/ConvTranspose/Gemm/MatMul), then a summary per op type.
+// Conv/FusedConv/ConvTranspose/Gemm/MatMul, and the microkernel each node
+// runs), then a summary per op type.
 // --json FILE writes a Chrome trace in onnxruntime's profiler layout.
 #include <CLI/CLI.hpp>
 
@@ -41,6 +42,7 @@ struct NodeEvent {
 // Totals for one node over all timed runs.
 struct NodeStats {
   std::string name, op_type, activation;
+  std::string kernel;  // the microkernel(s) the session picked; empty when none is named
   std::vector<ValueShape> inputs, outputs;
   std::optional<int64_t> macs;
   double total_seconds = 0;
@@ -92,6 +94,7 @@ void write_trace(const std::string& file, const std::vector<NodeStats>& nodes, c
                            {"run", e.run},
                            {"provider", "kiln"}};
     if (!node.activation.empty()) args["activation"] = node.activation;
+    if (!node.kernel.empty()) args["kernel"] = node.kernel;
     if (node.macs) args["macs"] = *node.macs;
     trace.push_back({{"cat", "Node"},
                      {"pid", 1},
@@ -130,6 +133,7 @@ int profile_model(const ProfileArgs& args) {
       stats.name = info.node_name.empty() ? "#" + std::to_string(index) : info.node_name;
       stats.op_type = info.op_type;
       stats.activation = info.activation;
+      stats.kernel = info.kernel;
       stats.inputs = shapes.inputs;
       stats.outputs = shapes.outputs;
       stats.macs = count_macs(shapes);
@@ -166,7 +170,7 @@ int profile_model(const ProfileArgs& args) {
   for (const RunEvent& r : runs) run_total_ms += r.duration_us / 1000;
   double node_total_ms = 0;
   for (const NodeStats& n : nodes) node_total_ms += n.total_seconds * 1000;
-  const Isa isa = selected_isa();
+  const Isa isa = parse_isa_name(setup.isa);  // the level the session's kernel table was filled for
   const int threads = session.threads();
   const double core_peak_gflops = kernels::f32_peak_gflops_per_core(isa);  // measured now, about 30 ms
   const double peak_gflops = core_peak_gflops * std::min(threads, physical_core_count());
@@ -187,8 +191,8 @@ int profile_model(const ProfileArgs& args) {
                    [&](size_t a, size_t b) { return nodes[a].total_seconds > nodes[b].total_seconds; });
   size_t shown = std::min(order.size(), static_cast<size_t>(args.top));
   std::printf("Top %zu nodes by total time (ms are per run, averaged over %d runs)\n", shown, args.run.runs);
-  std::printf("%-4s %-36s %-22s %-20s %9s %6s %9s %6s\n", "#", "node", "op", "output", "ms", "%", "GFLOP/s",
-              "%peak");
+  std::printf("%-4s %-36s %-22s %-20s %9s %6s %9s %6s  %s\n", "#", "node", "op", "output", "ms", "%", "GFLOP/s",
+              "%peak", "kernel");
   for (size_t k = 0; k < shown; ++k) {
     const NodeStats& n = nodes[order[k]];
     double ms = n.total_seconds * 1000 / std::max(1, n.calls);
@@ -203,8 +207,9 @@ int profile_model(const ProfileArgs& args) {
       of_peak = text;
     }
     std::string name = n.name.size() > 36 ? n.name.substr(0, 33) + "..." : n.name;
-    std::printf("%-4zu %-36s %-22s %-20s %9.3f %5.1f%% %9s %6s\n", k + 1, name.c_str(), op_label(n).c_str(),
-                shapes_text(n.outputs).c_str(), ms, percent, gflops.c_str(), of_peak.c_str());
+    std::printf("%-4zu %-36s %-22s %-20s %9.3f %5.1f%% %9s %6s  %s\n", k + 1, name.c_str(), op_label(n).c_str(),
+                shapes_text(n.outputs).c_str(), ms, percent, gflops.c_str(), of_peak.c_str(),
+                n.kernel.empty() ? "-" : n.kernel.c_str());
   }
 
   struct OpTotals {

@@ -61,9 +61,10 @@ void apply_saved_tuning(const std::string& model_path, SessionOptions& options) 
   if (options.threads == physical_core_count()) options.threads = tuned->threads;
   if (options.opt_level == OptLevel::kAll) options.opt_level = parse_opt_level(tuned->opt_level);
   const char* env_isa = std::getenv("KILN_ISA");
-  if ((!env_isa || !*env_isa) && !tuned->isa.empty()) ::setenv("KILN_ISA", tuned->isa.c_str(), 1);
+  const bool env_sets_isa = env_isa && *env_isa;
+  if (!env_sets_isa && !tuned->isa.empty()) options.isa = tuned->isa;
   const char* level_names[] = {"none", "basic", "extended", "all"};
-  const char* isa = std::getenv("KILN_ISA");
+  const char* isa = env_sets_isa ? env_isa : nullptr;
   std::printf("tuning   from %s: threads %d, opt-level %s, isa %s (--threads, --opt-level, KILN_ISA override it)\n",
               tune_file_path(model_path).c_str(), options.threads, level_names[static_cast<int>(options.opt_level)],
               isa ? isa : tuned->isa.c_str());

@@ -17,7 +17,10 @@ std::vector<Tensor> evaluate(const Node& node, const std::vector<const Tensor*>&
                              size_t max_output_bytes) {
   std::vector<Tensor> outputs(node.outputs.size());
   try {
-    std::unique_ptr<OpKernel> kernel = factory(KernelInit(node, inputs, 1));
+    // Folding runs before the session's kernel table is built, at the default
+    // level (KILN_ISA or the best); an invalid KILN_ISA leaves the node unfolded.
+    const kernels::KernelTable kernels = kernels::KernelTable::for_isa(selected_isa());
+    std::unique_ptr<OpKernel> kernel = factory(KernelInit(node, inputs, 1, kernels));
     KernelContext ctx(node, inputs, outputs, 1);
     kernel->run(ctx);
   } catch (const std::exception&) {

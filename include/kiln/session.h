@@ -28,6 +28,7 @@ struct NodeRunInfo {
   const std::vector<Tensor>& outputs;
   double seconds;                             // wall time of the node's kernel
   const std::string& activation;              // FusedConv: the fused activation ("Relu", ...); else empty
+  const std::string& kernel;                  // the microkernel(s) the node runs ("f32_gemm_6x16_avx2"); else empty
 };
 
 // Graph optimization levels, as in onnxruntime:
@@ -64,6 +65,11 @@ struct OptimizeReport {
 struct SessionOptions {
   // Intra-op threads; 0 = the number of physical cores.
   int threads = 0;
+  // The instruction-set level the kernels run at: "sse2", "sse41", "avx2" or
+  // "avx512", at most what this CPU supports. Empty = the environment
+  // variable KILN_ISA when set, else the best level the CPU supports. Read
+  // when the session is created; each session keeps its own kernels.
+  std::string isa;
   // Graph optimization level (see OptLevel); Session::optimization_summary() tells what it did.
   OptLevel opt_level = OptLevel::kAll;
   // Fixed shapes for whole inputs, by input name.

@@ -103,10 +103,11 @@ bool is_pointwise(const kernels::WindowGeometry& g) {
 // One input channel per group: every output channel is a direct 2-D/3-D
 // filter of one input plane with the bias and activation, by `fast` (a
 // kernel of kernels/f32_dwconv.h chosen when the session was built) when it
-// fits the geometry, else by the reference loops.
+// fits the geometry, else by the reference loops and `map` (the session's
+// affine-activation kernel) for the activation.
 void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y,
                     const kernels::F32GemmEpilogue& activation, const kernels::F32DwconvKernel* fast,
-                    int threads) {
+                    const kernels::F32AffineActivationKernel& map, int threads) {
   const auto& g = p.geometry;
   if (fast && !kernels::f32_dwconv_fits(*fast, g)) fast = nullptr;
   const int64_t planes = p.batch * p.out_channels;
@@ -139,7 +140,7 @@ void conv_depthwise(const ConvProblem& p, const float* x, const float* w, const 
     kernels::F32DwconvEpilogue sums_only;
     sums_only.bias = epilogue.bias;
     kernels::f32_conv_depthwise_plane(g, x_plane, w_plane, sums_only, y_plane);
-    const auto& map_plane = kernels::f32_affine_activation_selected().run;
+    const auto& map_plane = map.run;
     const size_t size = static_cast<size_t>(g.output_size());
     if (epilogue.activation != kernels::Activation::none)
       map_plane(y_plane, y_plane, size, {0.0f, 1.0f, 0.0f, epilogue.activation, epilogue.param0, epilogue.param1});
@@ -197,26 +198,28 @@ void conv_gemm(const ConvProblem& p, const float* x, const std::vector<kernels::
   parallel_for(tasks, threads, [&](int64_t task) { run_task(task, 1); });
 }
 
-// W (C_out x C_in/group x taps) as one packed GEMM A per group.
-std::vector<kernels::F32PackedA> pack_conv_weights(const Tensor& w, int64_t group) {
+// W (C_out x C_in/group x taps) as one packed GEMM A per group, for `kernel`.
+std::vector<kernels::F32PackedA> pack_conv_weights(const Tensor& w, int64_t group,
+                                                   const kernels::F32GemmMicrokernel& kernel) {
   const int64_t out_group = w.dim(0) / group;
   const int64_t depth = w.size() / std::max<int64_t>(w.dim(0), 1);
   std::vector<kernels::F32PackedA> packed(static_cast<size_t>(group));
   for (int64_t grp = 0; grp < group; ++grp)
-    packed[static_cast<size_t>(grp)].pack(kernels::f32_gemm_selected_microkernel(), false,
+    packed[static_cast<size_t>(grp)].pack(kernel, false,
                                           static_cast<size_t>(out_group), static_cast<size_t>(depth),
                                           w.data<float>() + grp * out_group * depth, static_cast<size_t>(depth));
   return packed;
 }
 
 // ConvTranspose's W (C_in x C_out/group x taps) as one packed GEMM A per
-// group: A = W_group^T, (C_out/group * taps) x (C_in/group).
-std::vector<kernels::F32PackedA> pack_transposed_weights(const Tensor& w, int64_t group) {
+// group: A = W_group^T, (C_out/group * taps) x (C_in/group), for `kernel`.
+std::vector<kernels::F32PackedA> pack_transposed_weights(const Tensor& w, int64_t group,
+                                                         const kernels::F32GemmMicrokernel& kernel) {
   const int64_t in_group = w.dim(0) / group;
   const int64_t rows = w.size() / std::max<int64_t>(w.dim(0), 1);
   std::vector<kernels::F32PackedA> packed(static_cast<size_t>(group));
   for (int64_t grp = 0; grp < group; ++grp)
-    packed[static_cast<size_t>(grp)].pack(kernels::f32_gemm_selected_microkernel(), true, static_cast<size_t>(rows),
+    packed[static_cast<size_t>(grp)].pack(kernel, true, static_cast<size_t>(rows),
                                           static_cast<size_t>(in_group), w.data<float>() + grp * in_group * rows,
                                           static_cast<size_t>(rows));
   return packed;
@@ -229,7 +232,9 @@ class ConvKernel : public OpKernel {
   explicit ConvKernel(const KernelInit& init)
       : attrs_(read_window_attrs(init.node())),
         group_(read_group(init.node())),
-        activation_(read_fused_activation(init.node())) {
+        activation_(read_fused_activation(init.node())),
+        gemm_(*init.kernels().f32_gemm),
+        affine_(*init.kernels().f32_affine_activation) {
     const graph::Node& node = init.node();
     if (attrs_.ceil_mode) fail(node.describe(), ": Conv has no ceil_mode attribute");
     if (node.op_type == "FusedConv") {
@@ -250,10 +255,11 @@ class ConvKernel : public OpKernel {
       check_output_affine(node, w->dim(0));
       if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(0));
       if (w->dtype() == DataType::kFloat32 && w->dim(1) != 1) {
-        packed_weights_ = pack_conv_weights(*w, group_);
+        packed_weights_ = pack_conv_weights(*w, group_, gemm_);
         packed_from_ = w->raw();
       }
-      if (w->dtype() == DataType::kFloat32 && w->dim(1) == 1) depthwise_kernel_ = choose_depthwise_kernel(node, w->shape());
+      depthwise_ = w->dtype() == DataType::kFloat32 && w->dim(1) == 1;
+      if (depthwise_) depthwise_kernel_ = choose_depthwise_kernel(init.kernels(), w->shape());
     }
   }
 
@@ -306,16 +312,24 @@ class ConvKernel : public OpKernel {
       fail_unsupported(node.describe(), ": pad_mode 'reflect' is supported for 2-D convolutions with more than one ",
                        "input channel per group");
     if (p.in_per_group() == 1) {
-      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), epilogue, depthwise_kernel_,
+      conv_depthwise(p, x.data<float>(), w.data<float>(), bias, y.data<float>(), epilogue, depthwise_kernel_, affine_,
                      ctx.threads());
       return;
     }
     if (packed_from_ == w.raw()) {
       conv_gemm(p, x.data<float>(), packed_weights_, bias, y.data<float>(), epilogue, reflect_, ctx.threads());
     } else {
-      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_), bias, y.data<float>(), epilogue, reflect_,
+      conv_gemm(p, x.data<float>(), pack_conv_weights(w, group_, gemm_), bias, y.data<float>(), epilogue, reflect_,
                 ctx.threads());
     }
+  }
+
+  // Constant depthwise weights: the fast kernel or, when none fits, the
+  // reference loops plus the affine-activation kernel. Otherwise the GEMM's.
+  std::string kernel_name() const override {
+    if (!depthwise_) return gemm_.name;
+    if (depthwise_kernel_) return depthwise_kernel_->name;
+    return std::string("f32_conv_depthwise_reference+") + affine_.name;
   }
 
  private:
@@ -326,11 +340,12 @@ class ConvKernel : public OpKernel {
              " values (one per output channel), got ", values->size());
   }
 
-  // The fast depthwise kernel for constant weights of this shape at the
-  // selected ISA, or nullptr (reference loops). The window's kernel, strides
+  // The fast depthwise kernel of the session's table for constant weights of
+  // this shape, or nullptr (reference loops). The window's kernel, strides
   // and dilations are known now; pads and image size only at run time, and
   // every fast kernel takes any of them.
-  const kernels::F32DwconvKernel* choose_depthwise_kernel(const graph::Node& node, const Shape& w_shape) const {
+  const kernels::F32DwconvKernel* choose_depthwise_kernel(const kernels::KernelTable& table,
+                                                          const Shape& w_shape) const {
     if (w_shape.size() != 4) return nullptr;
     kernels::WindowGeometry window;
     for (int i = 0; i < 2; ++i) {
@@ -338,13 +353,7 @@ class ConvKernel : public OpKernel {
       window.stride[1 + i] = attrs_.strides.empty() ? 1 : attrs_.strides[i];
       window.dilation[1 + i] = attrs_.dilations.empty() ? 1 : attrs_.dilations[i];
     }
-    Isa isa;
-    try {
-      isa = selected_isa();
-    } catch (const Error& error) {  // an invalid KILN_ISA
-      fail(node.describe(), ": ", error.what());
-    }
-    return kernels::select_f32_dwconv_kernel(window, isa);
+    return table.f32_dwconv(window);
   }
 
   // FusedConv's output_scale / output_shift (docs/fused_ops.md) as given:
@@ -356,8 +365,11 @@ class ConvKernel : public OpKernel {
   WindowAttrs attrs_;
   int64_t group_;
   kernels::F32GemmEpilogue activation_;
+  const kernels::F32GemmMicrokernel& gemm_;
+  const kernels::F32AffineActivationKernel& affine_;
   std::vector<kernels::F32PackedA> packed_weights_;
   const void* packed_from_ = nullptr;  // the constant W the packed copy was made from
+  bool depthwise_ = false;             // constant float weights with one input channel per group
   const kernels::F32DwconvKernel* depthwise_kernel_ = nullptr;
 };
 
@@ -366,7 +378,7 @@ class ConvKernel : public OpKernel {
 class ConvTransposeKernel : public OpKernel {
  public:
   explicit ConvTransposeKernel(const KernelInit& init)
-      : attrs_(read_window_attrs(init.node())), group_(read_group(init.node())) {
+      : attrs_(read_window_attrs(init.node())), group_(read_group(init.node())), gemm_(*init.kernels().f32_gemm) {
     const graph::Node& node = init.node();
     output_padding_ = node.attr_ints("output_padding");
     output_shape_ = node.attr_ints("output_shape");
@@ -378,7 +390,7 @@ class ConvTransposeKernel : public OpKernel {
       check_output_lists(node, w->rank() - 2);
       if (const Tensor* b = init.constant_input(2)) check_bias(node, b, w->dim(1) * group_);
       if (w->dtype() == DataType::kFloat32) {
-        packed_weights_ = pack_transposed_weights(*w, group_);
+        packed_weights_ = pack_transposed_weights(*w, group_, gemm_);
         packed_from_ = w->raw();
       }
     }
@@ -414,7 +426,7 @@ class ConvTransposeKernel : public OpKernel {
     const int64_t rows = out_group * g.kernel_size();  // column rows: (output channel, tap)
     const int64_t tile = std::min(in_positions, std::max<int64_t>(kMinColumnTile, kIm2colTileBytes / (4 * rows)));
     std::vector<kernels::F32PackedA> repacked;
-    if (packed_from_ != w.raw()) repacked = pack_transposed_weights(w, group_);
+    if (packed_from_ != w.raw()) repacked = pack_transposed_weights(w, group_, gemm_);
     const std::vector<kernels::F32PackedA>& packed = packed_from_ == w.raw() ? packed_weights_ : repacked;
     const size_t column_floats = static_cast<size_t>(rows * std::min(tile, in_positions));
     check_workspace_bytes(column_floats * sizeof(float), node.describe() + "'s column buffer");
@@ -446,6 +458,7 @@ class ConvTransposeKernel : public OpKernel {
       }
     }
   }
+  std::string kernel_name() const override { return gemm_.name; }
 
  private:
   // Whether every output element comes from exactly one (input position,
@@ -569,6 +582,7 @@ class ConvTransposeKernel : public OpKernel {
 
   WindowAttrs attrs_;
   int64_t group_;
+  const kernels::F32GemmMicrokernel& gemm_;
   std::vector<kernels::F32PackedA> packed_weights_;  // W_group^T per group, packed when W is constant
   const void* packed_from_ = nullptr;
   std::vector<int64_t> output_padding_;

@@ -81,7 +81,8 @@ class FusedLayerNormKernel : public OpKernel {
   explicit FusedLayerNormKernel(const KernelInit& init)
       : axis_(init.node().attr_int("axis", -1)),
         epsilon_(init.node().attr_float("epsilon", 1e-5f)),
-        activation_(read_fused_activation(init.node())) {
+        activation_(read_fused_activation(init.node())),
+        normalize_(*init.kernels().f32_affine_activation) {
     const graph::Node& node = init.node();
     if (node.inputs.empty() || node.inputs.size() > 3 || node.outputs.size() != 1)
       fail(node.describe(), ": FusedLayerNorm takes 1 to 3 inputs (X, Scale, B) and gives 1 output, got ",
@@ -147,7 +148,7 @@ class FusedLayerNormKernel : public OpKernel {
     // Blocks of constant Scale and B: `inner` of one divides the other's
     // (both are products of trailing dims).
     const int64_t block = std::min(scale.values ? scale.inner : row, bias.values ? bias.inner : row);
-    const kernels::F32AffineActivationFn* normalize = kernels::f32_affine_activation_selected().run;
+    const kernels::F32AffineActivationFn* normalize = normalize_.run;
     float* y_data = y.data<float>();
     parallel_for(items, threads, [&](int64_t item) {
       int64_t begin, end;
@@ -170,11 +171,13 @@ class FusedLayerNormKernel : public OpKernel {
   // The statistics are read first; then each element is normalized where it
   // stands (f32_affine_activation reads a vector before it stores one).
   bool may_write_over_input(size_t i) const override { return i == 0; }
+  std::string kernel_name() const override { return normalize_.name; }
 
  private:
   int64_t axis_;
   float epsilon_;
   kernels::F32GemmEpilogue activation_;
+  const kernels::F32AffineActivationKernel& normalize_;
 };
 
 }  // namespace

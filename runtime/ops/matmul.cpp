@@ -21,7 +21,7 @@ void require_float32(const graph::Node& node, const Tensor& tensor, const char* 
 // Y[M, N] = alpha * op(A) op(B) + beta * C, C broadcast to [M, N].
 class GemmKernel : public OpKernel {
  public:
-  explicit GemmKernel(const KernelInit& init) {
+  explicit GemmKernel(const KernelInit& init) : gemm_(*init.kernels().f32_gemm) {
     const graph::Node& node = init.node();
     trans_a_ = node.attr_int("transA", 0) != 0;
     trans_b_ = node.attr_int("transB", 0) != 0;
@@ -71,12 +71,13 @@ class GemmKernel : public OpKernel {
       beta = beta_;
     }
     if (b_transposed_.defined())
-      kernels::f32_gemm(trans_a_, false, m, n, k, alpha_, a.data<float>(), a.dim(1), b_transposed_.data<float>(), n,
-                        beta, y_data, n, threads_for_work(ctx.threads(), m * n * k));
+      kernels::f32_gemm(gemm_, trans_a_, false, m, n, k, alpha_, a.data<float>(), a.dim(1),
+                        b_transposed_.data<float>(), n, beta, y_data, n, threads_for_work(ctx.threads(), m * n * k));
     else
-      kernels::f32_gemm(trans_a_, trans_b_, m, n, k, alpha_, a.data<float>(), a.dim(1), b.data<float>(), b.dim(1),
-                        beta, y_data, n, threads_for_work(ctx.threads(), m * n * k));
+      kernels::f32_gemm(gemm_, trans_a_, trans_b_, m, n, k, alpha_, a.data<float>(), a.dim(1), b.data<float>(),
+                        b.dim(1), beta, y_data, n, threads_for_work(ctx.threads(), m * n * k));
   }
+  std::string kernel_name() const override { return gemm_.name; }
 
  private:
   // Writes C broadcast (unidirectionally, numpy rules) to [m, n] into y.
@@ -101,6 +102,7 @@ class GemmKernel : public OpKernel {
     }
   }
 
+  const kernels::F32GemmMicrokernel& gemm_;
   bool trans_a_ = false, trans_b_ = false;
   Tensor b_transposed_;  // [K, N] when B is a constant used transposed
   float alpha_ = 1.0f, beta_ = 1.0f;
@@ -112,7 +114,7 @@ class GemmKernel : public OpKernel {
 // broadcast.
 class MatMulKernel : public OpKernel {
  public:
-  explicit MatMulKernel(const KernelInit& init) {}
+  explicit MatMulKernel(const KernelInit& init) : gemm_(*init.kernels().f32_gemm) {}
 
   void run(KernelContext& ctx) override {
     const graph::Node& node = ctx.node();
@@ -168,7 +170,8 @@ class MatMulKernel : public OpKernel {
 
     // B shared by every batch and A's batches laid out like Y's: one tall GEMM.
     if (b_step == 1 && a_step == batches) {
-      kernels::f32_gemm(false, false, batches * m, n, k, 1.0f, a_data, k, b_data, n, 0.0f, y_data, n, threads);
+      kernels::f32_gemm(gemm_, false, false, batches * m, n, k, 1.0f, a_data, k, b_data, n, 0.0f, y_data, n,
+                        threads);
       return;
     }
     const bool parallel_batches = threads > 1 && batches >= threads;
@@ -180,8 +183,8 @@ class MatMulKernel : public OpKernel {
         a_matrix += coordinate * a_stride[i];
         b_matrix += coordinate * b_stride[i];
       }
-      kernels::f32_gemm(false, false, m, n, k, 1.0f, a_data + a_matrix * m * k, k, b_data + b_matrix * k * n, n,
-                        0.0f, y_data + index * m * n, n, gemm_threads);
+      kernels::f32_gemm(gemm_, false, false, m, n, k, 1.0f, a_data + a_matrix * m * k, k,
+                        b_data + b_matrix * k * n, n, 0.0f, y_data + index * m * n, n, gemm_threads);
     };
     if (!parallel_batches) {
       for (int64_t index = 0; index < batches; ++index) multiply(index, threads);
@@ -189,6 +192,10 @@ class MatMulKernel : public OpKernel {
     }
     parallel_for(batches, threads, [&](int64_t index) { multiply(index, 1); });
   }
+  std::string kernel_name() const override { return gemm_.name; }
+
+ private:
+  const kernels::F32GemmMicrokernel& gemm_;
 };
 
 }  // namespace

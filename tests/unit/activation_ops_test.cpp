@@ -380,13 +380,13 @@ TEST(ClipOp, ConstantNonScalarBoundFailsAtBuild) {
   const KernelFactory factory = OpRegistry::global().find("", "Clip", 13);
   ASSERT_NE(factory, nullptr);
   try {
-    factory(KernelInit(node, {nullptr, nullptr, &wide_max}, 1));
+    factory(KernelInit(node, {nullptr, nullptr, &wide_max}, 1, default_kernels()));
     ADD_FAILURE() << "no error for a constant max of shape 2";
   } catch (const Error& e) {
     EXPECT_TRUE(contains(e.what(), "'max' must be a scalar"));
   }
   const Tensor scalar_max = Tensor::from_floats({}, {1});
-  EXPECT_NO_THROW(factory(KernelInit(node, {nullptr, nullptr, &scalar_max}, 1)));
+  EXPECT_NO_THROW(factory(KernelInit(node, {nullptr, nullptr, &scalar_max}, 1, default_kernels())));
 }
 
 TEST(ClipOp, LargeTensorOnTwoThreads) {

@@ -287,7 +287,7 @@ void build(const graph::Node& node, const std::vector<Tensor>& constants) {
   ASSERT_NE(factory, nullptr);
   std::vector<const Tensor*> pointers;
   for (const Tensor& t : constants) pointers.push_back(&t);
-  factory(KernelInit(node, pointers, 1));
+  factory(KernelInit(node, pointers, 1, default_kernels()));
 }
 
 void expect_error(const std::function<void()>& action, const std::string& fragment) {

@@ -5,6 +5,7 @@
 // from the reference by a few ulp of the pre-activation value and 2e-6 for
 // the exp: bound 8 eps (|v| * lip + |y|) + 2e-6.
 #include "kernels/f32_affine_activation.h"
+#include "kernels/kernel_table.h"
 
 #include <gtest/gtest.h>
 
@@ -67,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(EveryKernel, F32AffineActivationKernelTest,
                          });
 
 TEST(F32AffineActivation, SelectedKernelFollowsTheIsa) {
-  const F32AffineActivationKernel& selected = f32_affine_activation_selected();
+  const F32AffineActivationKernel& selected = *KernelTable::for_isa(selected_isa()).f32_affine_activation;
   EXPECT_EQ(selected.isa, selected_isa()) << selected.name;
 }
 

@@ -27,6 +27,7 @@
 
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/gemm.h"
+#include "kernels/kernel_table.h"
 #include "runtime/cpu_info.h"
 
 namespace kiln::kernels {
@@ -498,6 +499,7 @@ INSTANTIATE_TEST_SUITE_P(AllKernels, F32GemmKernelTest, ::testing::Range<size_t>
 // kernels/gemm.h f32_gemm (what Gemm/MatMul call) against the reference:
 // alpha, beta in {0, 1, other}, transposes, NaN in C ignored when beta = 0.
 TEST(F32Gemm, GeneralSignatureMatchesReference) {
+  const F32GemmMicrokernel& kernel = *KernelTable::for_isa(selected_isa()).f32_gemm;  // KILN_ISA can lower it
   std::mt19937 rng(99);
   int case_index = 0;
   for (int64_t m : {1, 5, 33})
@@ -515,7 +517,8 @@ TEST(F32Gemm, GeneralSignatureMatchesReference) {
           std::vector<float> expected = c;
           f32_gemm_reference(trans_a, trans_b, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, expected.data(),
                              ldc);
-          f32_gemm(trans_a, trans_b, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc, 2);
+          f32_gemm(kernel, trans_a, trans_b, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc,
+                   2);
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) {
               float want = expected[i * ldc + j], got = c[i * ldc + j];
@@ -537,7 +540,7 @@ TEST(F32Gemm, DispatchPicksBestKernelAtOrBelowIsa) {
         EXPECT_GE(static_cast<int>(kernel.isa), static_cast<int>(other.isa)) << kernel.name << " vs " << other.name;
       }
   }
-  EXPECT_EQ(&f32_gemm_selected_microkernel(), &f32_gemm_microkernel_for(selected_isa()));
+  EXPECT_EQ(KernelTable::for_isa(selected_isa()).f32_gemm, &f32_gemm_microkernel_for(selected_isa()));
   EXPECT_STREQ(f32_gemm_microkernel_for(Isa::sse2).name, "f32_gemm_4x8_sse2");
   EXPECT_STREQ(f32_gemm_microkernel_for(Isa::sse41).name, "f32_gemm_4x8_sse41");
   EXPECT_STREQ(f32_gemm_microkernel_for(Isa::avx2).name, "f32_gemm_6x16_avx2");

@@ -30,6 +30,10 @@ inline graph::Attribute string_attr(std::string v) { graph::Attribute a; a.kind 
 inline graph::Attribute ints_attr(std::vector<int64_t> v) { graph::Attribute a; a.kind = graph::Attribute::Kind::kInts; a.ints = std::move(v); return a; }
 inline graph::Attribute floats_attr(std::vector<float> v) { graph::Attribute a; a.kind = graph::Attribute::Kind::kFloats; a.floats = std::move(v); return a; }
 
+// The kernels a session gets by default (KILN_ISA or the best the CPU has):
+// CTest runs some suites again with KILN_ISA set to test the lower levels.
+inline kernels::KernelTable default_kernels() { return kernels::KernelTable::for_isa(selected_isa()); }
+
 // Runs `node` on `inputs` (an undefined Tensor = omitted optional input).
 // When `inputs_are_constant`, the kernel also sees them as constants at build
 // time (as weights are).
@@ -42,7 +46,8 @@ inline std::vector<Tensor> run_op(const graph::Node& node, const std::vector<Ten
     pointers.push_back(t.defined() ? &t : nullptr);
     constants.push_back(inputs_are_constant && t.defined() ? &t : nullptr);
   }
-  auto kernel = factory(KernelInit(node, constants, threads));
+  const kernels::KernelTable table = default_kernels();
+  auto kernel = factory(KernelInit(node, constants, threads, table));
   std::vector<Tensor> outputs(node.outputs.size());
   KernelContext ctx(node, pointers, outputs, threads);
   kernel->run(ctx);
