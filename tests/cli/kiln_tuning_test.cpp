@@ -222,6 +222,53 @@ TEST_F(KilnTuning, SweepBatchNeedsAFreeFirstDim) {
   EXPECT_NE(r.err.find("'x'"), std::string::npos) << r.err;
 }
 
+// The row of the top-N table for `node`, "" when it has none.
+std::string table_row(const std::string& top, const std::string& node) {
+  std::istringstream lines(top);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" " + node + " ") != std::string::npos) return line;
+  return "";
+}
+
+// The profile names the microkernel each node runs, at the level KILN_ISA
+// or the tune file's isa gives the session (the GEMM's tile for the Convs,
+// none for Relu and Add), in the table and in the trace.
+TEST_F(KilnTuning, ProfileNamesTheKernelEachNodeRuns) {
+  std::string model = save_model("conv.onnx", conv_model("1"));
+  const std::string trace_file = path("trace.json");
+  const std::vector<std::string> args = {"profile", model,         "--threads", "1",      "--runs", "1",
+                                         "--warmup", "0",          "--opt-level", "none", "--json", trace_file};
+  KilnResult r = kiln(args, "KILN_ISA=sse41");
+  if (r.exit_code != 0 && r.err.find("does not support") != std::string::npos) GTEST_SKIP() << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string top = section(r.out, "Top ");
+  EXPECT_NE(top.find("%peak  kernel"), std::string::npos) << top;
+  for (const char* conv : {"conv1", "conv2"})
+    EXPECT_NE(table_row(top, conv).find("f32_gemm_4x8_sse41"), std::string::npos) << conv << " in:\n" << top;
+  for (const char* plain : {"relu1", "add"}) {  // no named kernel: the column says "-"
+    const std::string row = table_row(top, plain);
+    ASSERT_FALSE(row.empty()) << plain << " missing from:\n" << top;
+    EXPECT_EQ(row.substr(row.size() - 3), "  -") << row;
+  }
+  int conv_events = 0;
+  for (const json& e : json::parse(read_text(trace_file))) {
+    if (e.at("cat") != "Node" || e.at("args").at("op_name") != "Conv") continue;
+    ++conv_events;
+    EXPECT_EQ(e.at("args").at("kernel"), "f32_gemm_4x8_sse41") << e.dump();
+  }
+  EXPECT_EQ(conv_events, 2);
+
+  // The tune file's isa reaches the session the same way (no KILN_ISA set).
+  json tune = {{"shape", json::object()}, {"threads", 1}, {"opt_level", "none"}, {"isa", "sse2"}};
+  std::ofstream(model + ".kiln-tune.json") << tune.dump();
+  r = kiln({"profile", model, "--runs", "1", "--warmup", "0"}, "env -u KILN_ISA");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("isa sse2 (from"), std::string::npos) << r.out;
+  top = section(r.out, "Top ");
+  for (const char* conv : {"conv1", "conv2"})
+    EXPECT_NE(table_row(top, conv).find("f32_gemm_4x8_sse2"), std::string::npos) << conv << " in:\n" << top;
+}
+
 TEST_F(KilnTuning, TuneSavesAChoiceThatRunAndBenchUse) {
   std::string model = save_model("conv.onnx", conv_model("1"));
   KilnResult r = kiln({"tune", model, "--budget", "1"});
