@@ -265,7 +265,8 @@ void add_profile_command(CLI::App& app, Action& action) {
   command->footer(
       "Runs the model W times untimed, then K times with every node timed (inputs are pseudo-random, as in\n"
       "'kiln run'). Prints the N slowest nodes (Conv/Gemm/MatMul with achieved GFLOP/s and % of the machine\n"
-      "peak for the ISA in use) and a summary per op type. --json writes a Chrome trace (onnxruntime's\n"
+      "peak for the ISA in use; the microkernel each node runs, e.g. f32_gemm_6x16_avx2) and a summary per\n"
+      "op type. --json writes a Chrome trace (onnxruntime's\n"
       "profiler layout) for https://ui.perfetto.dev or chrome://tracing.\n\n"
       "Example:\n"
       "  kiln profile det.onnx --shape x=1x3x320x320 --runs 5 --top 15 --json det_trace.json\n");
