@@ -12,7 +12,10 @@ data=${2:?usage: runner_plumbing_test.sh KILN_CONFORMANCE NODE_TEST_DATA_DIR}
 # test_unique_sorted_without_axis: a model kiln does not claim (Unique); pick
 # another unsupported one if kiln gains Unique.
 unclaimed=test_unique_sorted_without_axis
-for t in test_abs $unclaimed; do
+# test_training_dropout: a model kiln loads but refuses to run (random dropout
+# in training mode, an UnsupportedError at run time).
+refused_at_run=test_training_dropout
+for t in test_abs $unclaimed $refused_at_run; do
   [[ -d $data/$t ]] || { echo "runner_plumbing_test: $data/$t is missing (apt-get install libonnx-testdata)"; exit 1; }
 done
 tmp=$(mktemp -d)
@@ -77,6 +80,12 @@ expect missing_data_set 1 "FAIL test_abs: no test_data_set_* folder" -- "$runner
 
 dir=$(fixture all_skipped $unclaimed)
 expect every_test_skipped 1 "error: every test was skipped" -- "$runner" --data "$dir"
+
+# Only an unsupported model at the first level's load is a skip.
+dir=$(fixture refused_at_run $refused_at_run)
+expect unsupported_at_run_is_a_failure 1 \
+  "FAIL $refused_at_run: at levels none,all: test_data_set_0: node 'Dropout_0' (Dropout): training mode" -- \
+  "$runner" --data "$dir" --opt-levels none,all
 
 echo "fail test_abs listed to check the runner" >"$tmp/passing_listed.txt"
 expect expected_failure_passes 1 "FAIL test_abs: listed as an expected failure but passes" -- \
