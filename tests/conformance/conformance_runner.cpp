@@ -13,8 +13,9 @@
 // (NaN matches NaN), exact for integer and bool outputs. Tolerances: rtol 1e-3,
 // atol 1e-7, or the per-test values in the expected-failures file's
 // "tolerance" lines.
-// Expected failures are listed one per line with a reason; one that passes is
-// reported so the list stays honest.
+// Expected failures are listed one per line with a reason; one that passes or
+// is skipped, and a list line naming no test folder, fail so the list stays
+// honest.
 //
 // --opt-levels (default "all") runs every test once per graph optimization
 // level, each checked against the stored outputs on its own: a test passes
