@@ -178,8 +178,9 @@ int profile_model(const ProfileArgs& args) {
   std::printf("settings %s\n", describe_settings(setup.settings).c_str());
   std::printf("runs     %d timed after %d warm-up; run wall time %.3f ms in all, %.3f ms per run\n", args.run.runs,
               args.run.warmup, run_total_ms, run_total_ms / args.run.runs);
-  std::printf("nodes    %zu per run; node times add up to %.3f ms (%.1f%% of run wall time)\n", nodes.size(),
-              node_total_ms, run_total_ms > 0 ? 100 * node_total_ms / run_total_ms : 0.0);
+  std::printf("nodes    %zu per run; node times add up to %.3f ms (%.1f%% of run wall time; the rest is the "
+              "executor between nodes)\n",
+              nodes.size(), node_total_ms, run_total_ms > 0 ? 100 * node_total_ms / run_total_ms : 0.0);
   std::printf("peak     %.0f GFLOP/s (%s, %.0f per core measured now x %d threads)\n\n", peak_gflops, isa_name(isa),
               core_peak_gflops, std::min(threads, physical_core_count()));
 
