@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <numeric>
 
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/tune_file.h"
 
 namespace kiln::cli {
