@@ -21,7 +21,7 @@ void f32_gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_
 // The GEMM the operators call: the packed, cache-blocked, per-ISA path of
 // kernels/f32_gemm_packed.h (A is packed on every call; operators with
 // constant weights should pack them once with F32PackedA instead).
-// Runs on up to `threads` threads of kiln's pool (runtime/thread_pool.h).
+// Runs on up to `threads` threads of kiln's pool (platform/thread_pool.h).
 void f32_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
               int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, int threads);
 

@@ -1,6 +1,7 @@
 #include "runtime/prepare_graph.h"
 
 #include "graph/fix_input_shapes.h"
+#include "runtime/kernel_evaluator.h"
 #include "runtime/node_arity.h"
 
 namespace kiln {
@@ -11,7 +12,7 @@ OptimizeReport prepare_graph(graph::Graph& g, const std::map<std::string, Shape>
   graph::fix_input_shapes(g, input_shapes, dim_values);
   // Before the optimizer, whose passes read a node's inputs by position.
   for (const graph::Node& node : g.nodes) check_node_arity(node);
-  return graph::optimize(g, optimize_options);
+  return graph::optimize(g, with_kernels(optimize_options));
 }
 
 }  // namespace kiln

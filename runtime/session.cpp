@@ -10,8 +10,8 @@
 
 #include "graph/onnx_loader.h"
 #include "graph/optimizer.h"
+#include "platform/memory_budget.h"
 #include "runtime/executor.h"
-#include "runtime/memory_budget.h"
 #include "runtime/prepare_graph.h"
 
 namespace kiln {

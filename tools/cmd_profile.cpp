@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "kernels/f32_peak.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/bench_common.h"
 #include "tools/node_shapes.h"
 #include "tools/progress.h"

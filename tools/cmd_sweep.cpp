@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "graph/onnx_loader.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/bench_child.h"
 #include "tools/cli_common.h"
 #include "tools/progress.h"

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/bench_child.h"
 #include "tools/cli_common.h"
 #include "tools/progress.h"

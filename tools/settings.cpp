@@ -6,7 +6,7 @@
 #include <string>
 
 #include "kiln/error.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/cli_common.h"
 #include "tools/tune_file.h"
 

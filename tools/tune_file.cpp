@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "kiln/error.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/cli_common.h"
 
 namespace kiln::cli {

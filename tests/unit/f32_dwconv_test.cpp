@@ -39,7 +39,7 @@
 #include "kernels/f32_dwconv.h"
 #include "kernels/reference/conv_depthwise.h"
 #include "op_test_util.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace kiln::testing {
 namespace {
