@@ -34,13 +34,13 @@
 //             count.
 // The context line kiln_isa names the ISA the kernels ran at.
 //
-// The ISA is chosen once at process start from KILN_ISA (runtime/cpu_info),
+// The ISA is chosen once at process start from KILN_ISA (platform/cpu_info),
 // so one binary measures every level by running it once per level:
 //   for isa in sse41 avx2 avx512; do
 //     KILN_ISA=$isa build/release/benchmarks/kiln_conv_layers_bench --benchmark_min_time=0.5
 //   done
 // (asking for a level the CPU lacks is an error). Filter with e.g.
-// --benchmark_filter='conv/det_' or 'threads:1'. Results: benchmarks/conv_layers.md.
+// --benchmark_filter='conv/det_' or 'threads:1'. Results: docs/notes/conv_layers.md.
 #include <benchmark/benchmark.h>
 #include <onnx/onnx_pb.h>
 
@@ -55,7 +55,7 @@
 #include "kernels/f32_peak.h"
 #include "kiln/session.h"
 #include "kiln/tensor.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace {
 

@@ -27,7 +27,7 @@
 
 #include "kernels/f32_dwconv.h"
 #include "kernels/reference/conv_depthwise.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace {
 

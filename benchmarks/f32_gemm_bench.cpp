@@ -34,7 +34,7 @@
 #include "benchmarks/f32_gemm_shapes.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_peak.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace {
 

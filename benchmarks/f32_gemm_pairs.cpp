@@ -46,8 +46,8 @@
 #include "benchmarks/f32_gemm_shapes.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_peak.h"
-#include "runtime/cpu_info.h"
-#include "runtime/thread_pool.h"
+#include "platform/cpu_info.h"
+#include "platform/thread_pool.h"
 
 namespace {
 

@@ -61,7 +61,7 @@ uint64_t seed_of(const std::string& bytes) {
 
 }  // namespace
 
-void run_model_bytes(const std::string& bytes) {
+std::optional<std::string> run_model_bytes(const std::string& bytes) {
   SessionOptions options;
   options.threads = 1;
   options.max_memory_bytes = kMaxMemoryBytes;
@@ -76,35 +76,38 @@ void run_model_bytes(const std::string& bytes) {
         for (int64_t d : info.dims) shape.push_back(d >= 0 ? d : kDynamicDim);
       int64_t count = 1;
       for (int64_t d : shape) {
-        if (d > kMaxInputElements) return;  // too big to run quickly; loading was the test
+        if (d > kMaxInputElements) return std::nullopt;  // too big to run quickly; loading was the test
         count *= d;
-        if (count > kMaxInputElements) return;
+        if (count > kMaxInputElements) return std::nullopt;
       }
       total += count;
-      if (total > kMaxInputElements) return;
-      if (!is_supported_dtype(info.dtype)) return;
+      if (total > kMaxInputElements) return std::nullopt;
+      if (!is_supported_dtype(info.dtype)) return std::nullopt;
       Tensor t(info.dtype, shape);
       fill_random(t, state);
       inputs.emplace(info.name, t);
     }
     session.run(inputs);
-  } catch (const Error&) {
-    // A clear rejection is a correct answer to a broken model.
+  } catch (const Error& e) {
+    return e.what();  // a clear rejection is a correct answer to a broken model
   }
+  return std::nullopt;
 }
 
-void parse_tensor_pb_bytes(const std::string& bytes) {
+std::optional<std::string> parse_tensor_pb_bytes(const std::string& bytes) {
   try {
     Tensor t = graph::tensor_from_pb_bytes(bytes, kNoExternalDataDir, "fuzz input");
     // Touch every byte, so a tensor claiming more than it holds shows up under ASan.
     volatile uint8_t sum = 0;
     const auto* p = static_cast<const uint8_t*>(t.raw());
     for (size_t i = 0; i < t.nbytes(); ++i) sum = static_cast<uint8_t>(sum + p[i]);
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    return e.what();
   }
+  return std::nullopt;
 }
 
-void parse_npy_bytes(const std::string& bytes) {
+std::optional<std::string> parse_npy_bytes(const std::string& bytes) {
   static const std::string path = "/tmp/kiln_fuzz_npy_" + std::to_string(getpid()) + ".npy";
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -115,8 +118,10 @@ void parse_npy_bytes(const std::string& bytes) {
     volatile uint8_t sum = 0;
     const auto* p = static_cast<const uint8_t*>(t.raw());
     for (size_t i = 0; i < t.nbytes(); ++i) sum = static_cast<uint8_t>(sum + p[i]);
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    return e.what();
   }
+  return std::nullopt;
 }
 
 }  // namespace kiln::fuzz

@@ -5,10 +5,13 @@
 //
 // Each driver treats `bytes` as untrusted and returns normally both when it
 // works and when kiln rejects it with kiln::Error; anything else (another
-// exception, a crash, a sanitizer report, a hang) is a bug in kiln.
+// exception, a crash, a sanitizer report, a hang) is a bug in kiln. The return
+// value is the kiln::Error message when kiln rejected the input, nothing when
+// it accepted it: the regression test checks each kept input's outcome.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace kiln::fuzz {
@@ -23,13 +26,13 @@ inline constexpr const char* kNoExternalDataDir = "/nonexistent-kiln-fuzz-dir";
 // Model bytes -> Session::from_bytes (load, optimize, build) -> one run on
 // pseudo-random inputs of the declared shapes (dynamic dims 2; a model whose
 // fixed input shapes need more than a few thousand elements is not run).
-void run_model_bytes(const std::string& bytes);
+std::optional<std::string> run_model_bytes(const std::string& bytes);
 
 // A serialized ONNX TensorProto (.pb test data) -> kiln::Tensor.
-void parse_tensor_pb_bytes(const std::string& bytes);
+std::optional<std::string> parse_tensor_pb_bytes(const std::string& bytes);
 
 // A .npy file -> kiln::load_npy (the bytes go through a scratch file in
 // /tmp, since the reader takes a path).
-void parse_npy_bytes(const std::string& bytes);
+std::optional<std::string> parse_npy_bytes(const std::string& bytes);
 
 }  // namespace kiln::fuzz

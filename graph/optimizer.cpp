@@ -1,7 +1,5 @@
 #include "graph/optimizer.h"
 
-#include <sstream>
-
 #include "graph/passes/cancel_transposes.h"
 #include "graph/passes/eliminate_common_subexpressions.h"
 #include "graph/passes/eliminate_dead_nodes.h"
@@ -18,7 +16,6 @@
 #include "graph/passes/remove_identity.h"
 #include "graph/passes/sink_transposes.h"
 #include "graph/validate_graph.h"
-#include "runtime/op_registry.h"
 
 namespace kiln::graph {
 
@@ -30,16 +27,17 @@ size_t without_context(Graph& g, const PassContext&) {
 }
 
 size_t fold_constants_with_context(Graph& g, const PassContext& context) {
-  return fold_constants(g, *context.registry, context.max_folded_bytes);
+  return fold_constants(g, context.evaluate, context.max_folded_bytes);
 }
 
-bool runs(const Pass& pass, const OptimizeOptions& options, const OpRegistry& registry) {
+bool runs(const Pass& pass, const OptimizeOptions& options) {
   if (static_cast<int>(options.level) < static_cast<int>(pass.level)) return false;
   if (!pass.emits_op) return true;
   // A standard-only graph gets the fusions too; expand_fused_conv writes them
   // back in standard ops at the end.
   if (options.standard_only) return true;
-  return options.emit_kiln_ops_without_kernels || registry.find(kKilnDomain, pass.emits_op, kKilnOpset) != nullptr;
+  return options.emit_kiln_ops_without_kernels ||
+         (options.has_kernel && options.has_kernel(kKilnDomain, pass.emits_op, kKilnOpset));
 }
 
 }  // namespace
@@ -66,16 +64,6 @@ const std::vector<Pass>& all_passes() {
   return passes;
 }
 
-const char* opt_level_name(OptLevel level) {
-  switch (level) {
-    case OptLevel::kNone: return "none";
-    case OptLevel::kBasic: return "basic";
-    case OptLevel::kExtended: return "extended";
-    case OptLevel::kAll: return "all";
-  }
-  return "?";
-}
-
 // Subgraph bodies are not loaded (only marked), so the values they read from
 // the outer graph are invisible to the passes: a graph with one is left alone.
 bool has_subgraphs(const Graph& g) {
@@ -86,11 +74,10 @@ bool has_subgraphs(const Graph& g) {
 }
 
 OptimizeReport optimize(Graph& g, const OptimizeOptions& options) {
-  const OpRegistry& registry = options.registry ? *options.registry : OpRegistry::global();
   std::vector<Pass> enabled;
   if (!has_subgraphs(g))
     for (const Pass& pass : all_passes())
-      if (runs(pass, options, registry)) enabled.push_back(pass);
+      if (runs(pass, options)) enabled.push_back(pass);
   OptimizeReport report = run_passes(g, enabled, options);
   if (!options.standard_only) return report;
   report.passes.push_back({"expand_fused_conv", expand_fused_conv(g)});
@@ -105,8 +92,7 @@ OptimizeReport optimize(Graph& g, const OptimizeOptions& options) {
 }
 
 OptimizeReport run_passes(Graph& g, const std::vector<Pass>& passes, const OptimizeOptions& options) {
-  const OpRegistry& registry = options.registry ? *options.registry : OpRegistry::global();
-  const PassContext context{&registry, options.max_folded_bytes};
+  const PassContext context{options.evaluate, options.max_folded_bytes};
   OptimizeReport report;
   report.level = options.level;
   report.nodes_before = g.nodes.size();
@@ -144,19 +130,3 @@ OptimizeReport run_passes(Graph& g, const std::vector<Pass>& passes, const Optim
 }
 
 }  // namespace kiln::graph
-
-namespace kiln {
-
-std::string OptimizeReport::to_string() const {
-  std::ostringstream out;
-  out << "graph optimizer (level " << graph::opt_level_name(level) << "): " << nodes_before << " -> " << nodes_after
-      << " nodes, " << initializers_before << " -> " << initializers_after << " initializers, " << rounds << " round"
-      << (rounds == 1 ? "" : "s");
-  if (!converged) out << " (stopped at the round limit)";
-  out << "\n";
-  for (const PassCount& p : passes)
-    if (p.rewrites) out << "  " << p.pass << ": " << p.rewrites << "\n";
-  return out.str();
-}
-
-}  // namespace kiln

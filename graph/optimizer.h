@@ -10,8 +10,9 @@
 #include <vector>
 
 #include "graph/ir.h"
+#include "graph/node_evaluator.h"
 #include "graph/pass.h"
-#include "kiln/session.h"
+#include "kiln/optimize.h"
 
 namespace kiln::graph {
 
@@ -25,18 +26,22 @@ struct OptimizeOptions {
   OptLevel level = OptLevel::kAll;
   // Keep to standard ONNX ops (no com.kiln nodes), so a model written after
   // optimizing loads in any runtime: the fusions into com.kiln ops still run
-  // (whatever the registry has), then expand_fused_conv writes each FusedConv
+  // (whatever has_kernel says), then expand_fused_conv writes each FusedConv
   // as a standard Conv plus its activation in standard ops
   // (graph/passes/expand_fused_conv.h). Any other com.kiln node left in the
   // graph is a kiln::Error.
   bool standard_only = false;
-  // Passes that create com.kiln ops run only when the registry has a kernel
-  // for the op, unless this is set (for writing optimized models, and tests).
+  // Passes that create com.kiln ops run only when has_kernel says a kernel
+  // runs the op, unless this is set (for writing optimized models, and tests).
   bool emit_kiln_ops_without_kernels = false;
   bool validate = kValidateAfterEachPass;
   size_t max_rounds = 16;
   size_t max_folded_bytes = size_t{64} << 20;
-  const OpRegistry* registry = nullptr;  // nullptr: OpRegistry::global()
+  // The kernels' side, injected because graph/ cannot call runtime/ (empty:
+  // constant folding folds Constant nodes only, and no op has a kernel).
+  // runtime/kernel_evaluator.h fills both from an op registry.
+  NodeEvaluator evaluate;
+  KernelQuery has_kernel;
 };
 
 // Every pass kiln has, in the order a round runs them.
@@ -50,8 +55,5 @@ OptimizeReport optimize(Graph& g, const OptimizeOptions& options = {});
 // The fixed-point loop itself, over the given passes (all of them, whatever
 // their level): optimize() calls it with the passes its options enable.
 OptimizeReport run_passes(Graph& g, const std::vector<Pass>& passes, const OptimizeOptions& options);
-
-// "none", "basic", "extended", "all".
-const char* opt_level_name(OptLevel level);
 
 }  // namespace kiln::graph

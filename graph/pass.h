@@ -13,11 +13,8 @@
 #include <cstdint>
 
 #include "graph/ir.h"
-#include "kiln/session.h"  // OptLevel
-
-namespace kiln {
-class OpRegistry;
-}
+#include "graph/node_evaluator.h"
+#include "kiln/optimize.h"
 
 namespace kiln::graph {
 
@@ -27,7 +24,7 @@ inline constexpr int64_t kKilnOpset = 1;
 
 // What a pass may need besides the graph.
 struct PassContext {
-  const OpRegistry* registry = nullptr;      // kernels, for constant folding
+  NodeEvaluator evaluate;                      // constant folding (empty: Constant nodes only)
   size_t max_folded_bytes = size_t{64} << 20;  // never fold into a larger tensor
 };
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/thread_pool.h"
+#include "platform/thread_pool.h"
 
 namespace kiln::kernels {
 
@@ -42,7 +42,7 @@ void fill_elements(void* dst, const void* element, size_t element_bytes, int64_t
 std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape);
 
 // Runs body(begin, end) over [0, total) cut into contiguous ranges on the
-// intra-op thread pool (runtime/thread_pool.h); runs on the calling thread
+// intra-op thread pool (platform/thread_pool.h); runs on the calling thread
 // when threads <= 1 or the work (total * bytes_per_item) is too small to be
 // worth waking threads (under 64 KiB per thread).
 template <class Body>

@@ -24,7 +24,7 @@
 
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/window_geometry.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace kiln::kernels {
 

@@ -18,7 +18,7 @@
 #include <span>
 
 #include "kernels/f32_gemm_epilogue.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace kiln::kernels {
 

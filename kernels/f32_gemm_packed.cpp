@@ -11,8 +11,8 @@
 #include <xmmintrin.h>
 
 #include "kiln/error.h"
-#include "runtime/memory_budget.h"
-#include "runtime/thread_pool.h"
+#include "platform/memory_budget.h"
+#include "platform/thread_pool.h"
 
 namespace kiln::kernels {
 namespace {

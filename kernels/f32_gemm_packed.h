@@ -27,7 +27,7 @@
 
 #include "kernels/f32_gemm_epilogue.h"
 #include "kernels/f32_gemm_microkernel.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace kiln::kernels {
 

@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace kiln::kernels {
 

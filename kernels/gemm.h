@@ -24,7 +24,7 @@ void f32_gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_
 // kernels/f32_gemm_packed.h (A is packed on every call; operators with
 // constant weights should pack them once with F32PackedA instead), on
 // `kernel` (the session's KernelTable::f32_gemm).
-// Runs on up to `threads` threads of kiln's pool (runtime/thread_pool.h).
+// Runs on up to `threads` threads of kiln's pool (platform/thread_pool.h).
 void f32_gemm(const F32GemmMicrokernel& kernel, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
               float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
               int64_t ldc, int threads);

@@ -1,9 +1,7 @@
 #include "runtime/executor.h"
 
-#include <algorithm>
 #include <chrono>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "graph/shape_inference.h"
@@ -14,9 +12,6 @@
 namespace kiln {
 
 namespace {
-
-// No single planned value may exceed this (1 TiB); larger ones are not planned.
-constexpr uint64_t kMaxPlannedBytes = uint64_t{1} << 40;
 
 // Prefixes a kernel's message with the node unless it already names it.
 [[noreturn]] void rethrow_for_node(const graph::Node& node, const std::exception& e, bool unsupported) {
@@ -120,7 +115,10 @@ void Executor::prepare(const graph::Graph& g, int threads, const kernels::Kernel
   for (const auto& in : g.inputs) input_slots_.push_back(slot_of(in.name));
   const size_t slot_count = constants_.size();
 
-  for (const auto& node : g.nodes) {
+  // What the memory planner needs to know of each node's kernel.
+  std::vector<NodeMemoryFacts> facts(g.nodes.size());
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const graph::Node& node = g.nodes[n];
     Step step;
     step.node = &node;
     std::vector<const Tensor*> constant_inputs;
@@ -144,6 +142,7 @@ void Executor::prepare(const graph::Graph& g, int threads, const kernels::Kernel
         for (size_t i = 0; i < outputs.size(); ++i)
           if (step.outputs[i] >= 0) constants_[static_cast<size_t>(step.outputs[i])] = std::move(outputs[i]);
         ++folded_;
+        facts[n].folded = true;
         continue;
       }
     } catch (const UnsupportedError& e) {
@@ -152,167 +151,43 @@ void Executor::prepare(const graph::Graph& g, int threads, const kernels::Kernel
       rethrow_for_node(node, e, false);
     }
     step.kernel_name = step.kernel->kernel_name();
+    facts[n].may_alias_inputs = step.kernel->may_alias_inputs();
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      facts[n].may_write_over_input.push_back(step.kernel->may_write_over_input(i));
     steps_.push_back(std::move(step));
   }
   for (const auto& out : g.outputs) output_slots_.push_back(slot_of(out.name));
   if (constants_.size() != slot_count) fail("internal error: executor slots grew while kernels were built");
 
-  // Release each non-constant value after its last reader, unless it is a graph output.
-  std::set<int> keep(output_slots_.begin(), output_slots_.end());
-  std::map<int, size_t> last_reader;
-  for (size_t s = 0; s < steps_.size(); ++s)
-    for (int slot : steps_[s].inputs)
-      if (slot >= 0) last_reader[slot] = s;
-  for (const auto& [slot, s] : last_reader)
-    if (!keep.count(slot) && !constants_[static_cast<size_t>(slot)].defined()) steps_[s].release.push_back(slot);
-  plan_memory_for(g);
+  bind_memory_plan(g, facts);
 }
 
-// Places every intermediate whose size shape inference knows in one arena.
-// A kernel that may hand out an input as its output (a view) joins that input's
-// buffer: the buffer then lives until the last reader of any of them, and only
-// the value that really allocates (the group's first) gets a place.
-void Executor::plan_memory_for(const graph::Graph& g) {
+// Plans memory (runtime/memory_plan.h) from the graph, the inferred shapes and
+// what each step's kernel allows, and binds the plan to the steps.
+void Executor::bind_memory_plan(const graph::Graph& g, const std::vector<NodeMemoryFacts>& facts) {
   for (const Tensor& c : constants_)
     if (c.defined()) memory_.constant_bytes += c.nbytes();
-  for (Step& step : steps_) {
-    step.arena_offset.assign(step.outputs.size(), -1);
-    step.arena_bytes.assign(step.outputs.size(), 0);
-  }
-  graph::ValueInfoMap info;
+  graph::ValueInfoMap infos;
+  bool inferred = true;
   try {
-    info = graph::infer_shapes(g);
+    infos = graph::infer_shapes(g);
   } catch (const std::exception& e) {
     memory_.note = std::string("no memory plan: shape inference failed: ") + e.what();
-    return;
+    inferred = false;
   }
-  const size_t slots = constants_.size();
-  std::vector<int> parent(slots);
-  for (size_t i = 0; i < slots; ++i) parent[i] = static_cast<int>(i);
-  auto find = [&](int x) {
-    while (parent[static_cast<size_t>(x)] != x) x = parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
-    return x;
-  };
-  std::vector<int> producer(slots, -1);  // step index
-  for (size_t s = 0; s < steps_.size(); ++s) {
-    for (int out : steps_[s].outputs)
-      if (out >= 0) producer[static_cast<size_t>(out)] = static_cast<int>(s);
-    if (!steps_[s].kernel->may_alias_inputs()) continue;
-    // Views of constants and graph inputs never touch the arena: only join
-    // outputs to inputs that steps produce.
-    for (int out : steps_[s].outputs)
-      for (int in : steps_[s].inputs)
-        if (out >= 0 && in >= 0 && !constants_[static_cast<size_t>(in)].defined() &&
-            std::find(input_slots_.begin(), input_slots_.end(), in) == input_slots_.end())
-          parent[static_cast<size_t>(find(out))] = find(in);
-  }
-  // A group that holds a graph output is not planned: the caller keeps it.
-  std::vector<bool> excluded(slots, false);
-  for (int slot : output_slots_) excluded[static_cast<size_t>(find(slot))] = true;
-  std::vector<int> group_last(slots, -1);
-  for (size_t s = 0; s < steps_.size(); ++s) {
-    for (int in : steps_[s].inputs)
-      if (in >= 0) group_last[static_cast<size_t>(find(in))] = std::max(group_last[static_cast<size_t>(find(in))], static_cast<int>(s));
-    for (int out : steps_[s].outputs)
-      if (out >= 0) group_last[static_cast<size_t>(find(out))] = std::max(group_last[static_cast<size_t>(find(out))], static_cast<int>(s));
-  }
-
-  std::vector<std::string> slot_names(slots);
-  for (const auto& [name, slot] : slots_) slot_names[static_cast<size_t>(slot)] = name;
-  // The planned size of a value: nullopt when its shape or type is not known
-  // statically, or its inferred size is absurd (left to its kernel, whose
-  // allocation then fails against the memory budget naming the node).
-  auto planned_bytes = [&](int slot) -> std::optional<size_t> {
-    auto it = info.find(slot_names[static_cast<size_t>(slot)]);
-    std::optional<Shape> shape = it == info.end() ? std::nullopt : it->second.static_shape();
-    if (!shape || !is_supported_dtype(it->second.dtype)) return std::nullopt;
-    int64_t count = 0;
-    try {
-      count = element_count(*shape);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-    const size_t esize = element_size(it->second.dtype);
-    if (static_cast<uint64_t>(count) > kMaxPlannedBytes / esize) return std::nullopt;
-    return static_cast<size_t>(count) * esize;
-  };
-
-  // In place: an element-wise step whose input is read by no later step
-  // writes its output over that input (OpKernel::may_write_over_input). The
-  // output joins the input's group and takes its root's place; the input must
-  // start where the root does (the root itself, or an earlier in-place output)
-  // and have the output's static shape and type.
-  std::vector<int> written_over(slots, -1);  // output slot -> root slot whose place it takes
-  for (size_t s = 0; s < steps_.size(); ++s) {
-    const Step& step = steps_[s];
-    if (step.outputs.empty() || step.outputs[0] < 0 || step.kernel->may_alias_inputs()) continue;
-    const int out = step.outputs[0];
-    if (find(out) != out || excluded[static_cast<size_t>(out)]) continue;
-    for (size_t i = 0; i < step.inputs.size(); ++i) {
-      const int in = step.inputs[i];
-      if (in < 0 || !step.kernel->may_write_over_input(i)) continue;
-      const int root = find(in);
-      const int root_producer = producer[static_cast<size_t>(root)];
-      if (excluded[static_cast<size_t>(root)] || group_last[static_cast<size_t>(root)] != static_cast<int>(s) ||
-          root_producer < 0 || steps_[static_cast<size_t>(root_producer)].kernel->may_alias_inputs())
-        continue;
-      if (in != root && written_over[static_cast<size_t>(in)] != root) continue;
-      auto in_info = info.find(slot_names[static_cast<size_t>(in)]);
-      auto out_info = info.find(slot_names[static_cast<size_t>(out)]);
-      if (in_info == info.end() || out_info == info.end() || in_info->second.dtype != out_info->second.dtype ||
-          !in_info->second.static_shape() || in_info->second.static_shape() != out_info->second.static_shape())
-        continue;
-      const std::optional<size_t> bytes = planned_bytes(out);
-      if (!bytes || *bytes == 0 || bytes != planned_bytes(root)) continue;
-      parent[static_cast<size_t>(out)] = root;
-      group_last[static_cast<size_t>(root)] = std::max(group_last[static_cast<size_t>(root)], group_last[static_cast<size_t>(out)]);
-      written_over[static_cast<size_t>(out)] = root;
-      break;
-    }
-  }
-
-  std::vector<BufferRequest> requests;
-  std::vector<std::pair<size_t, size_t>> owners;  // (step, output index) per request
-  std::vector<int> request_of(slots, -1);         // root slot -> its request
-  for (size_t slot = 0; slot < slots; ++slot) {
-    int s = producer[slot];
-    if (s < 0 || written_over[slot] >= 0) continue;
-    const Step& step = steps_[static_cast<size_t>(s)];
-    const int root = find(static_cast<int>(slot));
-    // Only the group's root allocates; views made by aliasing kernels do not.
-    if (excluded[static_cast<size_t>(root)] || step.kernel->may_alias_inputs()) continue;
-    const std::optional<size_t> bytes = planned_bytes(static_cast<int>(slot));
-    if (!bytes) {
-      ++memory_.dynamic_values;
-      continue;
-    }
-    if (*bytes == 0) continue;
-    size_t output_index = 0;
-    while (step.outputs[output_index] != static_cast<int>(slot)) ++output_index;
-    request_of[slot] = static_cast<int>(requests.size());
-    requests.push_back({*bytes, s, std::max(s, group_last[static_cast<size_t>(root)])});
-    owners.emplace_back(static_cast<size_t>(s), output_index);
-  }
-  MemoryPlan plan = plan_memory(requests);
-  for (size_t r = 0; r < requests.size(); ++r) {
-    Step& step = steps_[owners[r].first];
-    step.arena_offset[owners[r].second] = static_cast<int64_t>(plan.offsets[r]);
-    step.arena_bytes[owners[r].second] = requests[r].bytes;
-  }
-  for (size_t slot = 0; slot < slots; ++slot) {
-    const int root = written_over[slot];
-    if (root < 0 || request_of[static_cast<size_t>(root)] < 0) continue;
-    const size_t r = static_cast<size_t>(request_of[static_cast<size_t>(root)]);
-    Step& step = steps_[static_cast<size_t>(producer[slot])];
-    step.arena_offset[0] = static_cast<int64_t>(plan.offsets[r]);
-    step.arena_bytes[0] = requests[r].bytes;
-    ++memory_.in_place_values;
-    memory_.unplanned_bytes += requests[r].bytes;
+  const MemoryPlan plan = plan_memory(g, inferred ? &infos : nullptr, facts);
+  for (Step& step : steps_) {
+    const NodeMemory& planned = plan.nodes[static_cast<size_t>(step.node - g.nodes.data())];
+    step.arena_offset = planned.arena_offset;
+    step.arena_bytes = planned.arena_bytes;
+    for (const std::string& name : planned.release) step.release.push_back(slots_.at(name));
   }
   memory_.arena_bytes = plan.arena_bytes;
   memory_.peak_live_bytes = plan.peak_live_bytes;
-  memory_.unplanned_bytes += plan.total_bytes;
-  memory_.planned_values = requests.size() + memory_.in_place_values;
+  memory_.unplanned_bytes = plan.unplanned_bytes;
+  memory_.planned_values = plan.planned_values;
+  memory_.in_place_values = plan.in_place_values;
+  memory_.dynamic_values = plan.dynamic_values;
 }
 
 Tensor Executor::take_arena() const {

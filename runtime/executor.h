@@ -14,6 +14,8 @@
 
 namespace kiln {
 
+struct NodeMemoryFacts;
+
 class Executor {
  public:
   // Checks op support (listing every unsupported op at once), evaluates nodes
@@ -38,7 +40,7 @@ class Executor {
     std::vector<int64_t> arena_offset;  // per output: offset in the arena, -1 = not planned
     std::vector<size_t> arena_bytes;    // per output: planned size
   };
-  void plan_memory_for(const graph::Graph& g);
+  void bind_memory_plan(const graph::Graph& g, const std::vector<NodeMemoryFacts>& facts);
   void check_arena_use(const Step& step, const std::vector<Tensor>& outputs, const Tensor& arena,
                        const uint8_t* arena_base) const;
   int slot_of(const std::string& name);

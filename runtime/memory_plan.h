@@ -1,11 +1,20 @@
-// Static memory planning: place buffers with known sizes and lifetimes in one
-// arena so that buffers alive at the same time never overlap.
+// Static memory planning, a pure function of the graph: from the nodes, the
+// statically inferred value infos and a few facts about each node's kernel,
+// decide when each value may be freed and where each intermediate lives in one
+// arena, so that no buffer is written while a value in it is still to be read.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
+#include "graph/ir.h"
+#include "graph/shape_inference.h"
+
 namespace kiln {
+
+// ---------------------------------------------------- placing in an arena --
 
 struct BufferRequest {
   size_t bytes = 0;
@@ -13,7 +22,7 @@ struct BufferRequest {
   int last_step = 0;   // the last step that reads it (>= first_step)
 };
 
-struct MemoryPlan {
+struct ArenaLayout {
   std::vector<size_t> offsets;  // one per request, multiples of kAlignment
   size_t arena_bytes = 0;       // size of the arena the offsets fit in
   size_t peak_live_bytes = 0;   // max over steps of the bytes alive at once (the lower bound)
@@ -24,6 +33,55 @@ struct MemoryPlan {
 
 // Greedy best-fit by decreasing size: each buffer goes at the lowest offset
 // where it overlaps no already placed buffer whose lifetime intersects its own.
-MemoryPlan plan_memory(const std::vector<BufferRequest>& requests);
+ArenaLayout place_buffers(const std::vector<BufferRequest>& requests);
+
+// ------------------------------------------------------ planning a graph --
+
+// What the planner needs to know about one node's kernel, as plain data.
+struct NodeMemoryFacts {
+  // Evaluated once at build time: its outputs are constants and it runs no step.
+  bool folded = false;
+  // The kernel may hand out an input's storage as an output (OpKernel::may_alias_inputs).
+  bool may_alias_inputs = false;
+  // Per input: the kernel may write output 0 over it (OpKernel::may_write_over_input);
+  // missing entries are false.
+  std::vector<bool> may_write_over_input;
+};
+
+// The plan for one node (parallel to its outputs).
+struct NodeMemory {
+  std::vector<int64_t> arena_offset;  // per output: its place in the arena, -1 = not in the arena
+  std::vector<size_t> arena_bytes;    // per output: its planned size, 0 when not in the arena
+  int in_place_input = -1;            // the input whose place output 0 takes (runs in place), -1 = none
+  std::vector<std::string> release;   // values whose last reader is this node: free them after it
+};
+
+struct MemoryPlan {
+  std::vector<NodeMemory> nodes;  // parallel to g.nodes; empty for folded nodes
+  size_t arena_bytes = 0;         // see MemorySummary for these
+  size_t peak_live_bytes = 0;
+  size_t unplanned_bytes = 0;
+  size_t planned_values = 0;
+  size_t in_place_values = 0;
+  size_t dynamic_values = 0;
+};
+
+// Plans `g`, whose nodes run in order (folded nodes excluded), given the value
+// infos shape inference found (nullptr when it failed: the plan then only
+// says when values are freed and places nothing) and one NodeMemoryFacts per
+// node. The rules:
+// - A value is freed after its last reader unless it is a graph output or a
+//   constant (an initializer or a folded node's output).
+// - Every intermediate with a static shape and type goes into the arena, kept
+//   intact from the step that writes it to the last step that reads it.
+// - An aliasing node's outputs share its inputs' buffer (views of constants
+//   and graph inputs excepted); the buffer then lives until the last reader of
+//   any of them, and only its first value gets a place.
+// - A buffer that holds a graph output stays out of the arena: the caller keeps it.
+// - An element-wise node writes output 0 over input i (takes its place) when
+//   the kernel allows it, no later step reads that input, both have one static
+//   shape and type, and that input's buffer is in the arena and not a view.
+MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
+                       const std::vector<NodeMemoryFacts>& facts);
 
 }  // namespace kiln

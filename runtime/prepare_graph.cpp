@@ -1,17 +1,20 @@
 #include "runtime/prepare_graph.h"
 
 #include "graph/fix_input_shapes.h"
+#include "runtime/kernel_evaluator.h"
 #include "runtime/node_arity.h"
 
 namespace kiln {
 
 OptimizeReport prepare_graph(graph::Graph& g, const std::map<std::string, Shape>& input_shapes,
                              const std::map<std::string, int64_t>& dim_values,
-                             const graph::OptimizeOptions& optimize_options) {
+                             const graph::OptimizeOptions& optimize_options, const kernels::KernelTable* kernels) {
   graph::fix_input_shapes(g, input_shapes, dim_values);
   // Before the optimizer, whose passes read a node's inputs by position.
   for (const graph::Node& node : g.nodes) check_node_arity(node);
-  return graph::optimize(g, optimize_options);
+  std::optional<kernels::KernelTable> table;
+  if (kernels) table = *kernels;
+  return graph::optimize(g, with_kernels(optimize_options, OpRegistry::global(), table));
 }
 
 }  // namespace kiln

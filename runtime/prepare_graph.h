@@ -11,14 +11,20 @@
 
 #include "graph/ir.h"
 #include "graph/optimizer.h"
+#include "kernels/kernel_table.h"
 #include "kiln/session.h"
 
 namespace kiln {
 
-// graph::fix_input_shapes, check_node_arity on every node, graph::optimize.
-// kiln::Error (naming the input or node) for bad shapes or a malformed node.
+// graph::fix_input_shapes, check_node_arity on every node, graph::optimize
+// with the kernels of OpRegistry::global() for constant folding and for the
+// fusions into com.kiln ops (runtime/kernel_evaluator.h; the options' own
+// evaluate and has_kernel are replaced), folding with the microkernels of
+// `kernels` (the session's; nullptr: the default level's). kiln::Error
+// (naming the input or node) for bad shapes or a malformed node.
 OptimizeReport prepare_graph(graph::Graph& g, const std::map<std::string, Shape>& input_shapes,
                              const std::map<std::string, int64_t>& dim_values,
-                             const graph::OptimizeOptions& optimize_options);
+                             const graph::OptimizeOptions& optimize_options,
+                             const kernels::KernelTable* kernels = nullptr);
 
 }  // namespace kiln

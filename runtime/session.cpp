@@ -11,8 +11,8 @@
 #include "graph/onnx_loader.h"
 #include "graph/optimizer.h"
 #include "kernels/kernel_table.h"
+#include "platform/memory_budget.h"
 #include "runtime/executor.h"
-#include "runtime/memory_budget.h"
 #include "runtime/prepare_graph.h"
 
 namespace kiln {
@@ -85,7 +85,8 @@ std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& opt
   impl->threads = options.threads > 0 ? options.threads : physical_core_count();
   graph::OptimizeOptions optimize_options;
   optimize_options.level = options.opt_level;
-  impl->optimize_report = prepare_graph(g, options.input_shapes, options.dim_values, optimize_options);
+  impl->optimize_report =
+      prepare_graph(g, options.input_shapes, options.dim_values, optimize_options, &impl->kernels);
   impl->graph = std::move(g);
   for (const auto& v : impl->graph.inputs) impl->inputs.push_back(to_tensor_info(v));
   for (const auto& v : impl->graph.outputs) impl->outputs.push_back(to_tensor_info(v));

@@ -9,8 +9,6 @@
 #include <cstdlib>
 #include <numeric>
 
-#include "runtime/cpu_info.h"
-#include "tools/tune_file.h"
 
 namespace kiln::cli {
 
@@ -18,16 +16,7 @@ void add_model_run_options(CLI::App& command, ModelRunArgs& args, int default_ru
   args.runs = default_runs;
   command.add_option("model", args.model, "The ONNX model file")->required()->type_name("MODEL");
   add_shape_options(command, args.shape_args);
-  command
-      .add_option("-t,--threads", args.threads,
-                  "Intra-op threads (default: from MODEL.kiln-tune.json, else the number of physical cores)")
-      ->type_name("N")
-      ->check(CLI::Range(1, 4096).description(""));
-  command
-      .add_option("-O,--opt-level", args.opt_level,
-                  "Graph optimization level: none, basic, extended or all (default: from the tune file, else all)")
-      ->type_name("LEVEL")
-      ->check(CLI::IsMember({"none", "basic", "extended", "all"}).description(""));
+  add_setting_options(command);
   command.add_option("-r,--runs", args.runs, "Timed runs")
       ->type_name("K")
       ->check(CLI::Range(1, 1000000).description(""))
@@ -36,29 +25,15 @@ void add_model_run_options(CLI::App& command, ModelRunArgs& args, int default_ru
       ->type_name("W")
       ->check(CLI::Range(0, 1000000).description(""))
       ->capture_default_str();
-  command.add_flag("--no-tune", [&args](int64_t) { args.use_tune_file = false; },
-                   "Ignore MODEL.kiln-tune.json (written by 'kiln tune')");
 }
 
 RunSetup resolve_run_setup(const ModelRunArgs& args) {
   RunSetup setup;
-  std::optional<TuneChoice> tuned = args.use_tune_file ? load_tune_choice(args.model) : std::nullopt;
-  setup.options.threads = args.threads;
-  setup.opt_level = args.opt_level;
-  if (tuned) {
-    setup.tuned_from = tune_file_path(args.model);
-    if (setup.options.threads == 0) setup.options.threads = tuned->threads;
-    if (setup.opt_level.empty()) setup.opt_level = tuned->opt_level;
-    const char* env_isa = std::getenv("KILN_ISA");
-    if ((!env_isa || !*env_isa) && !tuned->isa.empty()) setup.options.isa = tuned->isa;
-  }
-  if (setup.options.threads == 0) setup.options.threads = physical_core_count();
-  if (setup.opt_level.empty()) setup.opt_level = "all";
-  setup.options.opt_level = parse_opt_level(setup.opt_level);
+  setup.settings = resolve_settings(args.model, args.given);
+  setup.options.threads = setup.settings.thread_count();
+  setup.options.opt_level = setup.settings.level();
+  setup.options.isa = setup.settings.isa.value;
   apply_shape_args(args.shape_args, setup.options);
-  setup.isa = isa_name(setup.options.isa.empty()
-                           ? selected_isa()
-                           : select_isa(cpu_info(), setup.options.isa.c_str(), (setup.tuned_from + " isa").c_str()));
   return setup;
 }
 

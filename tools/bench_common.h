@@ -8,32 +8,29 @@
 
 #include "kiln/session.h"
 #include "tools/cli_common.h"
+#include "tools/settings.h"
 
 namespace kiln::cli {
 
 struct ModelRunArgs {
   std::string model;
   ShapeArgs shape_args;
-  int threads = 0;              // 0: from the tune file, else the number of physical cores
-  std::string opt_level;        // "": from the tune file, else "all"
   int runs = 10;
   int warmup = 1;
-  bool use_tune_file = true;    // false with --no-tune
+  GivenSettings given;  // --threads, --opt-level, --no-tune; set by the command's callback
 };
 
 // Registers MODEL, --shape/--dim, --threads, --opt-level, --runs, --warmup, --no-tune.
 void add_model_run_options(CLI::App& command, ModelRunArgs& args, int default_runs);
 
-// What the session was built with, for reports.
+// What the session is built with, and where each setting came from.
 struct RunSetup {
   SessionOptions options;
-  std::string opt_level;   // "all", ...
-  std::string isa;         // the ISA the kernels run at (KILN_ISA or the best)
-  std::string tuned_from;  // the tune file applied, "" if none
+  Settings settings;
 };
 
-// Session options from `args`, after a saved tune file (when present and not
-// disabled) filled in what the command line left open.
+// The settings resolved once (tools/settings.h), as session options with the
+// --shape/--dim values.
 RunSetup resolve_run_setup(const ModelRunArgs& args);
 
 // Pseudo-random inputs for every declared input of `session`.

@@ -70,13 +70,6 @@ bool has_static_shape(const TensorInfo& input);
 // "min -1 max 0.98 mean 0.012 first [0.5, -0.25, ...]"; notes NaNs; "empty".
 std::string summarize(const Tensor& tensor, int first_values = 5);
 
-// For `kiln run` (one line in cmd_run.cpp): when MODEL.kiln-tune.json (tools/tune_file.h) exists,
-// takes its threads when `options.threads` is the default (the number of
-// physical cores), its opt_level when `options.opt_level` is the default
-// (all), sets KILN_ISA to its isa unless KILN_ISA is already set, and prints
-// one "tuning  ..." line. Does nothing without the file.
-void apply_saved_tuning(const std::string& model_path, SessionOptions& options);
-
 // 1234567 -> "1,234,567".
 std::string with_commas(int64_t value);
 // 1234567 -> "1.23 M"; 3.2e9 -> "3.20 G".

@@ -60,9 +60,13 @@ int bench_model(const BenchArgs& args) {
                           {"inputs", shapes_of(inputs)},
                           {"batch", batch},
                           {"threads", session.threads()},
-                          {"opt_level", setup.opt_level},
-                          {"isa", setup.isa},
-                          {"tuned_from", setup.tuned_from},
+                          {"opt_level", setup.settings.opt_level.value},
+                          {"isa", setup.settings.isa.value},
+                          {"tuned_from", setup.settings.tune_file},
+                          {"settings_from",
+                           {{"threads", setup.settings.threads.source},
+                            {"opt_level", setup.settings.opt_level.source},
+                            {"isa", setup.settings.isa.source}}},
                           {"warmup", args.run.warmup},
                           {"runs", args.run.runs},
                           {"session_ms", open_ms},
@@ -84,8 +88,7 @@ int bench_model(const BenchArgs& args) {
   }
   std::printf("model       %s\n", args.run.model.c_str());
   std::printf("inputs      %s\n", shapes_of(inputs).c_str());
-  std::printf("setup       threads %d, opt-level %s, isa %s%s\n", session.threads(), setup.opt_level.c_str(),
-              setup.isa.c_str(), setup.tuned_from.empty() ? "" : (" (from " + setup.tuned_from + ")").c_str());
+  std::printf("settings    %s\n", describe_settings(setup.settings).c_str());
   std::printf("session     created in %.2f ms\n", open_ms);
   std::printf("runs        %d timed after %d warm-up\n", args.run.runs, args.run.warmup);
   std::printf("latency     min %.3f ms, median %.3f ms, p90 %.3f ms, max %.3f ms\n", stats.min_ms, stats.median_ms,
@@ -105,12 +108,16 @@ void add_bench_command(CLI::App& app, Action& action) {
   command->footer(
       "Runs the model W times untimed, then K times timed, on pseudo-random inputs (as 'kiln run').\n"
       "Prints min/median/p90/max latency, inferences per second and peak resident memory.\n"
-      "Settings saved by 'kiln tune' (MODEL.kiln-tune.json) are used unless overridden or --no-tune.\n\n"
+      "Each setting comes from its flag when given, else from MODEL.kiln-tune.json (saved by 'kiln tune';\n"
+      "--no-tune skips it), else the default; the settings line names each source.\n\n"
       "Example:\n"
       "  kiln bench det.onnx --shape x=1x3x320x320 --runs 20 --json\n");
   add_model_run_options(*command, args->run, 10);
   command->add_flag("--json", args->json, "Print one JSON object (median_ms, min_ms, max_ms, p90_ms, times_ms, runs, threads, isa, ...)");
-  command->callback([args, &action] { action = [args] { return bench_model(*args); }; });
+  command->callback([args, command, &action] {
+    args->run.given = given_settings(*command);
+    action = [args] { return bench_model(*args); };
+  });
 }
 
 }  // namespace kiln::cli

@@ -6,9 +6,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "kernels/describe_platform.h"
 #include "kernels/f32_peak.h"
 #include "kiln/error.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/cli_common.h"
 
 namespace kiln::cli {

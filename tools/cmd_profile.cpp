@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "kernels/f32_peak.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/bench_common.h"
 #include "tools/node_shapes.h"
 #include "tools/progress.h"
@@ -84,7 +84,10 @@ void write_trace(const std::string& file, const std::vector<NodeStats>& nodes, c
                      {"ts", runs[r].start_us},
                      {"ph", "X"},
                      {"name", "model_run"},
-                     {"args", {{"run", static_cast<int>(r)}, {"threads", setup.options.threads}, {"isa", setup.isa}}}});
+                     {"args",
+                      {{"run", static_cast<int>(r)},
+                       {"threads", setup.options.threads},
+                       {"isa", setup.settings.isa.value}}}});
   }
   for (const NodeEvent& e : events) {
     const NodeStats& node = nodes[e.node_index];
@@ -170,18 +173,18 @@ int profile_model(const ProfileArgs& args) {
   for (const RunEvent& r : runs) run_total_ms += r.duration_us / 1000;
   double node_total_ms = 0;
   for (const NodeStats& n : nodes) node_total_ms += n.total_seconds * 1000;
-  const Isa isa = parse_isa_name(setup.isa);  // the level the session's kernel table was filled for
+  const Isa isa = parse_isa_name(setup.settings.isa.value);  // the level of the session's kernel table
   const int threads = session.threads();
   const double core_peak_gflops = kernels::f32_peak_gflops_per_core(isa);  // measured now, about 30 ms
   const double peak_gflops = core_peak_gflops * std::min(threads, physical_core_count());
 
   std::printf("model    %s\n", args.run.model.c_str());
-  std::printf("setup    threads %d, opt-level %s, isa %s%s\n", threads, setup.opt_level.c_str(), isa_name(isa),
-              setup.tuned_from.empty() ? "" : (" (from " + setup.tuned_from + ")").c_str());
+  std::printf("settings %s\n", describe_settings(setup.settings).c_str());
   std::printf("runs     %d timed after %d warm-up; run wall time %.3f ms in all, %.3f ms per run\n", args.run.runs,
               args.run.warmup, run_total_ms, run_total_ms / args.run.runs);
-  std::printf("nodes    %zu per run; node times add up to %.3f ms (%.1f%% of run wall time)\n", nodes.size(),
-              node_total_ms, run_total_ms > 0 ? 100 * node_total_ms / run_total_ms : 0.0);
+  std::printf("nodes    %zu per run; node times add up to %.3f ms (%.1f%% of run wall time; the rest is the "
+              "executor between nodes)\n",
+              nodes.size(), node_total_ms, run_total_ms > 0 ? 100 * node_total_ms / run_total_ms : 0.0);
   std::printf("peak     %.0f GFLOP/s (%s, %.0f per core measured now x %d threads)\n\n", peak_gflops, isa_name(isa),
               core_peak_gflops, std::min(threads, physical_core_count()));
 
@@ -266,8 +269,9 @@ void add_profile_command(CLI::App& app, Action& action) {
       "Runs the model W times untimed, then K times with every node timed (inputs are pseudo-random, as in\n"
       "'kiln run'). Prints the N slowest nodes (Conv/Gemm/MatMul with achieved GFLOP/s and % of the machine\n"
       "peak for the ISA in use; the microkernel each node runs, e.g. f32_gemm_6x16_avx2) and a summary per\n"
-      "op type. --json writes a Chrome trace (onnxruntime's\n"
-      "profiler layout) for https://ui.perfetto.dev or chrome://tracing.\n\n"
+      "op type. --json writes a Chrome trace (onnxruntime's profiler layout) for https://ui.perfetto.dev or\n"
+      "chrome://tracing. Threads, opt-level and ISA come from their flags, else MODEL.kiln-tune.json (unless\n"
+      "--no-tune), else the defaults, as in 'kiln bench'.\n\n"
       "Example:\n"
       "  kiln profile det.onnx --shape x=1x3x320x320 --runs 5 --top 15 --json det_trace.json\n");
   add_model_run_options(*command, args->run, 10);
@@ -276,7 +280,10 @@ void add_profile_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 1000000).description(""))
       ->capture_default_str();
   command->add_option("--json", args->json_file, "Write a Chrome trace of every timed node to FILE")->type_name("FILE");
-  command->callback([args, &action] { action = [args] { return profile_model(*args); }; });
+  command->callback([args, command, &action] {
+    args->run.given = given_settings(*command);
+    action = [args] { return profile_model(*args); };
+  });
 }
 
 }  // namespace kiln::cli

@@ -16,6 +16,7 @@
 #include "kiln/tensor_io.h"
 #include "tools/cli_common.h"
 #include "tools/image_run.h"
+#include "tools/settings.h"
 
 namespace kiln::cli {
 namespace {
@@ -24,9 +25,8 @@ struct RunArgs {
   std::string model;
   std::vector<std::string> inputs;  // NAME=PATH
   ShapeArgs shape_args;
-  int threads = 0;
+  GivenSettings given;  // --threads, --opt-level, --no-tune; set by the callback
   int runs = 1;
-  std::string opt_level = "all";
   std::string output_dir;
   ImageRunArgs image;  // --image / --images and their options
 };
@@ -90,11 +90,12 @@ std::string hex_seed(const std::string& input_name) {
 }
 
 int run_model(const RunArgs& args) {
+  Settings settings = resolve_settings(args.model, args.given);
   SessionOptions options;
-  options.threads = args.threads;
-  options.opt_level = parse_opt_level(args.opt_level);
+  options.threads = settings.thread_count();
+  options.opt_level = settings.level();
+  options.isa = settings.isa.value;
   apply_shape_args(args.shape_args, options);
-  apply_saved_tuning(args.model, options);  // MODEL.kiln-tune.json from `kiln tune`, if present
 
   Stopwatch open_clock;
   Session session = Session::open(args.model, options);
@@ -105,9 +106,10 @@ int run_model(const RunArgs& args) {
   if (!args.output_dir.empty()) out_files = plan_output_files(args.output_dir, session);
 
   std::printf("model    %s\n", args.model.c_str());
-  std::printf("threads  %d\n", session.threads());
+  std::printf("settings %s\n", describe_settings(settings).c_str());
   std::printf("session  created in %.2f ms\n", open_ms);
-  std::printf("graph    %s %s\n", args.opt_level.c_str(), describe_optimization(session.optimization_summary()).c_str());
+  std::printf("graph    %s %s\n", settings.opt_level.value.c_str(),
+              describe_optimization(session.optimization_summary()).c_str());
   std::printf("memory   %s\n", describe_memory_plan(session.memory_summary()).c_str());
   NamedTensors inputs;
   for (const TensorInfo& info : session.inputs()) {
@@ -214,7 +216,6 @@ void add_image_options(CLI::App& command, RunArgs& args) {
 
 void add_run_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<RunArgs>();
-  args->threads = physical_core_count();
   CLI::App* command = app.add_subcommand("run", "Run a model once and summarize its outputs");
   command->footer(
       "Inputs come from .npy or .pb (ONNX TensorProto) files. Inputs not given are filled with deterministic\n"
@@ -230,18 +231,17 @@ void add_run_command(CLI::App& app, Action& action) {
       "With --image/--images the image is decoded, resized (--size), normalized (--range, --mean, --std) into\n"
       "the model's single input in its layout (--layout), the input's size is fixed from the image so the\n"
       "memory plan applies, and the first output is turned back into an image the same way (its layout from\n"
-      "its shape), clamped to 0..255 and encoded. --runs repeats the inference for timing.\n");
+      "its shape), clamped to 0..255 and encoded. --runs repeats the inference for timing.\n\n"
+      "Threads, opt-level and ISA come from their flags when given, else from MODEL.kiln-tune.json (saved by\n"
+      "'kiln tune'; --no-tune skips it), else the defaults (KILN_ISA, when set, comes before the tune file's\n"
+      "ISA); the settings line names the source of each, with or without --image/--images.\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
   command
       ->add_option("-i,--input", args->inputs, "Input tensor from a file, e.g. --input x=image.npy. Repeatable.")
       ->type_name("NAME=PATH")
       ->allow_extra_args(false);
   add_shape_options(*command, args->shape_args);
-  command->add_option("-t,--threads", args->threads, "Intra-op threads (default: the number of physical cores)")
-      ->type_name("N")
-      ->check(CLI::Range(1, 4096).description(""))
-      ->capture_default_str();
-  add_opt_level_option(*command, args->opt_level);
+  add_setting_options(*command);
   command->add_option("-r,--runs", args->runs, "Run the model N times and print the first, median and fastest times")
       ->type_name("N")
       ->check(CLI::Range(1, 1000000).description(""))
@@ -252,6 +252,7 @@ void add_run_command(CLI::App& app, Action& action) {
       ->type_name("DIR");
   add_image_options(*command, *args);
   command->callback([args, command, &action] {
+    args->given = given_settings(*command);
     bool image_mode = !args->image.image.empty() || !args->image.images_dir.empty();
     if (!image_mode) {
       for (const char* option : {"--out", "--size", "--layout", "--range", "--mean", "--std", "--format"})
@@ -265,11 +266,14 @@ void add_run_command(CLI::App& app, Action& action) {
         throw CLI::ValidationError(std::string(option) +
                                    " cannot be combined with --image/--images: the image is the input");
     action = [args] {
+      Settings settings = resolve_settings(args->model, args->given);
       ImageRunArgs image = args->image;
       image.model = args->model;
-      image.threads = args->threads;
+      image.threads = settings.thread_count();
+      image.opt_level = settings.level();
+      image.isa = settings.isa.value;
+      image.settings_line = describe_settings(settings);
       image.runs = args->runs;
-      image.opt_level = parse_opt_level(args->opt_level);
       SessionOptions dims;
       apply_shape_args(args->shape_args, dims);
       image.dim_values = dims.dim_values;

@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "graph/onnx_loader.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/bench_child.h"
 #include "tools/cli_common.h"
 #include "tools/progress.h"
+#include "tools/settings.h"
 #include "tools/sweep_plot.h"
 
 namespace kiln::cli {
@@ -25,7 +26,9 @@ namespace {
 struct SweepArgs {
   std::string model;
   ShapeArgs shape_args;
-  std::string threads, opt_levels = "all", isas, batches;
+  std::string threads, opt_levels, isas;  // bound to the flags; read through `given`
+  GivenSettings given;                    // set by the callback: given_settings(command)
+  std::string batches;
   int runs = 5;
   int warmup = 1;
   std::string csv_file, plot_file;
@@ -73,18 +76,18 @@ std::string fixed(double value, int digits) {
 }
 
 int sweep_model(const SweepArgs& args) {
-  std::vector<std::string> thread_list =
-      split_list(args.threads.empty() ? std::to_string(physical_core_count()) : args.threads, "--threads");
+  // A list not given is the one value the tune file (unless --no-tune) or the default gives.
+  Settings settings = resolve_settings(args.model, args.given);
+  std::vector<std::string> thread_list = split_list(settings.threads.value, "--threads");
   std::vector<int> threads;
   for (const std::string& t : thread_list) {
     Shape parsed = parse_shape(t);
     if (parsed.size() != 1 || parsed[0] < 1 || parsed[0] > 4096) fail("bad --threads value '", t, "'");
     threads.push_back(static_cast<int>(parsed[0]));
   }
-  std::vector<std::string> levels = split_list(args.opt_levels, "--opt-level");
+  std::vector<std::string> levels = split_list(settings.opt_level.value, "--opt-level");
   for (const std::string& level : levels) parse_opt_level(level);
-  std::vector<std::string> isas =
-      split_list(args.isas.empty() ? std::string(isa_name(cpu_info().best_isa())) : args.isas, "--isa");
+  std::vector<std::string> isas = split_list(settings.isa.value, "--isa");
   for (const std::string& isa : isas)
     if (!cpu_info().supports(parse_isa_name(isa)))
       fail("--isa ", isa, ": this CPU does not support it (best: ", isa_name(cpu_info().best_isa()), ")");
@@ -134,6 +137,7 @@ int sweep_model(const SweepArgs& args) {
   const double base = rows.front().samples_per_second;
   std::printf("Sweep of %s: %d timed runs after %d warm-up per row, each row in a fresh process.\n",
               args.model.c_str(), args.runs, args.warmup);
+  std::printf("Settings: %s\n", describe_settings(settings).c_str());
   std::printf("Speed-up is samples/s relative to row 1.\n\n");
   std::printf("| # | threads | opt-level | isa | batch | median ms | p90 ms | samples/s | peak RSS | speed-up |\n");
   std::printf("|--:|--:|---|---|--:|--:|--:|--:|--:|--:|\n");
@@ -170,19 +174,23 @@ void add_sweep_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand("sweep", "Benchmark every combination of threads, opt-level, ISA and batch");
   command->footer(
       "Each combination runs as 'kiln bench --json' in a fresh process (KILN_ISA set for the ISA), so\n"
-      "rows do not share caches, thread pools or the ISA choice. Saved tune files are ignored.\n"
+      "rows do not share caches, thread pools or the ISA choice. A list not given is one value: from\n"
+      "MODEL.kiln-tune.json (saved by 'kiln tune'; --no-tune skips it), else the default (KILN_ISA, when\n"
+      "set, comes before the tune file's ISA).\n"
       "--batch sets the first dimension of every input and needs it to be free in the model.\n\n"
       "Example:\n"
       "  kiln sweep det.onnx --shape x=1x3x320x320 --threads 1,2 --opt-level none,all --isa sse41,avx2 \\\n"
       "      --csv sweep.csv --plot sweep.svg\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
   add_shape_options(*command, args->shape_args);
-  command->add_option("-t,--threads", args->threads, "Thread counts, e.g. 1,2 (default: physical cores)")
+  command->add_option("-t,--threads", args->threads, "Thread counts, e.g. 1,2 (default: from the tune file, else "
+                      "the number of physical cores)")
       ->type_name("LIST");
-  command->add_option("-O,--opt-level", args->opt_levels, "Optimization levels, e.g. none,all")
-      ->type_name("LIST")
-      ->capture_default_str();
-  command->add_option("--isa", args->isas, "ISA levels, e.g. sse41,avx2 (default: the best this CPU has)")
+  command->add_option("-O,--opt-level", args->opt_levels, "Optimization levels, e.g. none,all (default: from the tune "
+                      "file, else all)")
+      ->type_name("LIST");
+  command->add_option("--isa", args->isas, "ISA levels, e.g. sse41,avx2 (default: KILN_ISA, else the tune file's, "
+                      "else the best this CPU has)")
       ->type_name("LIST");
   command->add_option("-b,--batch", args->batches, "Batch sizes, e.g. 1,2,4 (first input dim must be free)")
       ->type_name("LIST");
@@ -197,7 +205,11 @@ void add_sweep_command(CLI::App& app, Action& action) {
   command->add_option("--csv", args->csv_file, "Write the table as CSV")->type_name("FILE");
   command->add_option("--plot", args->plot_file, "Draw throughput vs batch and latency vs threads as SVG")
       ->type_name("FILE.svg");
-  command->callback([args, &action] { action = [args] { return sweep_model(*args); }; });
+  add_no_tune_flag(*command);
+  command->callback([args, command, &action] {
+    args->given = given_settings(*command);
+    action = [args] { return sweep_model(*args); };
+  });
 }
 
 }  // namespace kiln::cli

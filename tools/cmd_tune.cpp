@@ -2,7 +2,7 @@
 // optimization levels x ISA levels (each in a fresh `kiln bench --json` child
 // process), the defaults first, until the time budget is spent; saves the
 // fastest as MODEL.kiln-tune.json (tools/tune_file.h), which `kiln run`,
-// `bench` and `profile` then use.
+// `bench`, `profile` and `sweep` then use (tools/settings.h).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/bench_child.h"
 #include "tools/cli_common.h"
 #include "tools/progress.h"
@@ -127,7 +127,8 @@ int tune_model(const TuneArgs& args) {
   std::printf("\nchoice   threads %d, opt-level %s, isa %s: median %.3f ms vs %.3f ms with defaults (%.2fx)\n",
               choice.threads, choice.opt_level.c_str(), choice.isa.c_str(), choice.median_ms,
               choice.default_median_ms, choice.default_median_ms / choice.median_ms);
-  std::printf("saved    %s (used by 'kiln run', 'bench' and 'profile'; delete it to go back to defaults)\n",
+  std::printf("saved    %s (used by 'kiln run', 'bench', 'profile' and 'sweep'; --no-tune or deleting it "
+              "goes back to defaults)\n",
               tune_file_path(args.model).c_str());
   return 0;
 }
@@ -140,8 +141,8 @@ void add_tune_command(CLI::App& app, Action& action) {
   command->footer(
       "Measures thread counts x optimization levels x ISA levels, the defaults first, each in a fresh\n"
       "'kiln bench --json' process, until --budget seconds are spent. The fastest is saved next to the model\n"
-      "as MODEL.kiln-tune.json, which 'kiln run', 'bench' and 'profile' then use for the settings their\n"
-      "command line leaves at the defaults.\n\n"
+      "as MODEL.kiln-tune.json, which 'kiln run' (also with --image/--images), 'bench', 'profile' and 'sweep'\n"
+      "then use for each setting whose flag is not given (--no-tune skips the file).\n\n"
       "Example:\n"
       "  kiln tune det.onnx --shape x=1x3x320x320 --budget 120\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");

@@ -206,6 +206,7 @@ class SizedSession {
       SessionOptions options;
       options.threads = args_.threads;
       options.opt_level = args_.opt_level;
+      options.isa = args_.isa;
       options.dim_values = args_.dim_values;
       options.input_shapes[model_.input_name] = image_input_shape(model_.format.layout, width, height);
       Stopwatch clock;
@@ -303,7 +304,7 @@ int run_single_image(const ImageRunArgs& args, const ImageModel& model, const Si
   times.encode = encode_clock.milliseconds();
 
   std::printf("model        %s\n", args.model.c_str());
-  std::printf("threads      %d\n", session.threads());
+  std::printf("settings     %s\n", args.settings_line.c_str());
   std::printf("input        %s %s %s\n", model.input_name.c_str(),
               shape_to_string(image_input_shape(model.format.layout, size.first, size.second)).c_str(),
               format_text(model).c_str());
@@ -387,6 +388,7 @@ int run_image_folder(const ImageRunArgs& args, const ImageModel& model, const Si
   std::printf("input        %s %s\n", model.input_name.c_str(), format_text(model).c_str());
   std::printf("images       %zu in %s -> %s/*.%s\n", images.size(), args.images_dir.c_str(), args.out.c_str(),
               extension.c_str());
+  std::printf("settings     %s\n", args.settings_line.c_str());
   std::fflush(stdout);
 
   SizedSession sessions(args, model);
@@ -394,7 +396,6 @@ int run_image_folder(const ImageRunArgs& args, const ImageModel& model, const Si
   std::vector<Failure> failures;
   std::vector<double> image_ms, inference_ms;
   StageTimes sum;
-  int threads = 0;
   double session_ms = 0;
   Stopwatch all_clock;
   for (size_t i = 0; i < images.size(); ++i) {
@@ -410,7 +411,6 @@ int run_image_folder(const ImageRunArgs& args, const ImageModel& model, const Si
       int builds_before = sessions.builds();
       Session& session = sessions.for_size(size.first, size.second);
       if (sessions.builds() != builds_before) session_ms += sessions.last_build_ms();
-      threads = session.threads();
 
       clock = Stopwatch();
       NamedTensors inputs;
@@ -455,7 +455,6 @@ int run_image_folder(const ImageRunArgs& args, const ImageModel& model, const Si
   progress.finish();
 
   size_t done = image_ms.size();
-  std::printf("threads      %d\n", threads);
   std::printf("sessions     %d created in %.2f ms (one per image size)\n", sessions.builds(), session_ms);
   if (done > 0) {
     double n = static_cast<double>(done);

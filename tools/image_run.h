@@ -30,8 +30,10 @@ struct ImageRunArgs {
   std::string stddev;      // "R,G,B"; empty: 1,1,1
   std::string format;      // folder mode: extension of the outputs; empty: png
   int threads = 0;
+  std::string settings_line;  // describe_settings() of the resolved settings, printed once
   int runs = 1;            // single mode: run inference this many times (timings), keep the last output
   OptLevel opt_level = OptLevel::kAll;
+  std::string isa;         // SessionOptions::isa; empty: KILN_ISA or the best
   std::map<std::string, int64_t> dim_values;  // --dim, for other symbolic dims
 };
 

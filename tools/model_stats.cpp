@@ -5,6 +5,7 @@
 #include "graph/optimizer.h"
 #include "graph/shape_inference.h"
 #include "kiln/error.h"
+#include "runtime/kernel_evaluator.h"
 #include "tools/node_shapes.h"
 
 namespace kiln::cli {
@@ -30,7 +31,7 @@ std::optional<int64_t> count_macs_after_folding(const graph::Graph& g) {
         folding.push_back(pass);
     graph::OptimizeOptions options;
     options.validate = false;
-    graph::run_passes(folded, folding, options);
+    graph::run_passes(folded, folding, with_kernels(options));
     if (mac_nodes(folded) != mac_nodes(g)) return std::nullopt;
     int64_t macs = 0;
     for (const NodeShapes& node : node_shapes_from_inference(folded, graph::infer_shapes(folded))) {

@@ -1,13 +1,11 @@
 #include "tools/tune_file.h"
 
-#include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "kiln/error.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 #include "tools/cli_common.h"
 
 namespace kiln::cli {
@@ -33,7 +31,13 @@ std::optional<TuneChoice> load_tune_choice(const std::string& model_path) {
   }
   if (choice.threads < 1) fail("tune file ", path, ": threads must be at least 1");
   parse_opt_level(choice.opt_level);
-  if (!choice.isa.empty()) parse_isa_name(choice.isa);
+  if (!choice.isa.empty()) {
+    try {
+      parse_isa_name(choice.isa);
+    } catch (const Error&) {
+      fail("tune file ", path, ": unknown isa '", choice.isa, "' (delete it or run 'kiln tune' again)");
+    }
+  }
   return choice;
 }
 
@@ -53,21 +57,6 @@ void save_tune_choice(const std::string& model_path, const TuneChoice& choice) {
   std::ofstream out(path);
   out << json.dump(2) << "\n";
   if (!out) fail("cannot write the tune file ", path);
-}
-
-void apply_saved_tuning(const std::string& model_path, SessionOptions& options) {
-  std::optional<TuneChoice> tuned = load_tune_choice(model_path);
-  if (!tuned) return;
-  if (options.threads == physical_core_count()) options.threads = tuned->threads;
-  if (options.opt_level == OptLevel::kAll) options.opt_level = parse_opt_level(tuned->opt_level);
-  const char* env_isa = std::getenv("KILN_ISA");
-  const bool env_sets_isa = env_isa && *env_isa;
-  if (!env_sets_isa && !tuned->isa.empty()) options.isa = tuned->isa;
-  const char* level_names[] = {"none", "basic", "extended", "all"};
-  const char* isa = env_sets_isa ? env_isa : nullptr;
-  std::printf("tuning   from %s: threads %d, opt-level %s, isa %s (--threads, --opt-level, KILN_ISA override it)\n",
-              tune_file_path(model_path).c_str(), options.threads, level_names[static_cast<int>(options.opt_level)],
-              isa ? isa : tuned->isa.c_str());
 }
 
 }  // namespace kiln::cli

@@ -12,9 +12,10 @@
 //     "date": "2026-11-23T20:10:00Z"
 //   }
 //
-// `kiln run`, `bench` and `profile` read it when present: each setting the
-// command line leaves at its default is taken from the file, and KILN_ISA is
-// set to its `isa` unless the environment already sets KILN_ISA.
+// `kiln run` (also with --image/--images), `bench`, `profile` and `sweep` read
+// it through resolve_settings() (tools/settings.h): a setting whose flag is not
+// given comes from the file, unless --no-tune. Its `shape` is a record of what
+// was tuned; the commands do not read it.
 #pragma once
 
 #include <map>
@@ -42,7 +43,5 @@ std::string tune_file_path(const std::string& model_path);
 // file exists but cannot be read.
 std::optional<TuneChoice> load_tune_choice(const std::string& model_path);
 void save_tune_choice(const std::string& model_path, const TuneChoice& choice);
-
-// apply_saved_tuning(), the hook for `kiln run`, is declared in tools/cli_common.h.
 
 }  // namespace kiln::cli

@@ -1,9 +1,9 @@
 #include "graph/passes/fold_constants.h"
 
+#include <optional>
 #include <set>
 
 #include "graph/graph_editor.h"
-#include "runtime/op_registry.h"
 
 namespace kiln::graph {
 
@@ -12,25 +12,16 @@ namespace {
 const std::set<std::string> kRandomOps = {"RandomNormal", "RandomNormalLike", "RandomUniform",
                                           "RandomUniformLike", "Multinomial", "Bernoulli"};
 
-// Runs the node's kernel on constant inputs; an empty vector when it cannot be folded.
-std::vector<Tensor> evaluate(const Node& node, const std::vector<const Tensor*>& inputs, KernelFactory factory,
-                             size_t max_output_bytes) {
-  std::vector<Tensor> outputs(node.outputs.size());
-  try {
-    // Folding runs before the session's kernel table is built, at the default
-    // level (KILN_ISA or the best); an invalid KILN_ISA leaves the node unfolded.
-    const kernels::KernelTable kernels = kernels::KernelTable::for_isa(selected_isa());
-    std::unique_ptr<OpKernel> kernel = factory(KernelInit(node, inputs, 1, kernels));
-    KernelContext ctx(node, inputs, outputs, 1);
-    kernel->run(ctx);
-  } catch (const std::exception&) {
-    return {};  // left for the executor, which reports the error with the node's name
-  }
-  for (size_t i = 0; i < outputs.size(); ++i) {
+// The node's outputs from `evaluate`; an empty vector when it cannot be folded.
+std::vector<Tensor> evaluate_node(const Node& node, const std::vector<const Tensor*>& inputs,
+                                  const NodeEvaluator& evaluate, size_t max_output_bytes) {
+  std::optional<std::vector<Tensor>> outputs = evaluate(node, inputs);
+  if (!outputs || outputs->size() != node.outputs.size()) return {};
+  for (size_t i = 0; i < outputs->size(); ++i) {
     if (node.outputs[i].empty()) continue;
-    if (!outputs[i].defined() || outputs[i].nbytes() > max_output_bytes) return {};
+    if (!(*outputs)[i].defined() || (*outputs)[i].nbytes() > max_output_bytes) return {};
   }
-  return outputs;
+  return std::move(*outputs);
 }
 
 }  // namespace
@@ -49,7 +40,7 @@ Tensor constant_node_value(const Node& node) {
   return Tensor();
 }
 
-size_t fold_constants(Graph& g, const OpRegistry& registry, size_t max_output_bytes) {
+size_t fold_constants(Graph& g, const NodeEvaluator& evaluate, size_t max_output_bytes) {
   GraphEditor editor(g);
   size_t folded = 0;
   for (size_t n = 0; n < editor.node_count(); ++n) {
@@ -61,7 +52,7 @@ size_t fold_constants(Graph& g, const OpRegistry& registry, size_t max_output_by
       values.push_back(constant_node_value(node));
       if (!values[0].defined()) continue;
     } else {
-      if (standard && kRandomOps.count(node.op_type)) continue;
+      if (!evaluate || (standard && kRandomOps.count(node.op_type))) continue;
       std::vector<const Tensor*> inputs;
       bool all_constant = !node.inputs.empty();
       for (const std::string& in : node.inputs) {
@@ -70,9 +61,7 @@ size_t fold_constants(Graph& g, const OpRegistry& registry, size_t max_output_by
         inputs.push_back(t);
       }
       if (!all_constant) continue;
-      KernelFactory factory = registry.find(node.domain, node.op_type, node.opset);
-      if (!factory) continue;
-      values = evaluate(node, inputs, factory, max_output_bytes);
+      values = evaluate_node(node, inputs, evaluate, max_output_bytes);
       if (values.empty()) continue;
     }
     const std::vector<std::string> outputs = node.outputs;

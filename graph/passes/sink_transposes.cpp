@@ -1,13 +1,14 @@
 #include "graph/passes/sink_transposes.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <set>
 #include <string>
 
 #include "graph/graph_editor.h"
 #include "graph/passes/transpose_perm.h"
 #include "graph/shape_inference.h"
-#include "kernels/data_movement.h"
 
 namespace kiln::graph {
 
@@ -40,12 +41,14 @@ std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
 }
 
 // `c` with leading 1s up to `rank`, transposed by `inv` (output dim i is
-// input dim inv[i]), copied the way the Transpose kernel copies.
+// input dim inv[i]). An element-by-element copy: the graph layer cannot call
+// the Transpose kernel, and the constants moved here are small.
 Tensor transposed_constant(const Tensor& c, const std::vector<int64_t>& inv) {
   const size_t rank = inv.size();
   Shape padded(rank - c.rank(), 1);
   padded.insert(padded.end(), c.shape().begin(), c.shape().end());
-  const std::vector<int64_t> in_strides = kernels::contiguous_strides(padded);
+  std::vector<int64_t> in_strides(rank, 1);
+  for (size_t i = rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * padded[i];
   Shape out_shape(rank);
   std::vector<int64_t> strides(rank);
   for (size_t i = 0; i < rank; ++i) {
@@ -53,7 +56,20 @@ Tensor transposed_constant(const Tensor& c, const std::vector<int64_t>& inv) {
     strides[i] = in_strides[static_cast<size_t>(inv[i])];
   }
   Tensor out(c.dtype(), out_shape);
-  kernels::copy_view_to_contiguous(out.raw(), c.raw(), element_size(c.dtype()), out_shape, strides, 1);
+  const size_t bytes = element_size(c.dtype());
+  const auto* src = static_cast<const uint8_t*>(c.raw());
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  std::vector<int64_t> index(rank, 0);
+  int64_t from = 0;  // source element of output element i
+  for (int64_t i = 0; i < out.size(); ++i) {
+    std::memcpy(dst + i * bytes, src + from * bytes, bytes);
+    for (size_t d = rank; d-- > 0;) {  // step the output index, last dim fastest
+      from += strides[d];
+      if (++index[d] < out_shape[d]) break;
+      from -= strides[d] * out_shape[d];
+      index[d] = 0;
+    }
+  }
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/optimize.h"
 #include "kiln/tensor.h"
 
 namespace kiln {
@@ -29,37 +30,6 @@ struct NodeRunInfo {
   double seconds;                             // wall time of the node's kernel
   const std::string& activation;              // FusedConv: the fused activation ("Relu", ...); else empty
   const std::string& kernel;                  // the microkernel(s) the node runs ("f32_gemm_6x16_avx2"); else empty
-};
-
-// Graph optimization levels, as in onnxruntime:
-//   kNone     the graph runs as loaded;
-//   kBasic    simplifications that keep standard ONNX ops: constant folding
-//             (Shape/Size of values whose shape is known statically included),
-//             Identity/Dropout removal, dead-node and common-subexpression
-//             elimination, Transpose cancellation, Conv+BatchNormalization /
-//             Conv+Mul / Conv+Add folding into the Conv's weights and bias;
-//   kExtended adds fusions into kiln's own ops (Conv+activation -> com.kiln FusedConv,
-//             see docs/fused_ops.md);
-//   kAll      everything kiln has (today the same as kExtended).
-enum class OptLevel { kNone, kBasic, kExtended, kAll };
-
-// What the graph optimizer did while a session was built.
-struct OptimizeReport {
-  struct PassCount {
-    std::string pass;     // "fuse_conv_batchnorm", ...
-    size_t rewrites = 0;  // times the pass fired, summed over all rounds
-  };
-  OptLevel level = OptLevel::kNone;
-  size_t nodes_before = 0;
-  size_t nodes_after = 0;
-  size_t initializers_before = 0;
-  size_t initializers_after = 0;
-  size_t rounds = 0;       // rounds of all passes, the last one firing nothing
-  bool converged = true;   // false if the round limit stopped a pass that kept firing
-  std::vector<PassCount> passes;  // every pass of the level, in run order
-
-  // A few lines for people: node counts, then each pass that fired.
-  std::string to_string() const;
 };
 
 struct SessionOptions {

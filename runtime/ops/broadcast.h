@@ -21,8 +21,8 @@
 
 #include "graph/ir.h"
 #include "kiln/tensor.h"
+#include "platform/thread_pool.h"
 #include "runtime/ops/element_types.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

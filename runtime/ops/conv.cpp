@@ -19,12 +19,12 @@
 #include "kernels/gemm.h"
 #include "kernels/reference/conv_depthwise.h"
 #include "kernels/reference/im2col.h"
-#include "runtime/cpu_info.h"
-#include "runtime/memory_budget.h"
+#include "platform/cpu_info.h"
+#include "platform/memory_budget.h"
+#include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/fused_activation.h"
 #include "runtime/ops/parallel_work.h"
-#include "runtime/thread_pool.h"
 #include "runtime/ops/window_attrs.h"
 
 namespace kiln {

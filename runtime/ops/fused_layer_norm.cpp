@@ -15,9 +15,9 @@
 
 #include "kernels/f32_affine_activation.h"
 #include "kernels/f32_gemm_epilogue.h"
+#include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/fused_activation.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

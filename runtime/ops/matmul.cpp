@@ -3,9 +3,9 @@
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "kernels/reference/pool.h"
+#include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/ops/window_attrs.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

@@ -13,10 +13,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/ops/softmax.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

@@ -5,8 +5,8 @@
 // along the single dim `axis` (default -1). Both are a view of the input as
 // [outer, n, inner] normalized along n (the old form has inner = 1).
 // Maxima are subtracted first; the sum of exponentials accumulates in double.
+#include "platform/thread_pool.h"
 #include "runtime/ops/softmax.h"
-#include "runtime/thread_pool.h"
 
 #include <algorithm>
 #include <cmath>

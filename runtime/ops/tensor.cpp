@@ -9,10 +9,10 @@
 #include <optional>
 
 #include "kernels/data_movement.h"
+#include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/shape_util.h"
 #include "runtime/ops/tensor_groups.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

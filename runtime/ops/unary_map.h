@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "platform/thread_pool.h"
 #include "runtime/op_kernel.h"
 #include "runtime/ops/arity.h"
 #include "runtime/ops/broadcast.h"
 #include "runtime/ops/element_types.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln {
 

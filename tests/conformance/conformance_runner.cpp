@@ -1,15 +1,21 @@
 // Runs the ONNX backend node tests (Debian's libonnx-testdata) through kiln.
 //
 //   kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING]
-//                    [--opt-levels LEVEL,...] [--verbose]
+//                    [--opt-levels LEVEL,...] [--min-passed N] [--verbose]
 //
-// A test is skipped when its model uses something kiln does not claim
-// (kiln::UnsupportedError at load); otherwise every test_data_set_* must match
-// the stored outputs: |got - want| <= atol + rtol * |want| (NaN matches NaN),
-// exact for integer and bool outputs. Tolerances: rtol 1e-3, atol 1e-7, or the
-// per-test values in the expected-failures file's "tolerance" lines.
-// Expected failures are listed one per line with a reason; one that passes is
-// reported so the list stays honest. Exit status is non-zero on any failure.
+// A test is skipped only when kiln does not claim its model: loading it at the
+// first optimization level throws kiln::UnsupportedError. Any other error, and
+// an UnsupportedError anywhere else (at run time, or at a later level after the
+// first one loaded, e.g. an op the optimizer introduced), is a failure.
+// Each test folder needs at least one test_data_set_*, and each data set one
+// input_<i>.pb per model input and one output_<i>.pb per model output. Every
+// data set must match the stored outputs: |got - want| <= atol + rtol * |want|
+// (NaN matches NaN), exact for integer and bool outputs. Tolerances: rtol 1e-3,
+// atol 1e-7, or the per-test values in the expected-failures file's
+// "tolerance" lines.
+// Expected failures are listed one per line with a reason; one that passes or
+// is skipped, and a list line naming no test folder, fail so the list stays
+// honest.
 //
 // --opt-levels (default "all") runs every test once per graph optimization
 // level, each checked against the stored outputs on its own: a test passes
@@ -17,6 +23,11 @@
 // the optimizer changes no result beyond the tolerance. A test whose levels
 // disagree (passes at one, fails at another) is a failure even when it is
 // listed as an expected one.
+//
+// Exit status: 0 when nothing failed; 1 when a test failed, when no test ran
+// (no test folder matched, or every one was skipped), or when fewer than
+// --min-passed tests passed; 2 for a bad command line, list file or data folder.
+// The last line printed is "conformance: N passed, N failed, N skipped, ...".
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -135,7 +146,18 @@ std::vector<fs::path> sorted_files(const fs::path& dir, const std::string& prefi
   return files;
 }
 
-enum class Outcome { kPass, kFail, kSkip };
+// kUnsupported: loading the model threw kiln::UnsupportedError; the caller
+// decides whether that is a skip (first level) or a failure (a later level).
+enum class Outcome { kPass, kFail, kSkip, kUnsupported };
+
+// The test_data_set_* folders of a test, sorted.
+std::vector<fs::path> data_sets(const fs::path& dir) {
+  std::vector<fs::path> sets;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
+  std::sort(sets.begin(), sets.end());
+  return sets;
+}
 
 Outcome run_test(const fs::path& dir, Tolerance tol, kiln::OptLevel level, std::string& detail) {
   kiln::SessionOptions options;
@@ -146,7 +168,7 @@ Outcome run_test(const fs::path& dir, Tolerance tol, kiln::OptLevel level, std::
     session = std::make_unique<kiln::Session>(kiln::Session::open((dir / "model.onnx").string(), options));
   } catch (const kiln::UnsupportedError& e) {
     detail = e.what();
-    return Outcome::kSkip;
+    return Outcome::kUnsupported;
   } catch (const std::exception& e) {
     detail = std::string("load: ") + e.what();
     return Outcome::kFail;
@@ -160,25 +182,31 @@ Outcome run_test(const fs::path& dir, Tolerance tol, kiln::OptLevel level, std::
     detail = std::string("shape inference: ") + e.what();
     return Outcome::kFail;
   }
-  std::vector<fs::path> sets;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
-  std::sort(sets.begin(), sets.end());
+  const std::vector<fs::path> sets = data_sets(dir);
+  if (sets.empty()) {
+    detail = "no test_data_set_* folder: nothing to compare with";
+    return Outcome::kFail;
+  }
   for (const fs::path& set : sets) {
     try {
       auto input_files = sorted_files(set, "input_");
       auto output_files = sorted_files(set, "output_");
       const auto& inputs = session->inputs();
+      const auto& outputs = session->outputs();
       if (input_files.size() != inputs.size()) {
         detail = set.filename().string() + ": " + std::to_string(input_files.size()) + " input files for " +
                  std::to_string(inputs.size()) + " model inputs";
         return Outcome::kFail;
       }
+      if (output_files.size() != outputs.size()) {
+        detail = set.filename().string() + ": " + std::to_string(output_files.size()) + " output files for " +
+                 std::to_string(outputs.size()) + " model outputs";
+        return Outcome::kFail;
+      }
       kiln::NamedTensors feeds;
       for (size_t i = 0; i < inputs.size(); ++i) feeds[inputs[i].name] = kiln::graph::load_tensor_pb(input_files[i].string());
       kiln::NamedTensors results = session->run(feeds);
-      const auto& outputs = session->outputs();
-      for (size_t i = 0; i < outputs.size() && i < output_files.size(); ++i) {
+      for (size_t i = 0; i < outputs.size(); ++i) {
         kiln::Tensor want = kiln::graph::load_tensor_pb(output_files[i].string());
         auto inferred_it = inferred.find(outputs[i].name);
         if (inferred_it != inferred.end()) {
@@ -189,16 +217,19 @@ Outcome run_test(const fs::path& dir, Tolerance tol, kiln::OptLevel level, std::
             return Outcome::kFail;
           }
         }
-        std::string diff = compare(outputs[i].name, results.at(outputs[i].name), want, tol);
+        auto result = results.find(outputs[i].name);
+        if (result == results.end()) {
+          detail = set.filename().string() + ": the run returned no output " + outputs[i].name;
+          return Outcome::kFail;
+        }
+        std::string diff = compare(outputs[i].name, result->second, want, tol);
         if (!diff.empty()) {
           detail = set.filename().string() + ": " + diff;
           return Outcome::kFail;
         }
       }
-    } catch (const kiln::UnsupportedError& e) {
-      detail = e.what();
-      return Outcome::kSkip;
     } catch (const std::exception& e) {
+      // An UnsupportedError here too: the model loaded, so kiln claimed it.
       detail = set.filename().string() + ": " + e.what();
       return Outcome::kFail;
     }
@@ -216,19 +247,23 @@ std::optional<kiln::OptLevel> parse_level(const std::string& name) {
 
 constexpr const char* kLevelsDisagree = "levels disagree: ";
 
-// run_test at every level. A skip at any level skips the test; otherwise it
-// fails when any level fails, and the detail names the levels.
+// run_test at every level. The test is skipped when the first level reports
+// the model unsupported; otherwise it fails when any level fails (including an
+// unsupported model at a later level), and the detail names the levels.
 Outcome run_at_levels(const fs::path& dir, Tolerance tol,
                       const std::vector<std::pair<std::string, kiln::OptLevel>>& levels, std::string& detail) {
   std::vector<std::string> passed_at, failed_at;
   std::string first_failure;
-  for (const auto& [name, level] : levels) {
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const auto& [name, level] = levels[i];
     std::string level_detail;
     Outcome outcome = run_test(dir, tol, level, level_detail);
-    if (outcome == Outcome::kSkip) {
+    if (outcome == Outcome::kUnsupported && i == 0) {
       detail = level_detail;
       return Outcome::kSkip;
     }
+    if (outcome == Outcome::kUnsupported)
+      level_detail = "unsupported at level " + name + " after level " + levels[0].first + " loaded: " + level_detail;
     if (outcome == Outcome::kPass) {
       passed_at.push_back(name);
     } else {
@@ -260,6 +295,7 @@ int main(int argc, char** argv) {
   std::string list_path, filter;
   std::vector<std::pair<std::string, kiln::OptLevel>> levels = {{"all", kiln::OptLevel::kAll}};
   bool verbose = false;
+  int min_passed = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -279,10 +315,19 @@ int main(int argc, char** argv) {
       }
       if (levels.empty()) { std::cerr << "--opt-levels needs at least one level\n"; return 2; }
     }
+    else if (a == "--min-passed") {
+      std::string n = value();
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 9) {
+        std::cerr << "--min-passed needs a count, got '" << n << "'\n";
+        return 2;
+      }
+      min_passed = std::stoi(n);
+    }
     else if (a == "--verbose" || a == "-v") verbose = true;
     else if (a == "--help" || a == "-h") {
       std::cout << "usage: kiln_conformance [--data DIR] [--expected-failures FILE] [--filter SUBSTRING]\n"
-                   "                        [--opt-levels LEVEL,...] [--verbose]\n";
+                   "                        [--opt-levels LEVEL,...] [--min-passed N] [--verbose]\n"
+                   "Fails (exit 1) when a test fails, when no test ran, or when fewer than N passed.\n";
       return 0;
     } else { std::cerr << "unknown argument " << a << "\n"; return 2; }
   }
@@ -315,6 +360,10 @@ int main(int argc, char** argv) {
       ++failed;
       failures.push_back(name + ": " + detail);
       std::cout << "FAIL " << name << ": " << detail << " (listed as an expected failure, but only at some levels)\n";
+    } else if (outcome == Outcome::kSkip && expected_failure) {
+      ++failed;
+      std::cout << "FAIL " << name << ": listed as an expected failure but skipped (" << detail
+                << "); remove it from the list\n";
     } else if (outcome == Outcome::kSkip) {
       ++skipped;
       std::string reason = detail.substr(0, detail.find(" in '"));
@@ -338,6 +387,16 @@ int main(int argc, char** argv) {
       std::cout << "FAIL " << name << ": " << detail << "\n";
     }
   }
+  // A list line whose test folder is gone would silently stop meaning anything.
+  std::map<std::string, bool> listed;
+  for (const auto& [name, reason] : list.expected_failures) listed[name] = true;
+  for (const auto& [name, tol] : list.tolerances) listed[name] = true;
+  for (const auto& [name, unused] : listed) {
+    if (name.find(filter) == std::string::npos || fs::is_directory(fs::path(data) / name)) continue;
+    ++failed;
+    std::cout << "FAIL " << name << ": listed in " << list_path << " but there is no such test folder in " << data
+              << "\n";
+  }
   if (verbose) {
     std::cout << "\nskip reasons:\n";
     for (const auto& [reason, n] : skip_reasons) std::cout << "  " << n << "  " << reason << "\n";
@@ -347,6 +406,23 @@ int main(int argc, char** argv) {
   std::cout << "\nconformance: " << tests.size() << " tests in " << data << " at optimization level(s) " << level_names
             << "; " << expected
             << " expected failures (listed with reasons in the expected-failures file)\n";
-  std::cout << "conformance: " << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
-  return failed == 0 ? 0 : 1;
+  bool ok = failed == 0;
+  if (tests.empty()) {
+    std::cout << "error: no test folder in " << data
+              << (filter.empty() ? std::string() : " matches --filter '" + filter + "'") << ": nothing was tested\n";
+    ok = false;
+  } else if (passed + failed + expected == 0) {
+    std::cout << "error: every test was skipped (kiln does not claim their models): nothing was tested\n";
+    ok = false;
+  }
+  if (passed < min_passed) {
+    std::cout << "error: " << passed << " tests passed, fewer than --min-passed " << min_passed << "\n";
+    ok = false;
+  } else if (min_passed > 0 && passed > min_passed) {
+    std::cout << "note: " << passed << " tests passed; raise --min-passed from " << min_passed << " to " << passed
+              << "\n";
+  }
+  std::cout << "conformance: " << passed << " passed, " << failed << " failed, " << skipped << " skipped, " << expected
+            << " expected failures\n";
+  return ok ? 0 : 1;
 }

@@ -1,6 +1,6 @@
-// runtime/cpu_info: ISA names, KILN_ISA selection rules, and detection
+// platform/cpu_info: ISA names, KILN_ISA selection rules, and detection
 // cross-checked against what Linux reports in /proc/cpuinfo.
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "kernels/describe_platform.h"
 #include "kiln/error.h"
 
 namespace kiln {

@@ -41,7 +41,7 @@
 #include "kiln/session.h"
 #include "model_builder.h"
 #include "op_test_util.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace kiln::testing {
 namespace {

@@ -28,7 +28,7 @@
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/gemm.h"
 #include "kernels/kernel_table.h"
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 namespace kiln::kernels {
 namespace {

@@ -1,6 +1,9 @@
-// Tests for include/kiln/image.h: file round trips, resize, tensor layouts and
-// ranges, and kiln::Error (never a crash) for missing, corrupt, truncated,
-// oversized and non-image files. Every image is generated here.
+// Tests for include/kiln/image.h: files against an independent codec, resize,
+// tensor layouts and ranges, and kiln::Error (never a crash) for missing,
+// corrupt, truncated, oversized and non-image files. Every image is generated
+// here with known pixels; files kiln writes are decoded by Pillow and files
+// kiln reads are written by Pillow (../images/image_oracle.h), so a fault in
+// kiln's encoder cannot be hidden by the matching fault in its decoder.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../images/image_oracle.h"
 #include "kiln/error.h"
 #include "kiln/image.h"
 
@@ -23,6 +27,10 @@ namespace fs = std::filesystem;
 
 namespace kiln {
 namespace {
+
+using image_oracle::pillow_encode;
+using image_oracle::pillow_read;
+using image_oracle::pillow_write;
 
 // Smooth gradients plus a few hard edges: compresses like a photo in JPEG.
 RgbImage make_photo_like_image(int width, int height) {
@@ -102,44 +110,72 @@ class ImageFiles : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(ImageFiles, PngRoundTripIsExact) {
+// PNG and BMP are lossless: kiln's file must decode in Pillow to the very
+// pixels, and Pillow's file of them must decode in kiln to the same.
+TEST_F(ImageFiles, PngIsExactBothWaysWithPillow) {
   RgbImage image = make_noise_image(37, 23, 1);
-  write_image(image, path("noise.png"));
-  RgbImage back = read_image(path("noise.png"));
-  EXPECT_EQ(back.width, 37);
-  EXPECT_EQ(back.height, 23);
-  EXPECT_EQ(compare(image, back).max_abs, 0);
+  write_image(image, path("kiln.png"));
+  RgbImage in_pillow = pillow_read(path("kiln.png"));
+  EXPECT_EQ(in_pillow.width, 37);
+  EXPECT_EQ(in_pillow.height, 23);
+  EXPECT_EQ(compare(image, in_pillow).max_abs, 0) << "kiln's PNG as Pillow decodes it";
+  pillow_write(image, path("pillow.png"));
+  RgbImage in_kiln = read_image(path("pillow.png"));
+  EXPECT_EQ(in_kiln.width, 37);
+  EXPECT_EQ(in_kiln.height, 23);
+  EXPECT_EQ(compare(image, in_kiln).max_abs, 0) << "Pillow's PNG as kiln decodes it";
 }
 
-TEST_F(ImageFiles, BmpRoundTripIsExact) {
+TEST_F(ImageFiles, BmpIsExactBothWaysWithPillow) {
   RgbImage image = make_noise_image(13, 7, 2);  // 13*3 bytes per row: exercises BMP row padding
-  write_image(image, path("noise.BMP"));
-  EXPECT_EQ(compare(image, read_image(path("noise.BMP"))).max_abs, 0);
+  write_image(image, path("kiln.BMP"));
+  EXPECT_EQ(compare(image, pillow_read(path("kiln.BMP"))).max_abs, 0) << "kiln's BMP as Pillow decodes it";
+  pillow_write(image, path("pillow.bmp"));
+  EXPECT_EQ(compare(image, read_image(path("pillow.bmp"))).max_abs, 0) << "Pillow's BMP as kiln decodes it";
 }
 
-TEST_F(ImageFiles, JpegRoundTripIsClose) {
+TEST_F(ImageFiles, JpegAgreesWithPillow) {
   RgbImage image = make_photo_like_image(64, 48);
   write_image(image, path("photo.jpg"), 95);
-  Difference d = compare(image, read_image(path("photo.jpg")));
-  // Quality 95 without chroma subsampling: small errors, larger only at the hard edge.
+  Difference d = compare(image, pillow_read(path("photo.jpg")));
+  // kiln's encoder, judged by Pillow's decoder: quality 95 without chroma
+  // subsampling gives small errors, larger only at the hard edge.
   EXPECT_LT(d.mean_abs, 2.0);
   EXPECT_LE(d.max_abs, 40);
 
   write_image(image, path("photo_low.jpeg"), 10);
-  Difference low = compare(image, read_image(path("photo_low.jpeg")));
+  Difference low = compare(image, pillow_read(path("photo_low.jpeg")));
   EXPECT_GT(low.mean_abs, d.mean_abs) << "quality must matter";
+
+  // kiln's decoder, judged against Pillow's decode of the same file (Pillow
+  // writes it at quality 95, 4:4:4). The two decoders' integer IDCTs may each be
+  // 1 off the exact transform (the IEEE 1180 peak error), and their fixed-point
+  // YCbCr-to-RGB conversions round differently: at most 2 apart per byte.
+  pillow_write(image, path("pillow.jpg"));
+  Difference decoders = compare(read_image(path("pillow.jpg")), pillow_read(path("pillow.jpg")));
+  EXPECT_LE(decoders.max_abs, 2);
 }
 
-TEST(ImageCodec, EncodeDecodeInMemory) {
+TEST_F(ImageFiles, EncodeDecodeInMemory) {
   RgbImage image = make_noise_image(5, 3, 3);
   for (ImageFormat format : {ImageFormat::kPng, ImageFormat::kBmp}) {
+    std::string extension = format == ImageFormat::kPng ? "png" : "bmp";
     std::vector<uint8_t> bytes = encode_image(image, format);
-    EXPECT_EQ(compare(image, decode_image(bytes.data(), bytes.size(), "memory")).max_abs, 0);
+    std::string file = write_bytes("kiln." + extension, bytes);
+    EXPECT_EQ(compare(image, pillow_read(file)).max_abs, 0) << extension << " encoded by kiln, decoded by Pillow";
+    std::vector<uint8_t> theirs = pillow_encode(image, extension);
+    EXPECT_EQ(compare(image, decode_image(theirs.data(), theirs.size(), "memory")).max_abs, 0)
+        << extension << " encoded by Pillow, decoded by kiln";
   }
-  std::vector<uint8_t> jpeg = encode_image(make_photo_like_image(16, 16), ImageFormat::kJpeg);
+  RgbImage photo = make_photo_like_image(16, 16);
+  std::vector<uint8_t> jpeg = encode_image(photo, ImageFormat::kJpeg);
   ASSERT_GE(jpeg.size(), 3u);
   EXPECT_EQ(jpeg[0], 0xFF);
   EXPECT_EQ(jpeg[1], 0xD8);
+  // Same bound as the file test above: kiln's quality-95 encoder judged by Pillow.
+  Difference d = compare(photo, pillow_read(write_bytes("kiln.jpg", jpeg)));
+  EXPECT_LT(d.mean_abs, 2.0);
+  EXPECT_LE(d.max_abs, 40);
 }
 
 TEST(ImageCodec, DropsAlphaOfA32BitBmp) {
@@ -208,7 +244,7 @@ TEST_F(ImageFiles, CorruptPngIsAnError) {
 }
 
 TEST_F(ImageFiles, TruncatedPngIsAnError) {
-  std::vector<uint8_t> bytes = encode_image(make_noise_image(40, 30, 4), ImageFormat::kPng);
+  std::vector<uint8_t> bytes = pillow_encode(make_noise_image(40, 30, 4), "png");
   for (size_t keep : {bytes.size() / 2, size_t{33}, size_t{20}, size_t{8}, bytes.size() - 13}) {
     std::vector<uint8_t> truncated(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(keep));
     std::string file = write_bytes("truncated_" + std::to_string(keep) + ".png", truncated);
@@ -232,7 +268,7 @@ TEST_F(ImageFiles, TruncatedJpegNeverCrashes) {
 }
 
 TEST(ImageCodec, OversizedHeaderIsRejectedBeforeDecoding) {
-  std::vector<uint8_t> png = encode_image(make_noise_image(4, 4, 5), ImageFormat::kPng);
+  std::vector<uint8_t> png = pillow_encode(make_noise_image(4, 4, 5), "png");
   // IHDR width is the big-endian word at byte 16 (stb does not check chunk CRCs).
   png[16] = 0;
   png[17] = 0;
@@ -324,6 +360,22 @@ TEST(ImageResize, DownscaleAveragesACheckerboard) {
   // Clamped edges weigh the border pixels a little more (~132 in the corners);
   // point sampling would give 0 or 255.
   for (int i = 0; i < 16; ++i) EXPECT_NEAR(resized.pixels[i * 3 + 1], 127.5, 8.0) << i;
+}
+
+// Against the triangle filter computed from its definition (image_oracle.h) on
+// noise, where any shifted tap, wrong weight or edge rule shows: enlarging,
+// shrinking by whole and fractional factors, both at once, and down to 1 pixel.
+// stb accumulates in float32, so a sum that is exactly k + 0.5 may round
+// either way: bytes may differ by 1, never more.
+TEST(ImageResize, MatchesTheTriangleFilterDefinition) {
+  RgbImage image = make_noise_image(23, 17, 11);
+  for (auto [w, h] : {std::pair{46, 34}, std::pair{61, 29}, std::pair{11, 8}, std::pair{7, 5}, std::pair{40, 6},
+                      std::pair{1, 1}, std::pair{23, 3}}) {
+    RgbImage resized = resize_image(image, w, h);
+    RgbImage expected = image_oracle::reference_resize(image, w, h);
+    Difference d = compare(resized, expected);
+    EXPECT_LE(d.max_abs, 1) << "23x17 -> " << w << "x" << h << ", mean difference " << d.mean_abs;
+  }
 }
 
 TEST(ImageResize, RejectsBadSizes) {

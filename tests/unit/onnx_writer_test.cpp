@@ -10,6 +10,7 @@
 #include "graph/passes/eliminate_common_subexpressions.h"
 #include "graph_builder.h"
 #include "model_builder.h"
+#include "runtime/kernel_evaluator.h"
 
 namespace kiln {
 namespace {
@@ -161,7 +162,7 @@ TEST(OnnxWriter, FusedConvImportsTheKilnDomain) {
   b.node("Relu", {"y"}, {"z"});
   graph::OptimizeOptions options;
   options.emit_kiln_ops_without_kernels = true;
-  graph::optimize(b.g, options);
+  graph::optimize(b.g, with_kernels(options));
   ASSERT_EQ(testing::op_sequence(b.g), "FusedConv");
   b.g.opsets.erase("com.kiln");  // the writer adds it even when the graph forgot to
   onnx::ModelProto proto;
@@ -183,7 +184,7 @@ TEST(OnnxWriter, StandardOnlyOptimizationWritesNoKilnOps) {
   graph::OptimizeOptions options;
   options.emit_kiln_ops_without_kernels = true;
   options.standard_only = true;
-  graph::optimize(b.g, options);
+  graph::optimize(b.g, with_kernels(options));
   onnx::ModelProto proto;
   ASSERT_TRUE(proto.ParseFromString(graph::write_onnx_bytes(b.g)));
   for (const auto& op : proto.opset_import()) EXPECT_NE(op.domain(), "com.kiln");

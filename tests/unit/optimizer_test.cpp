@@ -6,6 +6,7 @@
 
 #include "graph/validate_graph.h"
 #include "graph_builder.h"
+#include "runtime/kernel_evaluator.h"
 #include "runtime/op_registry.h"
 
 namespace kiln {
@@ -50,11 +51,12 @@ bool ran(const OptimizeReport& report, const std::string& pass) {
   return false;
 }
 
+// With kiln's kernels for folding and fusing, as a session optimizes.
 graph::OptimizeOptions options_for(OptLevel level) {
   graph::OptimizeOptions options;
   options.level = level;
   options.validate = true;
-  return options;
+  return with_kernels(options);
 }
 
 TEST(Optimizer, NoneLeavesTheGraphAlone) {
@@ -116,7 +118,7 @@ TEST(Optimizer, ExtendedFusesActivationsOnlyWhenAllowed) {
   // Without a FusedConv kernel in the registry the pass does not run.
   OpRegistry empty;
   graph::OptimizeOptions no_kernel = options_for(OptLevel::kAll);
-  no_kernel.registry = &empty;
+  no_kernel = with_kernels(no_kernel, empty);
   GraphBuilder unfused = exporter_graph();
   EXPECT_FALSE(ran(graph::optimize(unfused.g, no_kernel), "fuse_conv_activation"));
   EXPECT_EQ(op_sequence(unfused.g), "Conv,Relu");

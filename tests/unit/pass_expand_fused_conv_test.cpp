@@ -11,6 +11,7 @@
 #include "graph/validate_graph.h"
 #include "graph_builder.h"
 #include "kiln/session.h"
+#include "runtime/kernel_evaluator.h"
 
 namespace kiln {
 namespace {
@@ -348,7 +349,7 @@ TEST(PassExpandFusedConv, StandardOnlyOptimizationKeepsTheNumbers) {
     graph::OptimizeOptions options;
     options.standard_only = true;
     options.validate = true;
-    OptimizeReport report = graph::optimize(optimized.g, options);
+    OptimizeReport report = graph::optimize(optimized.g, with_kernels(options));
     EXPECT_EQ(op_sequence(optimized.g), c.expanded);
     ASSERT_FALSE(report.passes.empty());
     EXPECT_EQ(report.passes.back().pass, "expand_fused_conv");

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "graph/validate_graph.h"
 #include "graph_builder.h"
+#include "runtime/kernel_evaluator.h"
 #include "runtime/op_registry.h"
 
 namespace kiln {
@@ -79,10 +84,43 @@ TEST(PassFoldConstants, FoldsAConstantChainInOneSweep) {
   b.node("Add", {"ab", "ab"}, {"abab"});
   b.node("Add", {"x", "abab"}, {"z"});  // reads a real input: stays
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, registry), 2u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry)), 2u);
   EXPECT_EQ(op_sequence(b.g), "Add");
   EXPECT_EQ(initializer_floats(b.g, "abab"), (std::vector<float>{22, 44}));
   EXPECT_NO_THROW(graph::validate_graph(b.g));
+}
+
+// The pass knows kernels only through the evaluator it is given (graph/ cannot
+// call runtime/): it asks only about nodes whose inputs are all constant, and
+// folds exactly what the evaluator answers.
+TEST(PassFoldConstants, FoldsWhatTheInjectedEvaluatorAnswers) {
+  GraphBuilder b;
+  b.input("x", {2}).output("r").output("w").output("z").floats("a", {2}, {1, 2});
+  b.node("Seven", {"a"}, {"y"});
+  b.node("Refused", {"a"}, {"r"});
+  b.node("WrongCount", {"a"}, {"w"});
+  b.node("Seven", {"x", "y"}, {"z"});  // reads a real input: never asked about
+  std::vector<std::string> asked;
+  graph::NodeEvaluator evaluate = [&](const graph::Node& node, const std::vector<const Tensor*>& inputs)
+      -> std::optional<std::vector<Tensor>> {
+    asked.push_back(node.op_type);
+    EXPECT_EQ(inputs.size(), 1u);
+    if (node.op_type == "Seven") return std::vector<Tensor>{Tensor::from_floats({2}, {7, 7})};
+    if (node.op_type == "WrongCount") return std::vector<Tensor>(2, Tensor::from_floats({1}, {0}));
+    return std::nullopt;
+  };
+  EXPECT_EQ(graph::fold_constants(b.g, evaluate), 1u);
+  EXPECT_EQ(asked, (std::vector<std::string>{"Seven", "Refused", "WrongCount"}));
+  EXPECT_EQ(op_sequence(b.g), "Refused,WrongCount,Seven");
+  EXPECT_EQ(initializer_floats(b.g, "y"), (std::vector<float>{7, 7}));
+
+  // Without an evaluator only Constant nodes fold.
+  GraphBuilder c;
+  c.output("k").output("s").floats("a", {2}, {1, 2});
+  c.node("Constant", {}, {"k"}).attrs["value_int"] = attr_int(3);
+  c.node("Seven", {"a"}, {"s"});
+  EXPECT_EQ(graph::fold_constants(c.g, graph::NodeEvaluator()), 1u);
+  EXPECT_EQ(op_sequence(c.g), "Seven");
 }
 
 TEST(PassFoldConstants, ConstantNodesBecomeInitializersInEveryForm) {
@@ -95,7 +133,7 @@ TEST(PassFoldConstants, ConstantNodesBecomeInitializersInEveryForm) {
   b.node("Constant", {}, {"o5"}).attrs["value_ints"] = attr_ints({5, 6});
   b.node("Constant", {}, {"s"}).attrs["value_string"] = attr_string("text");  // not folded
   OpRegistry empty;
-  EXPECT_EQ(graph::fold_constants(b.g, empty), 5u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(empty)), 5u);
   EXPECT_EQ(op_sequence(b.g), "Constant");
   const auto& init = b.g.initializers;
   EXPECT_EQ(init.at("o1").shape(), (Shape{2, 1}));
@@ -116,7 +154,7 @@ TEST(PassFoldConstants, SkipsOpsWithoutKernelsRejectedNodesAndRandomOps) {
   b.node("RandomUniformLike", {"a"}, {"r"});
   b.node("Add", {"a", "a"}, {"z"});
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, registry), 1u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry)), 1u);
   EXPECT_EQ(op_sequence(b.g), "Unknown,Picky,RandomUniformLike");
   EXPECT_EQ(initializer_floats(b.g, "z"), (std::vector<float>{2, 4}));
 }
@@ -128,7 +166,7 @@ TEST(PassFoldConstants, NeverFoldsIntoATensorAboveTheLimit) {
   b.node("Grow", {"seed"}, {"small"}).attrs["count"] = attr_int(256);  // 1024 bytes
   b.node("Grow", {"seed"}, {"big"}).attrs["count"] = attr_int(257);
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, registry, 1024), 1u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry), 1024), 1u);
   EXPECT_EQ(op_sequence(b.g), "Grow");
   EXPECT_EQ(b.g.nodes[0].outputs[0], "big");
   EXPECT_EQ(b.g.initializers.at("small").size(), 256);
@@ -141,7 +179,7 @@ TEST(PassFoldConstants, MultipleOutputsAndOmittedOnes) {
   b.node("Split2", {"a"}, {"p", "n"});
   b.node("Split2", {"a"}, {"q", ""});
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, registry), 2u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry)), 2u);
   EXPECT_TRUE(b.g.nodes.empty());
   EXPECT_EQ(initializer_floats(b.g, "n"), (std::vector<float>{-1, 2}));
   EXPECT_EQ(initializer_floats(b.g, "q"), (std::vector<float>{1, -2}));

@@ -5,6 +5,7 @@
 #include "graph/optimizer.h"
 #include "graph/validate_graph.h"
 #include "graph_builder.h"
+#include "runtime/kernel_evaluator.h"
 
 namespace kiln {
 namespace {
@@ -77,7 +78,7 @@ TEST(PassFoldStaticShapes, ExporterReshapeChainBecomesConstant) {
   graph::OptimizeOptions options;
   options.level = OptLevel::kBasic;
   options.validate = true;
-  OptimizeReport report = graph::optimize(b.g, options);
+  OptimizeReport report = graph::optimize(b.g, with_kernels(options));
   EXPECT_EQ(op_sequence(b.g), "Relu,Reshape");
   EXPECT_EQ(int64s_of(b.g, b.g.nodes[1].inputs[1]), (std::vector<int64_t>{2, -1}));
   size_t shapes_folded = 0;

@@ -1,10 +1,10 @@
 // kiln's intra-op thread pool: every item runs exactly once, errors come
 // back to the caller, nested and concurrent loops stay correct.
-#include "runtime/thread_pool.h"
+#include "platform/thread_pool.h"
 
 #include "kiln/error.h"
 #include "kiln/tensor.h"
-#include "runtime/memory_budget.h"
+#include "platform/memory_budget.h"
 
 #include <gtest/gtest.h>
 

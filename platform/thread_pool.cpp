@@ -1,6 +1,6 @@
-#include "runtime/thread_pool.h"
+#include "platform/thread_pool.h"
 
-#include "runtime/memory_budget.h"
+#include "platform/memory_budget.h"
 
 #include <algorithm>
 #include <atomic>

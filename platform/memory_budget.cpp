@@ -1,4 +1,4 @@
-#include "runtime/memory_budget.h"
+#include "platform/memory_budget.h"
 
 #include <cstdio>
 #include <fstream>

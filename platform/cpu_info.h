@@ -81,8 +81,9 @@ Isa select_isa(const CpuInfo& cpu, const char* requested, const char* source = "
 // is invalid.
 Isa selected_isa();
 
-// A multi-line, human-readable report for `kiln info`: CPU brand, detected
-// and selected ISA, cache sizes and the kernels the dispatch tables chose.
-std::string describe_platform();
+// A multi-line, human-readable report: CPU brand, detected and selected ISA
+// (or why none could be selected), cache sizes. `kiln info` prints it with the
+// kernels the dispatch tables chose (kernels/describe_platform.h).
+std::string describe_cpu();
 
 }  // namespace kiln

@@ -12,7 +12,7 @@
 // by at most the one item it is running.
 //
 // Items run on pool workers count their allocations against the caller's
-// memory budget (runtime/memory_budget.h), as if the caller had made them.
+// memory budget (platform/memory_budget.h), as if the caller had made them.
 //
 // Workers spin briefly (tens of microseconds) after their last item, then
 // sleep on a condition variable. A loop started from inside another parallel

@@ -5,7 +5,7 @@
 #include <limits>
 #include <sstream>
 
-#include "runtime/memory_budget.h"
+#include "platform/memory_budget.h"
 
 namespace kiln {
 
@@ -130,7 +130,7 @@ uint16_t float_to_bfloat16(float f) {
 
 namespace {
 // Allocates 64-byte-aligned storage, counted against the thread's memory
-// budget (runtime/memory_budget.h) until the last owner lets go of it.
+// budget (platform/memory_budget.h) until the last owner lets go of it.
 std::shared_ptr<void> allocate_aligned(size_t nbytes, DataType type, const Shape& shape) {
   size_t rounded = (nbytes + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
   if (rounded == 0) rounded = Tensor::kAlignment;

@@ -1,4 +1,4 @@
-#include "runtime/cpu_info.h"
+#include "platform/cpu_info.h"
 
 #include <cpuid.h>
 
@@ -9,7 +9,6 @@
 #include <sstream>
 #include <vector>
 
-#include "kernels/f32_gemm_packed.h"
 #include "kiln/error.h"
 
 namespace kiln {
@@ -243,7 +242,7 @@ Isa select_isa(const CpuInfo& cpu, const char* requested, const char* source) {
 
 Isa selected_isa() { return select_isa(cpu_info(), std::getenv("KILN_ISA")); }
 
-std::string describe_platform() {
+std::string describe_cpu() {
   const CpuInfo& cpu = cpu_info();
   std::ostringstream out;
   out << "CPU:          " << cpu.brand << " (" << cpu.vendor << ")\n";
@@ -261,7 +260,6 @@ std::string describe_platform() {
   }
   out << "Caches:       L1d " << format_bytes(cpu.caches.l1d_bytes) << ", L2 " << format_bytes(cpu.caches.l2_bytes)
       << " (per core), L3 " << format_bytes(cpu.caches.l3_bytes) << " (shared); from " << cpu.cache_source << "\n";
-  out << kernels::describe_f32_gemm_dispatch();
   return out.str();
 }
 

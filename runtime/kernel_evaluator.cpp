@@ -1,0 +1,39 @@
+#include "runtime/kernel_evaluator.h"
+
+#include <exception>
+#include <memory>
+
+namespace kiln {
+
+graph::NodeEvaluator kernel_evaluator(const OpRegistry& registry, std::optional<kernels::KernelTable> kernels) {
+  return [&registry, kernels](const graph::Node& node,
+                              const std::vector<const Tensor*>& inputs) -> std::optional<std::vector<Tensor>> {
+    KernelFactory factory = registry.find(node.domain, node.op_type, node.opset);
+    if (!factory) return std::nullopt;
+    std::vector<Tensor> outputs(node.outputs.size());
+    try {
+      const kernels::KernelTable table = kernels ? *kernels : kernels::KernelTable::for_isa(selected_isa());
+      std::unique_ptr<OpKernel> kernel = factory(KernelInit(node, inputs, 1, table));
+      KernelContext ctx(node, inputs, outputs, 1);
+      kernel->run(ctx);
+    } catch (const std::exception&) {
+      return std::nullopt;  // left for the executor, which reports the error with the node's name
+    }
+    return outputs;
+  };
+}
+
+graph::KernelQuery kernel_query(const OpRegistry& registry) {
+  return [&registry](const std::string& domain, const std::string& op_type, int64_t opset) {
+    return registry.find(domain, op_type, opset) != nullptr;
+  };
+}
+
+graph::OptimizeOptions with_kernels(graph::OptimizeOptions options, const OpRegistry& registry,
+                                    std::optional<kernels::KernelTable> kernels) {
+  options.evaluate = kernel_evaluator(registry, kernels);
+  options.has_kernel = kernel_query(registry);
+  return options;
+}
+
+}  // namespace kiln
