@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "kernels/reference/window_geometry.h"
+#include "kernels/window_geometry.h"
 
 namespace kiln::kernels {
 
