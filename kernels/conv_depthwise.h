@@ -29,9 +29,16 @@ struct F32DwconvEpilogue {
 // with the sum taken in that tap order (kd, then kh, then kw), and act the
 // epilogue's activation (f32_activation_reference).
 // input: geometry.in plane; weights: geometry.kernel taps; output: geometry.out plane.
-// The path for shapes no fast kernel in kernels/f32_dwconv.h covers, and
-// for now also their twin (so not an independent one).
+// The path for shapes no fast kernel in kernels/f32_dwconv.h covers, and the
+// result their tests compare with; it is itself checked against the twin below.
 void f32_conv_depthwise_plane(const WindowGeometry& geometry, const float* input, const float* weights,
                               const F32DwconvEpilogue& epilogue, float* output);
+
+// The plain reference twin of f32_conv_depthwise_plane
+// (kernels/reference/conv_depthwise_reference.cpp): the same definition, one
+// output at a time, the sum taken in double and rounded to float before the
+// activation.
+void f32_conv_depthwise_plane_reference(const WindowGeometry& geometry, const float* input, const float* weights,
+                                        const F32DwconvEpilogue& epilogue, float* output);
 
 }  // namespace kiln::kernels
