@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/reference/im2col_segments.h"
+#include "kernels/im2col_segments.h"
 #include "kiln/error.h"
 
 namespace kiln::kernels {

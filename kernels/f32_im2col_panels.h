@@ -1,6 +1,6 @@
 // im2col straight into the GEMM's B panels: a convolution's column matrix
 // (rows = input channel x kernel tap, columns = output positions, the layout
-// of kernels/reference/im2col.h) is never stored whole. The packed GEMM asks
+// of kernels/reference/im2col.h, its twin) is never stored whole. The packed GEMM asks
 // for one KC x NC block at a time and this gathers it from the image into the
 // NR-column panels its microkernels read, so each value is written once, into
 // a buffer that stays in cache.
@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "kernels/f32_gemm_packed.h"
-#include "kernels/reference/window_geometry.h"
+#include "kernels/window_geometry.h"
 
 namespace kiln::kernels {
 

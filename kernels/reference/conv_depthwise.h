@@ -1,36 +1,9 @@
-// Direct convolution of one channel plane with its own filter: the kernel of
-// depthwise convolution (one input channel per group), where im2col + GEMM
-// would multiply by a 1-row matrix.
+// Moved to kernels/conv_depthwise.h: f32_conv_depthwise_plane is the
+// production path for depthwise shapes no fast kernel covers, as well as the
+// twin of kernels/f32_dwconv.h. runtime/ops/conv.cpp and kernels/f32_dwconv.h
+// (edited on branch kerneltable), tests/unit/f32_dwconv_test.cpp and
+// benchmarks/f32_dwconv_bench.cpp still include this path; point them at
+// kernels/conv_depthwise.h and delete this file after the merge.
 #pragma once
 
-#include <cstdint>
-
-#include "kernels/f32_gemm_epilogue.h"
-#include "kernels/reference/window_geometry.h"
-
-namespace kiln::kernels {
-
-// What a depthwise kernel adds to each output of a plane and applies before
-// storing it: the plane's bias, then an activation with its parameters (as in
-// F32GemmEpilogue), then the affine map y * output_scale + output_shift.
-struct F32DwconvEpilogue {
-  float bias = 0.0f;
-  Activation activation = Activation::none;
-  float param0 = 0.0f;
-  float param1 = 0.0f;
-  float output_scale = 1.0f;
-  float output_shift = 0.0f;
-  bool has_output_affine() const { return output_scale != 1.0f || output_shift != 0.0f; }
-};
-
-// output[od][oh][ow] = output_scale * act(bias + sum over taps (kd, kh, kw) inside the image of
-//   weights[kd][kh][kw] * input[od*sd - pd + kd*dd][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw])
-//   + output_shift
-// with the sum taken in that tap order (kd, then kh, then kw), and act the
-// epilogue's activation (f32_activation_reference).
-// input: geometry.in plane; weights: geometry.kernel taps; output: geometry.out plane.
-// The reference twin of the fast kernels in kernels/f32_dwconv.h.
-void f32_conv_depthwise_plane(const WindowGeometry& geometry, const float* input, const float* weights,
-                              const F32DwconvEpilogue& epilogue, float* output);
-
-}  // namespace kiln::kernels
+#include "kernels/conv_depthwise.h"

@@ -1,5 +1,6 @@
-// im2col and its adjoint col2im, over a range of output positions so callers
-// can tile a convolution and keep the column buffer small.
+// im2col, the reference twin of f32_im2col_panels (kernels/f32_im2col_panels.h),
+// which gathers the same columns straight into GEMM panels; it also defines
+// what f32_col2im (kernels/col2im.h) is the adjoint of.
 //
 // Layout: `image` is [channels][in_d][in_h][in_w] (one sample), `columns` is
 // row-major [channels * kernel_size][count]: row (c * kernel_size + k) holds,
@@ -10,18 +11,15 @@
 
 #include <cstdint>
 
-#include "kernels/reference/window_geometry.h"
+#include "kernels/window_geometry.h"
+// runtime/ops/conv.cpp (edited on branch kerneltable) still reaches
+// f32_col2im through this header; include kernels/col2im.h there and drop this line after the merge.
+#include "kernels/col2im.h"
 
 namespace kiln::kernels {
 
 // Fills `columns` (channels * kernel_size rows of `count` floats).
 void f32_im2col(const WindowGeometry& geometry, int64_t channels, const float* image, int64_t first,
                 int64_t count, float* columns);
-
-// The adjoint of f32_im2col: adds every column entry into the image element
-// it was read from (entries that map into padding are dropped). `image` must
-// be initialized by the caller (zeros, or a bias) since this accumulates.
-void f32_col2im(const WindowGeometry& geometry, int64_t channels, const float* columns, int64_t first,
-                int64_t count, float* image);
 
 }  // namespace kiln::kernels

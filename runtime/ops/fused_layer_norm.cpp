@@ -15,6 +15,7 @@
 
 #include "kernels/f32_affine_activation.h"
 #include "kernels/f32_gemm_epilogue.h"
+#include "kernels/f32_norm.h"
 #include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/fused_activation.h"
@@ -62,18 +63,6 @@ RowBroadcast row_broadcast(const graph::Node& node, const char* what, const Tens
   b.count = 1;
   for (int64_t d = first; d <= last; ++d) b.count *= x[static_cast<size_t>(d)];
   return b;
-}
-
-// Sum of f(x[i]) in double with eight independent partial sums (a single
-// running sum would wait on each add's latency).
-template <class F>
-double sum_of(const float* x, int64_t n, F f) {
-  double partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) partial[j] += f(x[i + j]);
-  for (; i < n; ++i) partial[0] += f(x[i]);
-  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
 }
 
 class FusedLayerNormKernel : public OpKernel {
@@ -130,17 +119,14 @@ class FusedLayerNormKernel : public OpKernel {
     parallel_for(items, threads, [&](int64_t item) {
       int64_t begin, end;
       chunk_range(item, &begin, &end);
-      partial[static_cast<size_t>(item)] = sum_of(x_data + begin, end - begin, [](float v) { return double{v}; });
+      partial[static_cast<size_t>(item)] = kernels::f32_sum(x_data + begin, end - begin);
     });
     per_row(mean);
     parallel_for(items, threads, [&](int64_t item) {
       int64_t begin, end;
       chunk_range(item, &begin, &end);
       const double m = mean[static_cast<size_t>(item / chunks)];
-      partial[static_cast<size_t>(item)] = sum_of(x_data + begin, end - begin, [m](float v) {
-        const double d = v - m;
-        return d * d;
-      });
+      partial[static_cast<size_t>(item)] = kernels::f32_sum_squared_deviations(x_data + begin, end - begin, m);
     });
     per_row(inv_std);  // the variance, for now
     for (double& v : inv_std) v = 1.0 / std::sqrt(v + epsilon_);

@@ -1,9 +1,10 @@
 // BatchNormalization (inference), InstanceNormalization, LayerNormalization;
-// float32. Statistics are accumulated in double, two passes (mean, then
-// squared deviations), so long planes stay accurate.
+// float32. The loops are kernels/f32_norm.h; this file checks the inputs and
+// threads over runs, planes and rows.
 #include <cmath>
 #include <vector>
 
+#include "kernels/f32_norm.h"
 #include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
@@ -15,23 +16,6 @@ namespace {
 void require_float32(const graph::Node& node, const Tensor& tensor, const char* what) {
   if (tensor.dtype() != DataType::kFloat32)
     fail_unsupported(node.describe(), ": ", what, " is ", dtype_name(tensor.dtype()), ", only float32 is supported");
-}
-
-struct Moments {
-  double mean;
-  double variance;  // population variance (divide by count)
-};
-
-Moments moments_of(const float* x, int64_t count) {
-  double sum = 0;
-  for (int64_t i = 0; i < count; ++i) sum += x[i];
-  const double mean = count ? sum / static_cast<double>(count) : 0.0;
-  double squares = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    const double d = x[i] - mean;
-    squares += d * d;
-  }
-  return {mean, count ? squares / static_cast<double>(count) : 0.0};
 }
 
 // ---------------------------------------------------------------- BatchNormalization
@@ -81,11 +65,7 @@ class BatchNormKernel : public OpKernel {
     const float* bias = params[1]->data<float>();
     const float* mean = params[2]->data<float>();
     const float* var = params[3]->data<float>();
-    for (int64_t f = 0; f < features; ++f) {
-      const double m = scale[f] / std::sqrt(static_cast<double>(var[f]) + epsilon_);
-      multiplier[f] = static_cast<float>(m);
-      offset[f] = static_cast<float>(bias[f] - mean[f] * m);
-    }
+    kernels::f32_batch_norm_fold(features, scale, bias, mean, var, epsilon_, multiplier.data(), offset.data());
 
     Tensor& y = ctx.allocate_output(0, DataType::kFloat32, x.shape());
     const float* x_data = x.data<float>();
@@ -95,9 +75,8 @@ class BatchNormKernel : public OpKernel {
     parallel_ranges(runs, (threads > 1 && runs > 1) ? threads : 1, 1, [&](int64_t r_begin, int64_t r_end) {
       for (int64_t r = r_begin; r < r_end; ++r) {
         const int64_t f = r % features;
-        const float* from = x_data + r * run_length;
-        float* to = y_data + r * run_length;
-        for (int64_t i = 0; i < run_length; ++i) to[i] = from[i] * multiplier[f] + offset[f];
+        kernels::f32_batch_norm_run(x_data + r * run_length, y_data + r * run_length, run_length, multiplier[f],
+                                    offset[f]);
       }
     });
     if (ctx.num_outputs() > 1) ctx.set_output(1, *params[2]);
@@ -141,15 +120,8 @@ class InstanceNormKernel : public OpKernel {
     parallel_ranges(planes, (threads > 1 && planes > 1) ? threads : 1, 1, [&](int64_t p_begin, int64_t p_end) {
       for (int64_t p = p_begin; p < p_end; ++p) {
         const int64_t c = p % channels;
-        const float* from = x_data + p * plane_size;
-        const Moments stats = moments_of(from, plane_size);
-        const double multiplier = scale_data[c] / std::sqrt(stats.variance + epsilon_);
-        const double offset = bias_data[c];
-        float* to = y_data + p * plane_size;
-        // Centered in double: folding the mean into a float offset would cancel
-        // catastrophically when |mean| >> standard deviation.
-        for (int64_t i = 0; i < plane_size; ++i)
-          to[i] = static_cast<float>((from[i] - stats.mean) * multiplier + offset);
+        kernels::f32_instance_norm_plane(x_data + p * plane_size, y_data + p * plane_size, plane_size, scale_data[c],
+                                         bias_data[c], epsilon_);
       }
     });
   }
@@ -214,19 +186,9 @@ class LayerNormKernel : public OpKernel {
     const int threads = threads_for_work(ctx.threads(), x.size());
     parallel_ranges(rows, (threads > 1 && rows > 1) ? threads : 1, 1, [&](int64_t r_begin, int64_t r_end) {
       for (int64_t r = r_begin; r < r_end; ++r) {
-        const float* from = x_data + r * row_size;
-        float* to = y_data + r * row_size;
-        const Moments stats = moments_of(from, row_size);
-        const double inv_std = 1.0 / std::sqrt(stats.variance + epsilon_);
-        for (int64_t i = 0; i < row_size; ++i) {
-          // Centered in double, as in InstanceNormalization.
-          const float normalized = static_cast<float>((from[i] - stats.mean) * inv_std);
-          const float s = scale_data[scale_per_element ? i : 0];
-          const float b = bias_data ? bias_data[bias_per_element ? i : 0] : 0.0f;
-          to[i] = normalized * s + b;
-        }
-        if (mean_out) mean_out[r] = static_cast<float>(stats.mean);
-        if (inv_std_out) inv_std_out[r] = static_cast<float>(inv_std);
+        kernels::f32_layer_norm_row(x_data + r * row_size, y_data + r * row_size, row_size, scale_data,
+                                    scale_per_element, bias_data, bias_per_element, epsilon_,
+                                    mean_out ? mean_out + r : nullptr, inv_std_out ? inv_std_out + r : nullptr);
       }
     });
   }

@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/reference/pool.h"
+#include "kernels/pool.h"
 #include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"

@@ -4,7 +4,8 @@
 // row [prod(dims[axis:])] is normalized; from opset 13 the normalization runs
 // along the single dim `axis` (default -1). Both are a view of the input as
 // [outer, n, inner] normalized along n (the old form has inner = 1).
-// Maxima are subtracted first; the sum of exponentials accumulates in double.
+// The loops are kernels/f32_softmax.h.
+#include "kernels/f32_softmax.h"
 #include "platform/thread_pool.h"
 #include "runtime/ops/softmax.h"
 
@@ -49,62 +50,15 @@ class SoftmaxKernel : public OpKernel {
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
     const int threads = threads_for_work(ctx.threads(), x.size());
-    if (inner == 1) {
-      parallel_ranges(outer, (threads > 1 && outer > 1) ? threads : 1, 1, [&](int64_t o_begin, int64_t o_end) {
-        for (int64_t o = o_begin; o < o_end; ++o) normalize_row(x_data + o * n, y_data + o * n, n);
-      });
-    } else {
-      parallel_ranges(outer, (threads > 1 && outer > 1) ? threads : 1, 1, [&](int64_t o_begin, int64_t o_end) {
-        for (int64_t o = o_begin; o < o_end; ++o) normalize_columns(x_data + o * n * inner, y_data + o * n * inner, n, inner);
-      });
-    }
+    parallel_ranges(outer, (threads > 1 && outer > 1) ? threads : 1, 1, [&](int64_t o_begin, int64_t o_end) {
+      for (int64_t o = o_begin; o < o_end; ++o) normalize(x_data + o * n * inner, y_data + o * n * inner, n, inner);
+    });
   }
 
  private:
-  // One contiguous row of n values.
-  static void normalize_row(const float* x, float* y, int64_t n) {
-    float largest = -std::numeric_limits<float>::infinity();
-    for (int64_t i = 0; i < n; ++i) largest = std::max(largest, x[i]);
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const float e = std::exp(x[i] - largest);
-      if (!kLog) y[i] = e;
-      sum += e;
-    }
-    if constexpr (kLog) {
-      // (x - largest) first: it is exact where largest + log(sum) would round.
-      const float log_sum = static_cast<float>(std::log(sum));
-      for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - largest) - log_sum;
-    } else {
-      const float scale = static_cast<float>(1.0 / sum);
-      for (int64_t i = 0; i < n; ++i) y[i] *= scale;
-    }
-  }
-
-  // n rows of `inner` values, each column normalized: row-by-row passes with
-  // per-column maxima and sums, so memory is read contiguously.
-  static void normalize_columns(const float* x, float* y, int64_t n, int64_t inner) {
-    std::vector<float> largest(static_cast<size_t>(inner), -std::numeric_limits<float>::infinity());
-    std::vector<double> sum(static_cast<size_t>(inner), 0.0);
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < inner; ++j) largest[j] = std::max(largest[j], x[i * inner + j]);
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < inner; ++j) {
-        const float e = std::exp(x[i * inner + j] - largest[j]);
-        if (!kLog) y[i * inner + j] = e;
-        sum[j] += e;
-      }
-    if constexpr (kLog) {
-      std::vector<float> log_sum(static_cast<size_t>(inner));
-      for (int64_t j = 0; j < inner; ++j) log_sum[j] = static_cast<float>(std::log(sum[j]));
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < inner; ++j) y[i * inner + j] = (x[i * inner + j] - largest[j]) - log_sum[j];
-    } else {
-      std::vector<float> scale(static_cast<size_t>(inner));
-      for (int64_t j = 0; j < inner; ++j) scale[j] = static_cast<float>(1.0 / sum[j]);
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < inner; ++j) y[i * inner + j] *= scale[j];
-    }
+  static void normalize(const float* x, float* y, int64_t n, int64_t inner) {
+    if constexpr (kLog) kernels::f32_log_softmax(x, y, n, inner);
+    else kernels::f32_softmax(x, y, n, inner);
   }
 
   bool coerce_2d_ = false;

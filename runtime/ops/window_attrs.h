@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "graph/ir.h"
-#include "kernels/reference/window_geometry.h"
+#include "kernels/window_geometry.h"
 
 namespace kiln {
 

@@ -1,4 +1,4 @@
-#include "kernels/reference/conv_depthwise.h"
+#include "kernels/conv_depthwise.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "kernels/reference/pool.h"
+#include "kernels/pool.h"
 
 #include <limits>
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/reference/window_geometry.h"
+#include "kernels/window_geometry.h"
 
 namespace kiln::kernels {
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "kernels/reference/window_geometry.h"
+#include "kernels/window_geometry.h"
 
 namespace kiln::kernels {
 
@@ -21,5 +21,12 @@ void max_pool_plane(const WindowGeometry& geometry, const T* input, T* output, i
 // input, or with `count_include_pad` by the taps inside input + pads.
 void f32_average_pool_plane(const WindowGeometry& geometry, bool count_include_pad, const float* input,
                             float* output);
+
+// The plain reference twins (kernels/reference/pool_reference.cpp): every
+// tap of every window tested against the image (and padded image) bounds.
+void f32_max_pool_plane_reference(const WindowGeometry& geometry, const float* input, float* output, int64_t* indices,
+                                  int64_t index_base, bool column_major);
+void f32_average_pool_plane_reference(const WindowGeometry& geometry, bool count_include_pad, const float* input,
+                                      float* output);
 
 }  // namespace kiln::kernels
