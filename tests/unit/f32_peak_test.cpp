@@ -59,7 +59,9 @@ TEST_P(F32PeakIsa, MeasuredOnceAndPositive) {
   EXPECT_TRUE(std::isfinite(peak) && peak > 0) << isa_name(isa) << ": " << peak;
   EXPECT_EQ(f32_peak_gflops_per_core(isa), peak) << isa_name(isa) << " was measured again";
   // SSE4.1 adds nothing to the mul + add loop: it shares SSE2's figure.
-  if (isa == Isa::sse41) EXPECT_EQ(peak, f32_peak_gflops_per_core(Isa::sse2));
+  if (isa == Isa::sse41) {
+    EXPECT_EQ(peak, f32_peak_gflops_per_core(Isa::sse2));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryIsa, F32PeakIsa, ::testing::Values(Isa::sse2, Isa::sse41, Isa::avx2, Isa::avx512),
