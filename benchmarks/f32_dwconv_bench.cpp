@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "kernels/f32_dwconv.h"
-#include "kernels/reference/conv_depthwise.h"
+#include "kernels/conv_depthwise.h"
 #include "platform/cpu_info.h"
 
 namespace {

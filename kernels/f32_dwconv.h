@@ -6,7 +6,7 @@
 //   output[oh][ow] = act(bias + sum over taps inside the image of
 //                      weights[kh][kw] * input[oh*S - pad_top + kh][ow*S - pad_left + kw])
 // (bias and act from a F32DwconvEpilogue), exactly as the reference twin
-// f32_conv_depthwise_plane (kernels/reference/conv_depthwise.h) does,
+// f32_conv_depthwise_plane (kernels/conv_depthwise.h) does,
 // vectorized across the output columns
 // of a row (and two rows at a time inside the image). It copies each input
 // row once into a zero-padded row buffer in `scratch` (split into even and
@@ -22,8 +22,8 @@
 #include <cstdint>
 #include <span>
 
-#include "kernels/reference/conv_depthwise.h"
-#include "kernels/reference/window_geometry.h"
+#include "kernels/conv_depthwise.h"
+#include "kernels/window_geometry.h"
 #include "platform/cpu_info.h"
 
 namespace kiln::kernels {

@@ -12,9 +12,6 @@
 #include <cstdint>
 
 #include "kernels/window_geometry.h"
-// runtime/ops/conv.cpp (edited on branch kerneltable) still reaches
-// f32_col2im through this header; include kernels/col2im.h there and drop this line after the merge.
-#include "kernels/col2im.h"
 
 namespace kiln::kernels {
 

@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "kernels/col2im.h"
+#include "kernels/conv_depthwise.h"
 #include "kernels/f32_affine_activation.h"
 #include "kernels/f32_dwconv.h"
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_im2col_panels.h"
 #include "kernels/gemm.h"
-#include "kernels/reference/conv_depthwise.h"
-#include "kernels/reference/im2col.h"
 #include "platform/cpu_info.h"
 #include "platform/memory_budget.h"
 #include "platform/thread_pool.h"

@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "kernels/f32_dwconv.h"
-#include "kernels/reference/conv_depthwise.h"
+#include "kernels/conv_depthwise.h"
 #include "kiln/session.h"
 #include "model_builder.h"
 #include "op_test_util.h"

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/col2im.h"
 #include "kernels/f32_im2col_panels.h"
 #include "kernels/reference/im2col.h"
 
