@@ -201,7 +201,8 @@ class LayerNormKernel : public OpKernel {
 }  // namespace
 
 void register_norm_ops(OpRegistry& registry) {
-  registry.add("BatchNormalization", make_kernel<BatchNormKernel>, 7, 15);
+  // Version 15 is the latest: opsets 16 and 17 keep it.
+  registry.add("BatchNormalization", make_kernel<BatchNormKernel>, 7, 17);
   registry.add("InstanceNormalization", make_kernel<InstanceNormKernel>, 1, 17);
   registry.add("LayerNormalization", make_kernel<LayerNormKernel>, 17, 17);
 }

@@ -29,7 +29,7 @@ TEST(BatchNormOp, HandChecked) {
 
 TEST(BatchNormOp, RandomAgainstFormulaAndSpatialZero) {
   std::mt19937 rng(5);
-  for (int opset : {7, 9, 15}) {
+  for (int opset : {7, 9, 15, 16, 17}) {
     for (bool spatial : {true, false}) {
       if (!spatial && opset > 8) continue;
       const Tensor x = random_floats({3, 4, 5, 6}, -3, 3, rng);
