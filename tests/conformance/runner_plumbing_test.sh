@@ -20,24 +20,7 @@ for t in test_abs $unclaimed $refused_at_run; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-# expect NAME RC MESSAGE -- COMMAND...: the command exits with exactly RC and
-# its output contains MESSAGE.
-expect() {
-  local name=$1 rc=$2 message=$3
-  shift 4
-  local out status
-  out=$("$@" 2>&1)
-  status=$?
-  if [[ $status -ne $rc ]]; then
-    echo "FAIL $name: exit $status, expected $rc"; echo "$out" | sed 's/^/  | /'; failures=$((failures + 1))
-  elif ! grep -qF -- "$message" <<<"$out"; then
-    echo "FAIL $name: output lacks '$message'"; echo "$out" | sed 's/^/  | /'; failures=$((failures + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../expect_exit.sh"
 
 # fixture NAME [TEST]: a data folder holding a copy of one real node test.
 fixture() {
@@ -95,8 +78,4 @@ echo "fail test_gone a test folder that no longer exists" >"$tmp/stale.txt"
 expect stale_list_line 1 "FAIL test_gone: listed in $tmp/stale.txt but there is no such test folder" -- \
   "$runner" --data "$intact" --expected-failures "$tmp/stale.txt"
 
-if [[ $failures -ne 0 ]]; then
-  echo "runner_plumbing_test: $failures check(s) failed"
-  exit 1
-fi
-echo "runner_plumbing_test: all checks passed"
+expect_summary runner_plumbing_test

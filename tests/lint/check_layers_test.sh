@@ -10,19 +10,9 @@ script=${1:?usage: check_layers_test.sh path/to/check_layers.sh}
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 
-failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/../expect_exit.sh"
 check() {  # check NAME WANT_RC WANT_TEXT: runs the script on $tree
-  local name=$1 want_rc=$2 want_text=$3 out rc=0
-  out=$(bash "$script" "$tree" 2>&1) || rc=$?
-  if [[ $rc -ne $want_rc ]]; then
-    echo "FAIL $name: exit $rc, expected $want_rc; output:"$'\n'"$out"
-    failures=$((failures + 1))
-  elif [[ -n $want_text && $out != *"$want_text"* ]]; then
-    echo "FAIL $name: output lacks '$want_text'; output:"$'\n'"$out"
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-  fi
+  expect "$1" "$2" "$3" -- bash "$script" "$tree"
 }
 
 mkdir -p "$tree"/{platform,kernels/x86,graph/passes,runtime/ops,tools}
@@ -61,8 +51,4 @@ rm "$tree/runtime/bad.cpp"
 
 check "the tree passes again once the back-edges are gone" 0 "check_layers: ok"
 
-if ((failures > 0)); then
-  echo "check_layers_test: $failures case(s) failed"
-  exit 1
-fi
-echo "check_layers_test: all cases passed"
+expect_summary check_layers_test

@@ -26,25 +26,7 @@ run_ctest=$source_dir/scripts/run_ctest.sh
 selection=$source_dir/tests/run_gtest_selection.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-
-# expect NAME EXIT_CODE NEEDLE -- COMMAND...: the command must exit with exactly
-# EXIT_CODE and print NEEDLE (stdout or stderr).
-expect() {
-  local name=$1 want=$2 needle=$3
-  shift 4
-  local got=0
-  "$@" >"$work/out" 2>&1 || got=$?
-  if ((got != want)); then
-    echo "FAIL $name: exit $got, expected $want; output:"; sed 's/^/  | /' "$work/out"
-    failures=$((failures + 1))
-  elif ! grep -qF -- "$needle" "$work/out"; then
-    echo "FAIL $name: exit $got as expected, but the output lacks '$needle':"; sed 's/^/  | /' "$work/out"
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+source "$source_dir/tests/expect_exit.sh"
 
 # run_gtest_selection.sh on the fixture's outcomes.
 expect "one passing test passes" 0 "[  PASSED  ] 1 test." -- \
@@ -92,7 +74,7 @@ bash "$run_ctest" --counts "$work/counts" --test-dir "$work/ctest" -L good >/dev
 if [[ "$(cat "$work/counts")" == "passed 1 failed 0 skipped 1" ]]; then
   echo "ok   --counts writes the counts"
 else
-  echo "FAIL --counts wrote '$(cat "$work/counts")'"; failures=$((failures + 1))
+  expect_failed "--counts writes the counts" "it wrote '$(cat "$work/counts")'"
 fi
 
 # Every test of the real build folder declares how it reports a skip.
@@ -113,8 +95,7 @@ PY
 then
   echo "ok   every test declares how it reports a skip"
 else
-  echo "FAIL some tests cannot report a skip"; failures=$((failures + 1))
+  expect_failed "every test declares how it reports a skip" "some tests cannot report a skip"
 fi
 
-((failures == 0)) || { echo "plumbing_test: $failures check(s) failed"; exit 1; }
-echo "plumbing_test: all checks passed"
+expect_summary plumbing_test
