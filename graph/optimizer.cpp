@@ -3,7 +3,7 @@
 #include "graph/passes/cancel_transposes.h"
 #include "graph/passes/eliminate_common_subexpressions.h"
 #include "graph/passes/eliminate_dead_nodes.h"
-#include "graph/passes/expand_fused_conv.h"
+#include "graph/passes/expand_kiln_ops.h"
 #include "graph/passes/fold_constants.h"
 #include "graph/passes/fold_static_shapes.h"
 #include "graph/passes/fuse_conv_activation.h"
@@ -26,14 +26,20 @@ size_t without_context(Graph& g, const PassContext&) {
   return Run(g);
 }
 
+// For passes that read operator records (shape rules, traits).
+template <size_t (*Run)(Graph&, const OpCatalog&)>
+size_t with_ops(Graph& g, const PassContext& context) {
+  return Run(g, context.catalog());
+}
+
 size_t fold_constants_with_context(Graph& g, const PassContext& context) {
-  return fold_constants(g, context.evaluate, context.max_folded_bytes);
+  return fold_constants(g, context.evaluate, context.catalog(), context.max_folded_bytes);
 }
 
 bool runs(const Pass& pass, const OptimizeOptions& options) {
   if (static_cast<int>(options.level) < static_cast<int>(pass.level)) return false;
   if (!pass.emits_op) return true;
-  // A standard-only graph gets the fusions too; expand_fused_conv writes them
+  // A standard-only graph gets the fusions too; expand_kiln_ops writes them
   // back in standard ops at the end.
   if (options.standard_only) return true;
   return options.emit_kiln_ops_without_kernels ||
@@ -47,15 +53,15 @@ const std::vector<Pass>& all_passes() {
   // initializers by the time those look; dead nodes go last.
   static const std::vector<Pass> passes = {
       {"fold_constants", OptLevel::kBasic, nullptr, fold_constants_with_context},
-      {"fold_static_shapes", OptLevel::kBasic, nullptr, without_context<fold_static_shapes>},
+      {"fold_static_shapes", OptLevel::kBasic, nullptr, with_ops<fold_static_shapes>},
       {"remove_identity", OptLevel::kBasic, nullptr, without_context<remove_identity>},
-      {"sink_transposes", OptLevel::kBasic, nullptr, without_context<sink_transposes>},
+      {"sink_transposes", OptLevel::kBasic, nullptr, with_ops<sink_transposes>},
       {"cancel_transposes", OptLevel::kBasic, nullptr, without_context<cancel_transposes>},
-      {"eliminate_common_subexpressions", OptLevel::kBasic, nullptr, without_context<eliminate_common_subexpressions>},
+      {"eliminate_common_subexpressions", OptLevel::kBasic, nullptr, with_ops<eliminate_common_subexpressions>},
       {"fuse_conv_batchnorm", OptLevel::kBasic, nullptr, without_context<fuse_conv_batchnorm>},
       {"fuse_conv_mul", OptLevel::kBasic, nullptr, without_context<fuse_conv_mul>},
       {"fuse_conv_add_bias", OptLevel::kBasic, nullptr, without_context<fuse_conv_add_bias>},
-      {"fuse_layer_norm", OptLevel::kExtended, "FusedLayerNorm", without_context<fuse_layer_norm>},
+      {"fuse_layer_norm", OptLevel::kExtended, "FusedLayerNorm", with_ops<fuse_layer_norm>},
       {"fuse_pad_conv", OptLevel::kExtended, "FusedConv", without_context<fuse_pad_conv>},
       {"fuse_conv_activation", OptLevel::kExtended, "FusedConv", without_context<fuse_conv_activation>},
       {"fuse_conv_output_affine", OptLevel::kExtended, "FusedConv", without_context<fuse_conv_output_affine>},
@@ -80,7 +86,7 @@ OptimizeReport optimize(Graph& g, const OptimizeOptions& options) {
       if (runs(pass, options)) enabled.push_back(pass);
   OptimizeReport report = run_passes(g, enabled, options);
   if (!options.standard_only) return report;
-  report.passes.push_back({"expand_fused_conv", expand_fused_conv(g)});
+  report.passes.push_back({"expand_kiln_ops", expand_kiln_ops(g, options.ops ? *options.ops : empty_op_catalog())});
   for (const Node& node : g.nodes)
     if (node.domain == kKilnDomain)
       fail("graph optimizer: standard ONNX ops only were asked for, but kiln has no standard form for ",
@@ -92,7 +98,7 @@ OptimizeReport optimize(Graph& g, const OptimizeOptions& options) {
 }
 
 OptimizeReport run_passes(Graph& g, const std::vector<Pass>& passes, const OptimizeOptions& options) {
-  const PassContext context{options.evaluate, options.max_folded_bytes};
+  const PassContext context{options.evaluate, options.max_folded_bytes, options.ops};
   OptimizeReport report;
   report.level = options.level;
   report.nodes_before = g.nodes.size();

@@ -26,10 +26,10 @@ struct OptimizeOptions {
   OptLevel level = OptLevel::kAll;
   // Keep to standard ONNX ops (no com.kiln nodes), so a model written after
   // optimizing loads in any runtime: the fusions into com.kiln ops still run
-  // (whatever has_kernel says), then expand_fused_conv writes each FusedConv
-  // as a standard Conv plus its activation in standard ops
-  // (graph/passes/expand_fused_conv.h). Any other com.kiln node left in the
-  // graph is a kiln::Error.
+  // (whatever has_kernel says), then expand_kiln_ops writes each com.kiln
+  // node in standard ops with its record's expansion
+  // (graph/passes/expand_kiln_ops.h). A com.kiln node left over is a
+  // kiln::Error.
   bool standard_only = false;
   // Passes that create com.kiln ops run only when has_kernel says a kernel
   // runs the op, unless this is set (for writing optimized models, and tests).
@@ -37,11 +37,13 @@ struct OptimizeOptions {
   bool validate = kValidateAfterEachPass;
   size_t max_rounds = 16;
   size_t max_folded_bytes = size_t{64} << 20;
-  // The kernels' side, injected because graph/ cannot call runtime/ (empty:
-  // constant folding folds Constant nodes only, and no op has a kernel).
-  // runtime/kernel_evaluator.h fills both from an op registry.
+  // The runtime's side, injected because graph/ cannot call runtime/ (empty:
+  // constant folding folds Constant nodes only, no op has a kernel, and no
+  // op is known: shape inference learns nothing and no trait holds).
+  // runtime/kernel_evaluator.h fills all three from an op registry.
   NodeEvaluator evaluate;
   KernelQuery has_kernel;
+  const OpCatalog* ops = nullptr;
 };
 
 // Every pass kiln has, in the order a round runs them.

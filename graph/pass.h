@@ -14,6 +14,7 @@
 
 #include "graph/ir.h"
 #include "graph/node_evaluator.h"
+#include "graph/op_schema.h"
 #include "kiln/optimize.h"
 
 namespace kiln::graph {
@@ -26,6 +27,9 @@ inline constexpr int64_t kKilnOpset = 1;
 struct PassContext {
   NodeEvaluator evaluate;                      // constant folding (empty: Constant nodes only)
   size_t max_folded_bytes = size_t{64} << 20;  // never fold into a larger tensor
+  const OpCatalog* ops = nullptr;              // the operator records (nullptr: none known)
+
+  const OpCatalog& catalog() const { return ops ? *ops : empty_op_catalog(); }
 };
 
 // Rewrites every match in `g` and returns how many rewrites fired.

@@ -26,7 +26,7 @@ void check_op_support(const graph::Graph& g) {
   // "Op (domain, opset N)" -> node names
   std::map<std::string, std::vector<std::string>> missing;
   for (const auto& node : g.nodes) {
-    if (registry.find(node.domain, node.op_type, node.opset)) continue;
+    if (registry.kernel(node.domain, node.op_type, node.opset)) continue;
     std::ostringstream key;
     key << (node.domain.empty() ? "" : node.domain + ".") << node.op_type;
     bool has_subgraph = false;
@@ -132,7 +132,7 @@ void Executor::prepare(const graph::Graph& g, int threads, const kernels::Kernel
     }
     for (const std::string& out : node.outputs) step.outputs.push_back(out.empty() ? -1 : slot_of(out));
     try {
-      KernelFactory factory = OpRegistry::global().find(node.domain, node.op_type, node.opset);
+      KernelFactory factory = OpRegistry::global().kernel(node.domain, node.op_type, node.opset);
       step.kernel = factory(KernelInit(node, constant_inputs, threads_, kernels));
       if (all_constant) {
         // Every input is known now: evaluate once, keep the results as constants.
@@ -170,7 +170,7 @@ void Executor::bind_memory_plan(const graph::Graph& g, const std::vector<NodeMem
   graph::ValueInfoMap infos;
   bool inferred = true;
   try {
-    infos = graph::infer_shapes(g);
+    infos = graph::infer_shapes(g, OpRegistry::global());
   } catch (const std::exception& e) {
     memory_.note = std::string("no memory plan: shape inference failed: ") + e.what();
     inferred = false;

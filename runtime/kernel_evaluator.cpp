@@ -8,7 +8,7 @@ namespace kiln {
 graph::NodeEvaluator kernel_evaluator(const OpRegistry& registry, std::optional<kernels::KernelTable> kernels) {
   return [&registry, kernels](const graph::Node& node,
                               const std::vector<const Tensor*>& inputs) -> std::optional<std::vector<Tensor>> {
-    KernelFactory factory = registry.find(node.domain, node.op_type, node.opset);
+    KernelFactory factory = registry.kernel(node.domain, node.op_type, node.opset);
     if (!factory) return std::nullopt;
     std::vector<Tensor> outputs(node.outputs.size());
     try {
@@ -25,7 +25,7 @@ graph::NodeEvaluator kernel_evaluator(const OpRegistry& registry, std::optional<
 
 graph::KernelQuery kernel_query(const OpRegistry& registry) {
   return [&registry](const std::string& domain, const std::string& op_type, int64_t opset) {
-    return registry.find(domain, op_type, opset) != nullptr;
+    return registry.kernel(domain, op_type, opset) != nullptr;
   };
 }
 
@@ -33,6 +33,7 @@ graph::OptimizeOptions with_kernels(graph::OptimizeOptions options, const OpRegi
                                     std::optional<kernels::KernelTable> kernels) {
   options.evaluate = kernel_evaluator(registry, kernels);
   options.has_kernel = kernel_query(registry);
+  options.ops = &registry;
   return options;
 }
 

@@ -26,7 +26,8 @@ graph::NodeEvaluator kernel_evaluator(const OpRegistry& registry,
 // Whether `registry` has a kernel for the op; `registry` must outlive it.
 graph::KernelQuery kernel_query(const OpRegistry& registry);
 
-// `options` with evaluate and has_kernel taken from `registry` (and `kernels`, as above).
+// `options` with evaluate, has_kernel and ops taken from `registry` (and
+// `kernels`, as above).
 graph::OptimizeOptions with_kernels(graph::OptimizeOptions options,
                                     const OpRegistry& registry = OpRegistry::global(),
                                     std::optional<kernels::KernelTable> kernels = std::nullopt);

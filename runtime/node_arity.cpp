@@ -7,16 +7,13 @@
 
 #include "graph/pass.h"
 #include "kiln/error.h"
+#include "runtime/op_registry.h"
 
 namespace kiln {
 
 namespace {
 
-struct Arity {
-  int min_inputs, max_inputs, min_outputs, max_outputs;
-  // Inputs (and outputs) before this index that may not be omitted.
-  int required_inputs, required_outputs;
-};
+using graph::Arity;
 
 // "2", "1 to 3", "1 or more".
 std::string count_range(int low, int high) {
@@ -38,21 +35,17 @@ int leading_required(const Params& params) {
   return n;
 }
 
-bool find_arity(const graph::Node& node, Arity& arity) {
-  if (node.domain == graph::kKilnDomain) {
-    if (node.op_type == "FusedConv") {
-      arity = {2, 3, 1, 1, 2, 1};
-      return true;
-    }
-    return false;
-  }
-  if (node.opset <= 0 || node.opset > INT_MAX) return false;
-  const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(node.op_type, static_cast<int>(node.opset),
-                                                                node.domain.empty() ? onnx::ONNX_DOMAIN : node.domain);
-  if (!schema) return false;
-  arity = {schema->min_input(), schema->max_input(), schema->min_output(), schema->max_output(),
-           leading_required(schema->inputs()), leading_required(schema->outputs())};
-  return true;
+std::optional<Arity> find_arity(const std::string& domain, const std::string& op_type, int64_t opset) {
+  // kiln's own ops state theirs in their record; ONNX's come from its schemas.
+  if (const graph::OpSchema* record = OpRegistry::global().find(domain, op_type, opset); record && record->arity)
+    return *record->arity;
+  if (domain == graph::kKilnDomain) return std::nullopt;
+  if (opset <= 0 || opset > INT_MAX) return std::nullopt;
+  const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(op_type, static_cast<int>(opset),
+                                                                domain.empty() ? onnx::ONNX_DOMAIN : domain);
+  if (!schema) return std::nullopt;
+  return Arity{schema->min_input(), schema->max_input(), schema->min_output(), schema->max_output(),
+               leading_required(schema->inputs()), leading_required(schema->outputs())};
 }
 
 void check_side(const graph::Node& node, const std::vector<std::string>& names, int low, int high, int required,
@@ -68,9 +61,14 @@ void check_side(const graph::Node& node, const std::vector<std::string>& names, 
 
 }  // namespace
 
+std::optional<graph::Arity> op_arity(const std::string& domain, const std::string& op_type, int64_t opset) {
+  return find_arity(domain, op_type, opset);
+}
+
 void check_node_arity(const graph::Node& node) {
-  Arity arity{};
-  if (!find_arity(node, arity)) return;
+  const std::optional<Arity> found = find_arity(node.domain, node.op_type, node.opset);
+  if (!found) return;
+  const Arity& arity = *found;
   check_side(node, node.inputs, arity.min_inputs, arity.max_inputs, arity.required_inputs, "input");
   check_side(node, node.outputs, arity.min_outputs, arity.max_outputs, arity.required_outputs, "output");
 }

@@ -35,6 +35,7 @@ const OpRegistry& OpRegistry::global() {
     register_elementwise_ops(r);
     register_activation_ops(r);
     register_conv_ops(r);
+    register_fused_conv_ops(r);
     register_fused_layer_norm_ops(r);
     register_matmul_ops(r);
     register_norm_ops(r);
@@ -48,23 +49,55 @@ const OpRegistry& OpRegistry::global() {
   return registry;
 }
 
-void OpRegistry::add(const std::string& op_type, KernelFactory factory, int since_opset, int until_opset,
-                     const std::string& domain) {
-  entries_.emplace(std::make_pair(domain == "ai.onnx" ? std::string() : domain, op_type),
-                   Entry{factory, since_opset, until_opset});
+namespace {
+
+std::string canonical_domain(const std::string& domain) { return domain == "ai.onnx" ? std::string() : domain; }
+
+}  // namespace
+
+void OpRegistry::add(const std::string& op_type, KernelFactory kernel, graph::ShapeRule shape,
+                     graph::OpTraits traits, int since, int until) {
+  OpRecord record;
+  record.schema.op_type = op_type;
+  record.schema.since = since;
+  record.schema.until = until;
+  record.schema.shape = shape;
+  record.schema.traits = traits.bits;
+  record.kernel = kernel;
+  add(std::move(record));
 }
 
-KernelFactory OpRegistry::find(const std::string& domain, const std::string& op_type, int64_t opset) const {
-  std::string d = domain == "ai.onnx" ? std::string() : domain;
-  auto range = entries_.equal_range({d, op_type});
+void OpRegistry::add(OpRecord record) {
+  record.schema.domain = canonical_domain(record.schema.domain);
+  auto key = std::make_pair(record.schema.domain, record.schema.op_type);
+  entries_.emplace(std::move(key), std::move(record));
+}
+
+const OpRecord* OpRegistry::record(const std::string& domain, const std::string& op_type, int64_t opset) const {
+  auto range = entries_.equal_range({canonical_domain(domain), op_type});
   for (auto it = range.first; it != range.second; ++it)
-    if (opset >= it->second.since && opset <= it->second.until) return it->second.factory;
+    if (opset >= it->second.schema.since && opset <= it->second.schema.until) return &it->second;
   return nullptr;
 }
 
+const graph::OpSchema* OpRegistry::find(const std::string& domain, const std::string& op_type, int64_t opset) const {
+  const OpRecord* r = record(domain, op_type, opset);
+  return r ? &r->schema : nullptr;
+}
+
+KernelFactory OpRegistry::kernel(const std::string& domain, const std::string& op_type, int64_t opset) const {
+  const OpRecord* r = record(domain, op_type, opset);
+  return r ? r->kernel : nullptr;
+}
+
 bool OpRegistry::knows(const std::string& domain, const std::string& op_type) const {
-  std::string d = domain == "ai.onnx" ? std::string() : domain;
-  return entries_.count({d, op_type}) != 0;
+  return entries_.count({canonical_domain(domain), op_type}) != 0;
+}
+
+std::vector<const OpRecord*> OpRegistry::records() const {
+  std::vector<const OpRecord*> out;
+  for (const auto& [key, r] : entries_) out.push_back(&r);
+  return out;
 }
 
 }  // namespace kiln

@@ -219,7 +219,7 @@ int inspect_model(const InspectArgs& args) {
   std::vector<NodeShapes> nodes;
   std::string source = "from static shape inference";
   try {
-    nodes = node_shapes_from_inference(g, graph::infer_shapes(g));
+    nodes = node_shapes_from_inference(g, graph::infer_shapes(g, OpRegistry::global()));
   } catch (const Error& e) {
     source = "static shape inference failed: " + one_line(e.what());
   }

@@ -18,6 +18,7 @@
 #include "graph/record_inferred_shapes.h"
 #include "graph/shape_inference.h"
 #include "kiln/session.h"
+#include "runtime/op_registry.h"
 #include "runtime/prepare_graph.h"
 #include "tools/cli_common.h"
 #include "tools/model_stats.h"
@@ -168,7 +169,7 @@ int optimize_model(const OptimizeArgs& args) {
   const OptimizeReport report = prepare_graph(g, options.input_shapes, options.dim_values, optimize_options);
   const double optimize_ms = clock.milliseconds();
   try {
-    graph::record_inferred_shapes(g, graph::infer_shapes(g));
+    graph::record_inferred_shapes(g, graph::infer_shapes(g, OpRegistry::global()));
   } catch (const Error&) {
     // Inference refused the graph: the declared shapes are written as they are.
   }

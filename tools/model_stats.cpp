@@ -34,7 +34,7 @@ std::optional<int64_t> count_macs_after_folding(const graph::Graph& g) {
     graph::run_passes(folded, folding, with_kernels(options));
     if (mac_nodes(folded) != mac_nodes(g)) return std::nullopt;
     int64_t macs = 0;
-    for (const NodeShapes& node : node_shapes_from_inference(folded, graph::infer_shapes(folded))) {
+    for (const NodeShapes& node : node_shapes_from_inference(folded, graph::infer_shapes(folded, OpRegistry::global()))) {
       if (!counts_macs(node.op_type)) continue;
       if (!node.macs) return std::nullopt;
       macs += *node.macs;

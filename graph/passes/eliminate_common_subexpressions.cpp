@@ -10,9 +10,6 @@ namespace kiln::graph {
 
 namespace {
 
-const std::set<std::string> kRandomOps = {"RandomNormal", "RandomNormalLike", "RandomUniform",
-                                          "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout"};
-
 bool same_tensor(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
@@ -21,8 +18,11 @@ bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
-bool can_merge(const Node& node) {
-  if (node.domain.empty() && kRandomOps.count(node.op_type)) return false;
+// Only ops kiln knows to be deterministic: two random draws are not one, and
+// an op without a record may be random.
+bool can_merge(const Node& node, const OpCatalog& ops) {
+  const OpSchema* schema = ops.find(node);
+  if (!schema || schema->has(kNondeterministic)) return false;
   for (const auto& [key, attr] : node.attrs)
     if (attr.kind == Attribute::Kind::kGraph || attr.kind == Attribute::Kind::kGraphs) return false;
   return true;
@@ -68,13 +68,13 @@ bool same_attribute(const Attribute& a, const Attribute& b) {
   return false;
 }
 
-size_t eliminate_common_subexpressions(Graph& g) {
+size_t eliminate_common_subexpressions(Graph& g, const OpCatalog& ops) {
   GraphEditor editor(g);
   std::unordered_map<std::string, std::vector<size_t>> seen;  // signature -> earlier nodes
   size_t merged = 0;
   for (size_t n = 0; n < editor.node_count(); ++n) {
     const Node& node = editor.node(n);
-    if (!can_merge(node)) continue;
+    if (!can_merge(node, ops)) continue;
     // Inputs are read now: earlier merges in this sweep may have renamed them.
     std::vector<size_t>& candidates = seen[signature(node)];
     bool keeps_name = false;

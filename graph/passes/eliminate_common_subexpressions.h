@@ -12,10 +12,11 @@
 #include <cstddef>
 
 #include "graph/ir.h"
+#include "graph/op_schema.h"
 
 namespace kiln::graph {
 
-size_t eliminate_common_subexpressions(Graph& g);
+size_t eliminate_common_subexpressions(Graph& g, const OpCatalog& ops);
 
 // Attribute equality as CSE needs it: same kind and same value (floats
 // bitwise, tensors by type, shape and bytes). Subgraph attributes never compare equal.

@@ -9,9 +9,6 @@ namespace kiln::graph {
 
 namespace {
 
-const std::set<std::string> kRandomOps = {"RandomNormal", "RandomNormalLike", "RandomUniform",
-                                          "RandomUniformLike", "Multinomial", "Bernoulli"};
-
 // The node's outputs from `evaluate`; an empty vector when it cannot be folded.
 std::vector<Tensor> evaluate_node(const Node& node, const std::vector<const Tensor*>& inputs,
                                   const NodeEvaluator& evaluate, size_t max_output_bytes) {
@@ -40,7 +37,7 @@ Tensor constant_node_value(const Node& node) {
   return Tensor();
 }
 
-size_t fold_constants(Graph& g, const NodeEvaluator& evaluate, size_t max_output_bytes) {
+size_t fold_constants(Graph& g, const NodeEvaluator& evaluate, const OpCatalog& ops, size_t max_output_bytes) {
   GraphEditor editor(g);
   size_t folded = 0;
   for (size_t n = 0; n < editor.node_count(); ++n) {
@@ -52,7 +49,7 @@ size_t fold_constants(Graph& g, const NodeEvaluator& evaluate, size_t max_output
       values.push_back(constant_node_value(node));
       if (!values[0].defined()) continue;
     } else {
-      if (!evaluate || (standard && kRandomOps.count(node.op_type))) continue;
+      if (!evaluate || ops.has_trait(node, kNondeterministic)) continue;
       std::vector<const Tensor*> inputs;
       bool all_constant = !node.inputs.empty();
       for (const std::string& in : node.inputs) {

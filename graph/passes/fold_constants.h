@@ -15,12 +15,14 @@
 
 #include "graph/ir.h"
 #include "graph/node_evaluator.h"
+#include "graph/op_schema.h"
 
 namespace kiln::graph {
 
 inline constexpr size_t kMaxFoldedBytes = size_t{64} << 20;
 
-size_t fold_constants(Graph& g, const NodeEvaluator& evaluate, size_t max_output_bytes = kMaxFoldedBytes);
+size_t fold_constants(Graph& g, const NodeEvaluator& evaluate, const OpCatalog& ops,
+                      size_t max_output_bytes = kMaxFoldedBytes);
 
 // The tensor a Constant node holds; an undefined Tensor for the forms kiln
 // does not fold (strings, sparse) or a malformed node.

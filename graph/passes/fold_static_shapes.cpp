@@ -25,13 +25,13 @@ Tensor shape_value(const Node& node, const Shape& shape) {
 
 }  // namespace
 
-size_t fold_static_shapes(Graph& g) {
+size_t fold_static_shapes(Graph& g, const OpCatalog& ops) {
   bool any = false;
   for (const Node& node : g.nodes) any |= node.domain.empty() && (node.op_type == "Shape" || node.op_type == "Size");
   if (!any) return 0;
   ValueInfoMap inferred;
   try {
-    inferred = infer_shapes(g);
+    inferred = infer_shapes(g, ops);
   } catch (const Error&) {
     return 0;
   }

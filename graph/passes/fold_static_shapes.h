@@ -17,9 +17,10 @@
 #include <cstddef>
 
 #include "graph/ir.h"
+#include "graph/op_schema.h"
 
 namespace kiln::graph {
 
-size_t fold_static_shapes(Graph& g);
+size_t fold_static_shapes(Graph& g, const OpCatalog& ops);
 
 }  // namespace kiln::graph

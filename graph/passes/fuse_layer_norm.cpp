@@ -155,10 +155,10 @@ std::optional<LayerNormMatch> match(const GraphEditor& editor, size_t mean_node,
 
 }  // namespace
 
-size_t fuse_layer_norm(Graph& g) {
+size_t fuse_layer_norm(Graph& g, const OpCatalog& ops) {
   ValueInfoMap infos;
   try {
-    infos = infer_shapes(g);
+    infos = infer_shapes(g, ops);
   } catch (const std::exception&) {
     return 0;  // shapes are inconsistent: leave the graph for the executor to report
   }

@@ -18,9 +18,10 @@
 #include <cstddef>
 
 #include "graph/ir.h"
+#include "graph/op_schema.h"
 
 namespace kiln::graph {
 
-size_t fuse_layer_norm(Graph& g);
+size_t fuse_layer_norm(Graph& g, const OpCatalog& ops);
 
 }  // namespace kiln::graph

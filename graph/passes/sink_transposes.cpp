@@ -14,24 +14,16 @@ namespace kiln::graph {
 
 namespace {
 
-// Ops computing each output element from the input element at the same index
-// (other inputs, if any, must be constants: Clip's bounds).
-bool is_unary_elementwise(const Node& node) {
-  static const std::set<std::string> kOps = {
-      "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",  "Elu",   "Selu", "Celu",
-      "Softplus", "Softsign", "Clip", "Abs",  "Neg",   "Exp",   "Log",   "Sqrt",  "Reciprocal",
-      "Erf",  "Floor", "Ceil",  "Round", "Sign", "Not",  "Cast",  "IsNaN", "IsInf"};
-  return node.domain.empty() && node.outputs.size() == 1 && !node.inputs.empty() && kOps.count(node.op_type);
+// Element-wise ops (OpTrait kElementwise): each output element from the
+// input element at the same index (other inputs, if any, must be constants:
+// Clip's bounds).
+bool is_unary_elementwise(const Node& node, const OpCatalog& ops) {
+  return node.outputs.size() == 1 && !node.inputs.empty() && ops.has_trait(node, kElementwise);
 }
 
-// Two-input ops with multidirectional (or, PRelu, unidirectional) broadcasting
-// in the opsets given.
-bool is_binary_elementwise(const Node& node) {
-  if (!node.domain.empty() || node.inputs.size() != 2 || node.outputs.size() != 1) return false;
-  const std::string& op = node.op_type;
-  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "PRelu") return node.opset >= 7;
-  if (op == "Max" || op == "Min") return node.opset >= 8;
-  return false;
+// Two-input ops with numpy broadcasting (OpTrait kBroadcasting).
+bool is_binary_elementwise(const Node& node, const OpCatalog& ops) {
+  return node.inputs.size() == 2 && node.outputs.size() == 1 && ops.has_trait(node, kBroadcasting);
 }
 
 std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
@@ -75,15 +67,15 @@ Tensor transposed_constant(const Tensor& c, const std::vector<int64_t>& inv) {
 
 class Sinker {
  public:
-  explicit Sinker(Graph& g) : g_(g), editor_(g) {}
+  Sinker(Graph& g, const OpCatalog& ops) : g_(g), ops_(ops), editor_(g) {}
 
   size_t run() {
     size_t moved = 0;
     for (size_t n = 0; n < editor_.node_count(); ++n) {
       if (editor_.is_removed(n)) continue;
       const Node& node = editor_.node(n);
-      if (is_unary_elementwise(node)) moved += sink_into_unary(n);
-      else if (is_binary_elementwise(node)) moved += sink_into_binary(n);
+      if (is_unary_elementwise(node, ops_)) moved += sink_into_unary(n);
+      else if (is_binary_elementwise(node, ops_)) moved += sink_into_binary(n);
     }
     editor_.commit();
     return moved;
@@ -149,7 +141,7 @@ class Sinker {
   bool broadcasts_into(const Tensor& c, const std::string& y) {
     if (!shapes_) {
       try {
-        shapes_ = infer_shapes(g_);
+        shapes_ = infer_shapes(g_, ops_);
       } catch (const std::exception&) {
         shapes_ = ValueInfoMap{};  // inconsistent shapes: only scalar constants move
       }
@@ -193,12 +185,13 @@ class Sinker {
   }
 
   Graph& g_;
+  const OpCatalog& ops_;
   GraphEditor editor_;
   std::optional<ValueInfoMap> shapes_;
 };
 
 }  // namespace
 
-size_t sink_transposes(Graph& g) { return Sinker(g).run(); }
+size_t sink_transposes(Graph& g, const OpCatalog& ops) { return Sinker(g, ops).run(); }
 
 }  // namespace kiln::graph

@@ -22,9 +22,10 @@
 #include <cstddef>
 
 #include "graph/ir.h"
+#include "graph/op_schema.h"
 
 namespace kiln::graph {
 
-size_t sink_transposes(Graph& g);
+size_t sink_transposes(Graph& g, const OpCatalog& ops);
 
 }  // namespace kiln::graph

@@ -316,50 +316,57 @@ KernelFactory unary() {
 }  // namespace
 
 void register_activation_ops(OpRegistry& registry) {
+  // One input element in, one output element out (other inputs are scalar
+  // parameters): the input's shape and type.
+  auto elementwise = [&](const char* op_type, KernelFactory kernel, int since) {
+    registry.add(op_type, kernel, shape_rules::same_as_input, graph::kElementwise, since);
+  };
   // Opset-1 versions differ only by the legacy `consumed_inputs` hint, which
   // kiln ignores, so these register from 1. PRelu before 7 had a per-channel
   // slope rule; Clip switches from attributes to inputs at 11.
-  registry.add("Relu", unary<Relu, SignedTypes>(), 1);
-  registry.add("LeakyRelu", unary<LeakyRelu, FloatTypes>(), 1);
-  registry.add("ThresholdedRelu", unary<ThresholdedRelu, FloatTypes>(), 10);
-  registry.add("PRelu", make_kernel<PReluKernel>, 1);
-  registry.add("Sigmoid", unary<Sigmoid, FloatTypes>(), 1);
-  registry.add("HardSigmoid", unary<HardSigmoid, FloatTypes>(), 1);
-  registry.add("HardSwish", unary<HardSwish, FloatTypes>(), 14);
-  registry.add("Tanh", unary<CMath<[](auto x) { return std::tanh(x); }>, FloatTypes>(), 1);
-  registry.add("Elu", unary<Elu, FloatTypes>(), 1);
-  registry.add("Selu", unary<Selu, FloatTypes>(), 1);
-  registry.add("Celu", unary<Celu, FloatTypes>(), 12);
-  registry.add("Softplus", unary<Softplus, FloatTypes>(), 1);
-  registry.add("Softsign", unary<Softsign, FloatTypes>(), 1);
-  registry.add("Shrink", unary<Shrink, FloatTypes>(), 9);
-  registry.add("Clip", make_kernel<ClipKernel>, 1);
+  elementwise("Relu", unary<Relu, SignedTypes>(), 1);
+  elementwise("LeakyRelu", unary<LeakyRelu, FloatTypes>(), 1);
+  elementwise("ThresholdedRelu", unary<ThresholdedRelu, FloatTypes>(), 10);
+  // The slope broadcasts to X numpy-style from opset 7 (before: by position).
+  registry.add("PRelu", make_kernel<PReluKernel>, shape_rules::same_as_input, graph::kNoTraits, 1, 6);
+  registry.add("PRelu", make_kernel<PReluKernel>, shape_rules::same_as_input, graph::kBroadcasting, 7);
+  elementwise("Sigmoid", unary<Sigmoid, FloatTypes>(), 1);
+  elementwise("HardSigmoid", unary<HardSigmoid, FloatTypes>(), 1);
+  elementwise("HardSwish", unary<HardSwish, FloatTypes>(), 14);
+  elementwise("Tanh", unary<CMath<[](auto x) { return std::tanh(x); }>, FloatTypes>(), 1);
+  elementwise("Elu", unary<Elu, FloatTypes>(), 1);
+  elementwise("Selu", unary<Selu, FloatTypes>(), 1);
+  elementwise("Celu", unary<Celu, FloatTypes>(), 12);
+  elementwise("Softplus", unary<Softplus, FloatTypes>(), 1);
+  elementwise("Softsign", unary<Softsign, FloatTypes>(), 1);
+  elementwise("Shrink", unary<Shrink, FloatTypes>(), 9);
+  elementwise("Clip", make_kernel<ClipKernel>, 1);
 
-  registry.add("Sqrt", unary<CMath<[](auto x) { return std::sqrt(x); }>, FloatTypes>(), 1);
-  registry.add("Exp", unary<CMath<[](auto x) { return std::exp(x); }>, FloatTypes>(), 1);
-  registry.add("Log", unary<CMath<[](auto x) { return std::log(x); }>, FloatTypes>(), 1);
-  registry.add("Floor", unary<CMath<[](auto x) { return std::floor(x); }>, FloatTypes>(), 1);
-  registry.add("Ceil", unary<CMath<[](auto x) { return std::ceil(x); }>, FloatTypes>(), 1);
+  elementwise("Sqrt", unary<CMath<[](auto x) { return std::sqrt(x); }>, FloatTypes>(), 1);
+  elementwise("Exp", unary<CMath<[](auto x) { return std::exp(x); }>, FloatTypes>(), 1);
+  elementwise("Log", unary<CMath<[](auto x) { return std::log(x); }>, FloatTypes>(), 1);
+  elementwise("Floor", unary<CMath<[](auto x) { return std::floor(x); }>, FloatTypes>(), 1);
+  elementwise("Ceil", unary<CMath<[](auto x) { return std::ceil(x); }>, FloatTypes>(), 1);
   // Halves round to even: nearbyint in the default rounding mode.
-  registry.add("Round", unary<CMath<[](auto x) { return std::nearbyint(x); }>, FloatTypes>(), 11);
-  registry.add("Erf", unary<CMath<[](auto x) { return std::erf(x); }>, FloatTypes>(), 9);
-  registry.add("Sin", unary<CMath<[](auto x) { return std::sin(x); }>, FloatTypes>(), 7);
-  registry.add("Cos", unary<CMath<[](auto x) { return std::cos(x); }>, FloatTypes>(), 7);
-  registry.add("Tan", unary<CMath<[](auto x) { return std::tan(x); }>, FloatTypes>(), 7);
-  registry.add("Asin", unary<CMath<[](auto x) { return std::asin(x); }>, FloatTypes>(), 7);
-  registry.add("Acos", unary<CMath<[](auto x) { return std::acos(x); }>, FloatTypes>(), 7);
-  registry.add("Atan", unary<CMath<[](auto x) { return std::atan(x); }>, FloatTypes>(), 7);
-  registry.add("Sinh", unary<CMath<[](auto x) { return std::sinh(x); }>, FloatTypes>(), 9);
-  registry.add("Cosh", unary<CMath<[](auto x) { return std::cosh(x); }>, FloatTypes>(), 9);
-  registry.add("Asinh", unary<CMath<[](auto x) { return std::asinh(x); }>, FloatTypes>(), 9);
-  registry.add("Acosh", unary<CMath<[](auto x) { return std::acosh(x); }>, FloatTypes>(), 9);
-  registry.add("Atanh", unary<CMath<[](auto x) { return std::atanh(x); }>, FloatTypes>(), 9);
-  registry.add("Reciprocal", unary<Reciprocal, FloatTypes>(), 1);
-  registry.add("Neg", unary<Neg, SignedTypes>(), 1);
-  registry.add("Abs", unary<Abs, NumericTypes>(), 1);
-  registry.add("Sign", unary<Sign, NumericTypes>(), 9);
-  registry.add("IsNaN", unary<IsNaN, FloatTypes>(), 9);
-  registry.add("IsInf", unary<IsInf, FloatTypes>(), 10);
+  elementwise("Round", unary<CMath<[](auto x) { return std::nearbyint(x); }>, FloatTypes>(), 11);
+  elementwise("Erf", unary<CMath<[](auto x) { return std::erf(x); }>, FloatTypes>(), 9);
+  elementwise("Sin", unary<CMath<[](auto x) { return std::sin(x); }>, FloatTypes>(), 7);
+  elementwise("Cos", unary<CMath<[](auto x) { return std::cos(x); }>, FloatTypes>(), 7);
+  elementwise("Tan", unary<CMath<[](auto x) { return std::tan(x); }>, FloatTypes>(), 7);
+  elementwise("Asin", unary<CMath<[](auto x) { return std::asin(x); }>, FloatTypes>(), 7);
+  elementwise("Acos", unary<CMath<[](auto x) { return std::acos(x); }>, FloatTypes>(), 7);
+  elementwise("Atan", unary<CMath<[](auto x) { return std::atan(x); }>, FloatTypes>(), 7);
+  elementwise("Sinh", unary<CMath<[](auto x) { return std::sinh(x); }>, FloatTypes>(), 9);
+  elementwise("Cosh", unary<CMath<[](auto x) { return std::cosh(x); }>, FloatTypes>(), 9);
+  elementwise("Asinh", unary<CMath<[](auto x) { return std::asinh(x); }>, FloatTypes>(), 9);
+  elementwise("Acosh", unary<CMath<[](auto x) { return std::acosh(x); }>, FloatTypes>(), 9);
+  elementwise("Atanh", unary<CMath<[](auto x) { return std::atanh(x); }>, FloatTypes>(), 9);
+  elementwise("Reciprocal", unary<Reciprocal, FloatTypes>(), 1);
+  elementwise("Neg", unary<Neg, SignedTypes>(), 1);
+  elementwise("Abs", unary<Abs, NumericTypes>(), 1);
+  elementwise("Sign", unary<Sign, NumericTypes>(), 9);
+  registry.add("IsNaN", unary<IsNaN, FloatTypes>(), shape_rules::same_shape_bool, graph::kElementwise, 9);
+  registry.add("IsInf", unary<IsInf, FloatTypes>(), shape_rules::same_shape_bool, graph::kElementwise, 10);
 }
 
 }  // namespace kiln

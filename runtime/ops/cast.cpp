@@ -54,8 +54,8 @@ class CastLikeKernel : public OpKernel {
 }  // namespace
 
 void register_cast_ops(OpRegistry& registry) {
-  registry.add("Cast", make_kernel<CastKernel>, 6);
-  registry.add("CastLike", make_kernel<CastLikeKernel>, 15);
+  registry.add("Cast", make_kernel<CastKernel>, shape_rules::cast, graph::kElementwise, 6);
+  registry.add("CastLike", make_kernel<CastLikeKernel>, shape_rules::cast_like, graph::kElementwise, 15);
 }
 
 }  // namespace kiln

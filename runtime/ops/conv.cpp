@@ -23,6 +23,7 @@
 #include "platform/memory_budget.h"
 #include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
+#include "runtime/ops/conv.h"
 #include "runtime/ops/fused_activation.h"
 #include "runtime/ops/parallel_work.h"
 #include "runtime/ops/window_attrs.h"
@@ -591,10 +592,12 @@ class ConvTransposeKernel : public OpKernel {
 
 }  // namespace
 
+std::unique_ptr<OpKernel> make_conv_kernel(const KernelInit& init) { return std::make_unique<ConvKernel>(init); }
+
 void register_conv_ops(OpRegistry& registry) {
-  registry.add("Conv", make_kernel<ConvKernel>, 1, 17);
-  registry.add("FusedConv", make_kernel<ConvKernel>, 1, 1, "com.kiln");
-  registry.add("ConvTranspose", make_kernel<ConvTransposeKernel>, 1, 17);
+  registry.add("Conv", make_conv_kernel, shape_rules::conv, graph::kNoTraits, 1, 17);
+  registry.add("ConvTranspose", make_kernel<ConvTransposeKernel>, shape_rules::conv_transpose, graph::kNoTraits, 1,
+               17);
 }
 
 }  // namespace kiln

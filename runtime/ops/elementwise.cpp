@@ -6,6 +6,7 @@
 // Reference kernels: one function object per operator, computed on
 // Element<T>::Value (float for float16/bfloat16), driven by broadcast_binary.
 // Integer arithmetic wraps (two's complement); integer Div truncates like C.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -434,36 +435,45 @@ class WhereKernel : public OpKernel {
 }  // namespace
 
 void register_elementwise_ops(OpRegistry& registry) {
+  // Numpy-broadcasting ops from opset `numpy` on; the records before it carry
+  // no kBroadcasting trait, since their inputs broadcast another way.
+  auto broadcasting = [&](const char* op_type, KernelFactory kernel, graph::ShapeRule shape, int since, int numpy) {
+    if (since < numpy) registry.add(op_type, kernel, shape, graph::kNoTraits, since, numpy - 1);
+    registry.add(op_type, kernel, shape, graph::kBroadcasting, std::max(since, numpy));
+  };
   // Opsets before 7 broadcast B to A by the `broadcast`/`axis` attributes
   // (LegacyBroadcast); 7 on use numpy broadcasting. Later versions only add
   // types (and Pow's mixed-type exponent at 12).
-  registry.add("Add", make_kernel<BinaryKernel<AddOp, NumericTypes>>, 1);
-  registry.add("Sub", make_kernel<BinaryKernel<SubOp, NumericTypes>>, 1);
-  registry.add("Mul", make_kernel<BinaryKernel<MulOp, NumericTypes>>, 1);
-  registry.add("Div", make_kernel<BinaryKernel<DivOp, NumericTypes>>, 1);
-  registry.add("Mod", make_kernel<BinaryKernel<ModOp, NumericTypes>>, 10);
-  registry.add("Pow", make_kernel<PowKernel>, 1);
-  registry.add("BitShift", make_kernel<BinaryKernel<BitShiftOp, UnsignedIntTypes>>, 11);
+  const graph::ShapeRule same_type = shape_rules::broadcast, to_bool = shape_rules::broadcast_bool;
+  broadcasting("Add", make_kernel<BinaryKernel<AddOp, NumericTypes>>, same_type, 1, 7);
+  broadcasting("Sub", make_kernel<BinaryKernel<SubOp, NumericTypes>>, same_type, 1, 7);
+  broadcasting("Mul", make_kernel<BinaryKernel<MulOp, NumericTypes>>, same_type, 1, 7);
+  broadcasting("Div", make_kernel<BinaryKernel<DivOp, NumericTypes>>, same_type, 1, 7);
+  broadcasting("Mod", make_kernel<BinaryKernel<ModOp, NumericTypes>>, same_type, 10, 7);
+  broadcasting("Pow", make_kernel<PowKernel>, same_type, 1, 7);
+  broadcasting("BitShift", make_kernel<BinaryKernel<BitShiftOp, UnsignedIntTypes>>, same_type, 11, 7);
 
-  registry.add("Equal", make_kernel<BinaryKernel<EqualOp, NumericAndBoolTypes>>, 1);
-  registry.add("Greater", make_kernel<BinaryKernel<GreaterOp, NumericTypes>>, 1);
-  registry.add("Less", make_kernel<BinaryKernel<LessOp, NumericTypes>>, 1);
-  registry.add("GreaterOrEqual", make_kernel<BinaryKernel<GreaterOrEqualOp, NumericTypes>>, 12);
-  registry.add("LessOrEqual", make_kernel<BinaryKernel<LessOrEqualOp, NumericTypes>>, 12);
+  broadcasting("Equal", make_kernel<BinaryKernel<EqualOp, NumericAndBoolTypes>>, to_bool, 1, 7);
+  broadcasting("Greater", make_kernel<BinaryKernel<GreaterOp, NumericTypes>>, to_bool, 1, 7);
+  broadcasting("Less", make_kernel<BinaryKernel<LessOp, NumericTypes>>, to_bool, 1, 7);
+  broadcasting("GreaterOrEqual", make_kernel<BinaryKernel<GreaterOrEqualOp, NumericTypes>>, to_bool, 12, 7);
+  broadcasting("LessOrEqual", make_kernel<BinaryKernel<LessOrEqualOp, NumericTypes>>, to_bool, 12, 7);
 
-  registry.add("And", make_kernel<BinaryKernel<AndOp, BoolTypes>>, 1);
-  registry.add("Or", make_kernel<BinaryKernel<OrOp, BoolTypes>>, 1);
-  registry.add("Xor", make_kernel<BinaryKernel<XorOp, BoolTypes>>, 1);
-  registry.add("Not", make_kernel<UnaryKernel<NotFunction, BoolTypes>>, 1);
+  broadcasting("And", make_kernel<BinaryKernel<AndOp, BoolTypes>>, to_bool, 1, 7);
+  broadcasting("Or", make_kernel<BinaryKernel<OrOp, BoolTypes>>, to_bool, 1, 7);
+  broadcasting("Xor", make_kernel<BinaryKernel<XorOp, BoolTypes>>, to_bool, 1, 7);
+  registry.add("Not", make_kernel<UnaryKernel<NotFunction, BoolTypes>>,
+               shape_rules::same_as_input, graph::kElementwise);
 
   // Before opset 8 the inputs had equal shapes, which broadcasting covers;
-  // version 1 only adds the legacy `consumed_inputs` hint.
-  registry.add("Max", make_kernel<VariadicKernel<MaxOp, NumericTypes>>, 1);
-  registry.add("Min", make_kernel<VariadicKernel<MinOp, NumericTypes>>, 1);
-  registry.add("Sum", make_kernel<VariadicKernel<AddOp, NumericTypes>>, 1);
-  registry.add("Mean", make_kernel<VariadicKernel<AddOp, FloatTypes, /*kMean=*/true>>, 1);
+  // version 1 only adds the legacy `consumed_inputs` hint. (A rewrite that
+  // gives an input a new rank is valid only from 8 on, hence the cut.)
+  broadcasting("Max", make_kernel<VariadicKernel<MaxOp, NumericTypes>>, same_type, 1, 8);
+  broadcasting("Min", make_kernel<VariadicKernel<MinOp, NumericTypes>>, same_type, 1, 8);
+  broadcasting("Sum", make_kernel<VariadicKernel<AddOp, NumericTypes>>, same_type, 1, 8);
+  broadcasting("Mean", make_kernel<VariadicKernel<AddOp, FloatTypes, /*kMean=*/true>>, same_type, 1, 8);
 
-  registry.add("Where", make_kernel<WhereKernel>, 9);
+  registry.add("Where", make_kernel<WhereKernel>, shape_rules::where, graph::kBroadcasting, 9);
 }
 
 }  // namespace kiln

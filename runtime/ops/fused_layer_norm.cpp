@@ -11,12 +11,15 @@
 // one per element all qualify).
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "kernels/f32_affine_activation.h"
 #include "kernels/f32_gemm_epilogue.h"
 #include "kernels/f32_norm.h"
 #include "platform/thread_pool.h"
+#include "graph/expansion_builder.h"
+#include "graph/pass.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/fused_activation.h"
 
@@ -166,10 +169,83 @@ class FusedLayerNormKernel : public OpKernel {
   const kernels::F32AffineActivationKernel& normalize_;
 };
 
+// Its expansion: the chain fuse_layer_norm reads, ReduceMean, Sub, Mul (the
+// square), ReduceMean, Add epsilon, Sqrt, Div, then Mul by Scale and Add of B
+// when present, then the activation. X's rank (from shape inference) lists
+// the ReduceMean axes.
+void expand_fused_layer_norm(const graph::Node& fused, graph::ExpansionBuilder& b) {
+  using graph::ExpansionBuilder;
+  const std::string activation = fused.attr_string("activation", "");
+  const std::vector<float> params = fused.attr_floats("activation_params");
+  const size_t wanted = ExpansionBuilder::activation_param_count(activation);
+  if (wanted == SIZE_MAX || params.size() != wanted)
+    fail(fused.describe(), ": bad activation '", activation, "' with ", params.size(), " activation_params");
+  if (fused.inputs.empty() || fused.outputs.size() != 1)
+    fail(fused.describe(), ": FusedLayerNorm needs X and one output");
+  const std::optional<int64_t> known_rank = b.rank_of(fused.inputs[0]);
+  if (!known_rank) fail(fused.describe(), ": the rank of its input is unknown, so it cannot be written as standard ops");
+  const int64_t rank = *known_rank;
+  int64_t axis = fused.attr_int("axis", -1);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) fail(fused.describe(), ": axis out of range for rank ", rank);
+  const std::string& x = fused.inputs[0];
+  const std::string result = fused.outputs[0];
+  std::vector<int64_t> axes;
+  for (int64_t a = axis; a < rank; ++a) axes.push_back(a);
+  auto reduce_mean = [&](const std::string& in, const std::string& out, const std::string& name) {
+    std::vector<std::string> inputs = {in};
+    if (b.opset() >= 18) {
+      Tensor t(DataType::kInt64, {static_cast<int64_t>(axes.size())});
+      std::copy(axes.begin(), axes.end(), t.data<int64_t>());
+      inputs.push_back(b.editor().add_initializer(fused.name + "_axes", std::move(t)));
+    }
+    graph::Node& n = b.add(name, "ReduceMean", inputs, out);
+    if (b.opset() < 18) n.attrs["axes"] = ExpansionBuilder::ints_attr(axes);
+    graph::Attribute keep;
+    keep.kind = graph::Attribute::Kind::kInt;
+    keep.i = 1;
+    n.attrs["keepdims"] = keep;
+  };
+  auto fresh = [&](const char* what) { return b.editor().unique_name(result + "_" + what); };
+  const std::string mean = fresh("mean"), centered = fresh("centered"), squared = fresh("squared"),
+                    variance = fresh("variance"), shifted = fresh("variance_eps"), std_dev = fresh("std");
+  reduce_mean(x, mean, fused.name);
+  b.add_named("Sub", {x, mean}, centered);
+  b.add_named("Mul", {centered, centered}, squared);
+  reduce_mean(squared, variance, b.unique_node_name(fused.name + "/ReduceMean"));
+  const std::string eps = b.editor().add_initializer(fused.name + "_epsilon",
+                                                     Tensor::from_floats({}, {fused.attr_float("epsilon", 1e-5f)}));
+  b.add_named("Add", {variance, eps}, shifted);
+  b.add_named("Sqrt", {shifted}, std_dev);
+  const bool has_scale = fused.inputs.size() > 1 && !fused.inputs[1].empty();
+  const bool has_bias = fused.inputs.size() > 2 && !fused.inputs[2].empty();
+  std::string value = activation.empty() && !has_scale && !has_bias ? result : fresh("normalized");
+  b.add_named("Div", {centered, std_dev}, value);
+  if (has_scale) {
+    const std::string out = activation.empty() && !has_bias ? result : fresh("scaled");
+    b.add_named("Mul", {value, fused.inputs[1]}, out);
+    value = out;
+  }
+  if (has_bias) {
+    const std::string out = activation.empty() ? result : fresh("shifted");
+    b.add_named("Add", {value, fused.inputs[2]}, out);
+    value = out;
+  }
+  if (!activation.empty()) b.activation(activation, params, value, result);
+}
+
 }  // namespace
 
 void register_fused_layer_norm_ops(OpRegistry& registry) {
-  registry.add("FusedLayerNorm", make_kernel<FusedLayerNormKernel>, 1, 1, "com.kiln");
+  OpRecord record;
+  record.schema.domain = graph::kKilnDomain;
+  record.schema.op_type = "FusedLayerNorm";
+  record.schema.since = record.schema.until = static_cast<int>(graph::kKilnOpset);
+  record.schema.shape = shape_rules::same_as_input;
+  record.schema.arity = graph::Arity{1, 3, 1, 1, 1, 1};  // X, optional Scale, optional B -> Y
+  record.schema.expand = expand_fused_layer_norm;
+  record.kernel = make_kernel<FusedLayerNormKernel>;
+  registry.add(std::move(record));
 }
 
 }  // namespace kiln

@@ -314,10 +314,10 @@ class GatherNDKernel : public OpKernel {
 }  // namespace
 
 void register_indexing_ops(OpRegistry& registry) {
-  registry.add("Slice", make_kernel<SliceKernel>, 1);
-  registry.add("Gather", make_kernel<GatherKernel>, 1);
-  registry.add("GatherElements", make_kernel<GatherElementsKernel>, 11);
-  registry.add("GatherND", make_kernel<GatherNDKernel>, 11);
+  registry.add("Slice", make_kernel<SliceKernel>, shape_rules::slice, graph::kNoTraits, 1);
+  registry.add("Gather", make_kernel<GatherKernel>, shape_rules::gather, graph::kNoTraits, 1);
+  registry.add("GatherElements", make_kernel<GatherElementsKernel>, shape_rules::gather_elements, graph::kNoTraits, 11);
+  registry.add("GatherND", make_kernel<GatherNDKernel>, shape_rules::type_of_input, graph::kNoTraits, 11);
 }
 
 }  // namespace kiln

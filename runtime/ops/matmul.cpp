@@ -201,8 +201,8 @@ class MatMulKernel : public OpKernel {
 }  // namespace
 
 void register_matmul_ops(OpRegistry& registry) {
-  registry.add("Gemm", make_kernel<GemmKernel>, 7, 17);
-  registry.add("MatMul", make_kernel<MatMulKernel>, 1, 17);
+  registry.add("Gemm", make_kernel<GemmKernel>, shape_rules::gemm, graph::kNoTraits, 7, 17);
+  registry.add("MatMul", make_kernel<MatMulKernel>, shape_rules::matmul, graph::kNoTraits, 1, 17);
 }
 
 }  // namespace kiln

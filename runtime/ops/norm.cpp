@@ -202,9 +202,11 @@ class LayerNormKernel : public OpKernel {
 
 void register_norm_ops(OpRegistry& registry) {
   // Version 15 is the latest: opsets 16 and 17 keep it.
-  registry.add("BatchNormalization", make_kernel<BatchNormKernel>, 7, 17);
-  registry.add("InstanceNormalization", make_kernel<InstanceNormKernel>, 1, 17);
-  registry.add("LayerNormalization", make_kernel<LayerNormKernel>, 17, 17);
+  registry.add("BatchNormalization", make_kernel<BatchNormKernel>, shape_rules::same_as_input, graph::kNoTraits, 7, 17);
+  registry.add("InstanceNormalization", make_kernel<InstanceNormKernel>,
+               shape_rules::same_as_input, graph::kNoTraits, 1, 17);
+  registry.add("LayerNormalization", make_kernel<LayerNormKernel>,
+               shape_rules::same_as_input, graph::kNoTraits, 17, 17);
 }
 
 }  // namespace kiln

@@ -113,7 +113,7 @@ class PadKernel : public OpKernel {
 }  // namespace
 
 void register_pad_ops(OpRegistry& registry) {
-  registry.add("Pad", make_kernel<PadKernel>, 2, 17);  // 18 adds the axes input
+  registry.add("Pad", make_kernel<PadKernel>, shape_rules::pad, graph::kNoTraits, 2, 17);  // 18 adds the axes input
 }
 
 }  // namespace kiln

@@ -168,10 +168,11 @@ class GlobalPoolKernel : public OpKernel {
 }  // namespace
 
 void register_pool_ops(OpRegistry& registry) {
-  registry.add("MaxPool", make_kernel<MaxPoolKernel>, 1, 17);
-  registry.add("AveragePool", make_kernel<AveragePoolKernel>, 1, 17);
-  registry.add("GlobalMaxPool", make_kernel<GlobalPoolKernel<true>>, 1, 17);
-  registry.add("GlobalAveragePool", make_kernel<GlobalPoolKernel<false>>, 1, 17);
+  registry.add("MaxPool", make_kernel<MaxPoolKernel>, shape_rules::pool, graph::kNoTraits, 1, 17);
+  registry.add("AveragePool", make_kernel<AveragePoolKernel>, shape_rules::pool, graph::kNoTraits, 1, 17);
+  registry.add("GlobalMaxPool", make_kernel<GlobalPoolKernel<true>>, shape_rules::global_pool, graph::kNoTraits, 1, 17);
+  registry.add("GlobalAveragePool", make_kernel<GlobalPoolKernel<false>>,
+               shape_rules::global_pool, graph::kNoTraits, 1, 17);
 }
 
 }  // namespace kiln

@@ -173,18 +173,20 @@ class ArgExtremeKernel : public OpKernel {
 }  // namespace
 
 void register_reduce_ops(OpRegistry& registry) {
-  registry.add("ReduceSum", make_reduce<ReduceKind::kSum>, 1, 17);
-  registry.add("ReduceMean", make_reduce<ReduceKind::kMean>, 1, 17);
-  registry.add("ReduceMax", make_reduce<ReduceKind::kMax>, 1, 17);
-  registry.add("ReduceMin", make_reduce<ReduceKind::kMin>, 1, 17);
-  registry.add("ReduceProd", make_reduce<ReduceKind::kProd>, 1, 17);
-  registry.add("ReduceL1", make_reduce<ReduceKind::kL1>, 1, 17);
-  registry.add("ReduceL2", make_reduce<ReduceKind::kL2>, 1, 17);
-  registry.add("ReduceSumSquare", make_reduce<ReduceKind::kSumSquare>, 1, 17);
-  registry.add("ReduceLogSum", make_reduce<ReduceKind::kLogSum>, 1, 17);
-  registry.add("ReduceLogSumExp", make_reduce<ReduceKind::kLogSumExp>, 1, 17);
-  registry.add("ArgMax", make_kernel<ArgExtremeKernel<true>>, 1, 17);
-  registry.add("ArgMin", make_kernel<ArgExtremeKernel<false>>, 1, 17);
+  registry.add("ReduceSum", make_reduce<ReduceKind::kSum>, shape_rules::reduce_sum, graph::kNoTraits, 1, 17);
+  registry.add("ReduceMean", make_reduce<ReduceKind::kMean>, shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceMax", make_reduce<ReduceKind::kMax>, shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceMin", make_reduce<ReduceKind::kMin>, shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceProd", make_reduce<ReduceKind::kProd>, shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceL1", make_reduce<ReduceKind::kL1>, shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceL2", make_reduce<ReduceKind::kL2>, shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceSumSquare", make_reduce<ReduceKind::kSumSquare>,
+               shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceLogSum", make_reduce<ReduceKind::kLogSum>, shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ReduceLogSumExp", make_reduce<ReduceKind::kLogSumExp>,
+               shape_rules::reduce_other, graph::kNoTraits, 1, 17);
+  registry.add("ArgMax", make_kernel<ArgExtremeKernel<true>>, shape_rules::arg_reduce, graph::kNoTraits, 1, 17);
+  registry.add("ArgMin", make_kernel<ArgExtremeKernel<false>>, shape_rules::arg_reduce, graph::kNoTraits, 1, 17);
   register_softmax_ops(registry);
 }
 

@@ -228,8 +228,10 @@ std::unique_ptr<OpKernel> make_upsample(const KernelInit& init) { return std::ma
 }  // namespace
 
 void register_resize_ops(OpRegistry& registry) {
-  registry.add("Upsample", make_upsample, 7, 9);
-  registry.add("Resize", make_resize, 10, 17);  // 18 adds antialias, axes, keep_aspect_ratio_policy
+  registry.add("Upsample", make_upsample, shape_rules::resize, graph::kNoTraits, 7, 9);
+  // 18 adds antialias, axes, keep_aspect_ratio_policy
+  registry.add("Resize", make_resize,
+               shape_rules::resize, graph::kNoTraits, 10, 17);
 }
 
 }  // namespace kiln

@@ -445,18 +445,19 @@ class RangeKernel : public OpKernel {
 }  // namespace
 
 void register_shape_ops(OpRegistry& registry) {
-  registry.add("Reshape", make_kernel<ReshapeKernel>, 5);
-  registry.add("Flatten", make_kernel<FlattenKernel>, 1);
-  registry.add("Squeeze", make_kernel<SqueezeKernel>, 1);
-  registry.add("Unsqueeze", make_kernel<UnsqueezeKernel>, 1);
-  registry.add("Shape", make_kernel<ShapeKernel>, 1);
-  registry.add("Size", make_kernel<SizeKernel>, 1);
-  registry.add("Expand", make_kernel<ExpandKernel>, 8);
-  registry.add("Identity", make_kernel<IdentityKernel>, 1);
-  registry.add("Dropout", make_kernel<DropoutKernel>, 7);
-  registry.add("ConstantOfShape", make_kernel<ConstantOfShapeKernel>, 9);
-  registry.add("Constant", make_kernel<ConstantKernel>, 1);
-  registry.add("Range", make_kernel<RangeKernel>, 11);
+  registry.add("Reshape", make_kernel<ReshapeKernel>, shape_rules::reshape, graph::kNoTraits, 5);
+  registry.add("Flatten", make_kernel<FlattenKernel>, shape_rules::flatten, graph::kNoTraits, 1);
+  registry.add("Squeeze", make_kernel<SqueezeKernel>, shape_rules::squeeze, graph::kNoTraits, 1);
+  registry.add("Unsqueeze", make_kernel<UnsqueezeKernel>, shape_rules::unsqueeze, graph::kNoTraits, 1);
+  registry.add("Shape", make_kernel<ShapeKernel>, shape_rules::shape, graph::kNoTraits, 1);
+  registry.add("Size", make_kernel<SizeKernel>, shape_rules::size, graph::kNoTraits, 1);
+  registry.add("Expand", make_kernel<ExpandKernel>, shape_rules::expand, graph::kNoTraits, 8);
+  registry.add("Identity", make_kernel<IdentityKernel>, shape_rules::same_as_input, graph::kNoTraits, 1);
+  registry.add("Dropout", make_kernel<DropoutKernel>, shape_rules::dropout, graph::kNondeterministic, 7);
+  registry.add("ConstantOfShape", make_kernel<ConstantOfShapeKernel>,
+               shape_rules::constant_of_shape, graph::kNoTraits, 9);
+  registry.add("Constant", make_kernel<ConstantKernel>, shape_rules::constant, graph::kNoTraits, 1);
+  registry.add("Range", make_kernel<RangeKernel>, shape_rules::type_of_input, graph::kNoTraits, 11);
 }
 
 }  // namespace kiln

@@ -68,8 +68,8 @@ class SoftmaxKernel : public OpKernel {
 }  // namespace
 
 void register_softmax_ops(OpRegistry& registry) {
-  registry.add("Softmax", make_kernel<SoftmaxKernel<false>>, 1, 17);
-  registry.add("LogSoftmax", make_kernel<SoftmaxKernel<true>>, 1, 17);
+  registry.add("Softmax", make_kernel<SoftmaxKernel<false>>, shape_rules::same_as_input, graph::kNoTraits, 1, 17);
+  registry.add("LogSoftmax", make_kernel<SoftmaxKernel<true>>, shape_rules::same_as_input, graph::kNoTraits, 1, 17);
 }
 
 }  // namespace kiln

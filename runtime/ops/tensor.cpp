@@ -358,12 +358,12 @@ class SpaceToDepthKernel : public OpKernel {
 }  // namespace
 
 void register_tensor_ops(OpRegistry& registry) {
-  registry.add("Concat", make_kernel<ConcatKernel>, 4);
-  registry.add("Split", make_kernel<SplitKernel>, 2, 17);  // 18 adds num_outputs
-  registry.add("Transpose", make_kernel<TransposeKernel>, 1);
-  registry.add("Tile", make_kernel<TileKernel>, 6);
-  registry.add("DepthToSpace", make_kernel<DepthToSpaceKernel>, 1);
-  registry.add("SpaceToDepth", make_kernel<SpaceToDepthKernel>, 1);
+  registry.add("Concat", make_kernel<ConcatKernel>, shape_rules::concat, graph::kNoTraits, 4);
+  registry.add("Split", make_kernel<SplitKernel>, shape_rules::split, graph::kNoTraits, 2, 17);  // 18 adds num_outputs
+  registry.add("Transpose", make_kernel<TransposeKernel>, shape_rules::transpose, graph::kNoTraits, 1);
+  registry.add("Tile", make_kernel<TileKernel>, shape_rules::tile, graph::kNoTraits, 6);
+  registry.add("DepthToSpace", make_kernel<DepthToSpaceKernel>, shape_rules::depth_to_space, graph::kNoTraits, 1);
+  registry.add("SpaceToDepth", make_kernel<SpaceToDepthKernel>, shape_rules::space_to_depth, graph::kNoTraits, 1);
   register_indexing_ops(registry);
   register_cast_ops(registry);
   register_pad_ops(registry);

@@ -43,6 +43,7 @@
 #include "graph/onnx_tensor.h"
 #include "graph/shape_inference.h"
 #include "kiln/session.h"
+#include "runtime/op_registry.h"
 
 namespace fs = std::filesystem;
 
@@ -177,7 +178,7 @@ Outcome run_test(const fs::path& dir, Tolerance tol, kiln::OptLevel level, std::
   kiln::graph::ValueInfoMap inferred;
   try {
     kiln::graph::Graph g = kiln::graph::load_onnx_file((dir / "model.onnx").string());
-    inferred = kiln::graph::infer_shapes(g);
+    inferred = kiln::graph::infer_shapes(g, kiln::OpRegistry::global());
   } catch (const std::exception& e) {
     detail = std::string("shape inference: ") + e.what();
     return Outcome::kFail;

@@ -377,7 +377,7 @@ TEST(ClipOp, BadBoundsAreErrors) {
 TEST(ClipOp, ConstantNonScalarBoundFailsAtBuild) {
   const graph::Node node = clip_node(13, false, true);
   const Tensor wide_max = Tensor::from_floats({2}, {0, 1});
-  const KernelFactory factory = OpRegistry::global().find("", "Clip", 13);
+  const KernelFactory factory = OpRegistry::global().kernel("", "Clip", 13);
   ASSERT_NE(factory, nullptr);
   try {
     factory(KernelInit(node, {nullptr, nullptr, &wide_max}, 1, default_kernels()));

@@ -283,7 +283,7 @@ TEST(ConvOp, DepthwiseWithChannelMultiplier) {
 
 // Builds the kernel only (session build time), with every input constant.
 void build(const graph::Node& node, const std::vector<Tensor>& constants) {
-  KernelFactory factory = OpRegistry::global().find(node.domain, node.op_type, node.opset);
+  KernelFactory factory = OpRegistry::global().kernel(node.domain, node.op_type, node.opset);
   ASSERT_NE(factory, nullptr);
   std::vector<const Tensor*> pointers;
   for (const Tensor& t : constants) pointers.push_back(&t);

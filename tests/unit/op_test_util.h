@@ -39,7 +39,7 @@ inline kernels::KernelTable default_kernels() { return kernels::KernelTable::for
 // time (as weights are).
 inline std::vector<Tensor> run_op(const graph::Node& node, const std::vector<Tensor>& inputs,
                                   bool inputs_are_constant = false, int threads = 1) {
-  KernelFactory factory = OpRegistry::global().find(node.domain, node.op_type, node.opset);
+  KernelFactory factory = OpRegistry::global().kernel(node.domain, node.op_type, node.opset);
   if (!factory) throw Error("no kernel for " + node.op_type);
   std::vector<const Tensor*> constants, pointers;
   for (const Tensor& t : inputs) {

@@ -105,14 +105,14 @@ TEST(Optimizer, ExtendedFusesActivationsOnlyWhenAllowed) {
   GraphBuilder plain = exporter_graph();
   OptimizeReport standard_report = graph::optimize(plain.g, standard);
   EXPECT_EQ(rewrites_of(standard_report, "fuse_conv_activation"), 1u);
-  EXPECT_EQ(rewrites_of(standard_report, "expand_fused_conv"), 1u);
+  EXPECT_EQ(rewrites_of(standard_report, "expand_kiln_ops"), 1u);
   EXPECT_EQ(standard_report.nodes_after, 2u);
   EXPECT_EQ(op_sequence(plain.g), "Conv,Relu");
   EXPECT_FALSE(plain.g.opsets.count("com.kiln"));
   // At level basic nothing is fused, so nothing is expanded.
   standard.level = OptLevel::kBasic;
   GraphBuilder basic = exporter_graph();
-  EXPECT_EQ(rewrites_of(graph::optimize(basic.g, standard), "expand_fused_conv"), 0u);
+  EXPECT_EQ(rewrites_of(graph::optimize(basic.g, standard), "expand_kiln_ops"), 0u);
   EXPECT_EQ(op_sequence(basic.g), "Conv,Relu");
 
   // Without a FusedConv kernel in the registry the pass does not run.

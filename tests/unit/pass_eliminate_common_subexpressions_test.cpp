@@ -4,6 +4,7 @@
 
 #include "graph/validate_graph.h"
 #include "graph_builder.h"
+#include "runtime/op_registry.h"
 
 namespace kiln {
 namespace {
@@ -22,7 +23,7 @@ TEST(PassEliminateCommonSubexpressions, MergesIdenticalNodesAndThenTheirReaders)
   b.node("Relu", {"t1"}, {"r1"});
   b.node("Relu", {"t2"}, {"r2"});  // identical once t2 -> t1
   b.node("Add", {"r1", "r2"}, {"z"});
-  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g), 2u);
+  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g, OpRegistry::global()), 2u);
   EXPECT_EQ(op_sequence(b.g), "Transpose,Relu,Add");
   EXPECT_EQ(b.g.nodes[2].inputs, (std::vector<std::string>{"r1", "r1"}));
   EXPECT_NO_THROW(graph::validate_graph(b.g));
@@ -40,7 +41,7 @@ TEST(PassEliminateCommonSubexpressions, DifferentAttributesInputsOrOpsStayApart)
   b.node("Sub", {"y", "x"}, {"s2"});  // input order matters
   b.node("Relu", {"x"}, {"r"});
   b.node("Sigmoid", {"x"}, {"o"});
-  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g), 0u);
+  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g, OpRegistry::global()), 0u);
   EXPECT_EQ(b.g.nodes.size(), 9u);
 }
 
@@ -52,7 +53,7 @@ TEST(PassEliminateCommonSubexpressions, TensorAttributesCompareByValue) {
   b.node("Constant", {}, {"c3"}).attrs["value"] = attr_tensor(Tensor::from_floats({2}, {1, 3}));
   b.node("Add", {"c1", "c3"}, {"a"});
   b.node("Add", {"c2", "c3"}, {"b"});  // identical after c2 -> c1, but b is a graph output
-  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g), 1u);
+  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g, OpRegistry::global()), 1u);
   EXPECT_EQ(op_sequence(b.g), "Constant,Constant,Add,Add");
   EXPECT_EQ(b.g.nodes[3].inputs[0], "c1");
   EXPECT_EQ(b.g.nodes[3].outputs[0], "b");
@@ -64,7 +65,7 @@ TEST(PassEliminateCommonSubexpressions, NeverMergesRandomOps) {
   b.node("RandomNormalLike", {"x"}, {"n1"});
   b.node("RandomNormalLike", {"x"}, {"n2"});
   b.node("Add", {"n1", "n2"}, {"z"});
-  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g), 0u);
+  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g, OpRegistry::global()), 0u);
 }
 
 TEST(PassEliminateCommonSubexpressions, RequestedOutputsMustMatch) {
@@ -75,7 +76,7 @@ TEST(PassEliminateCommonSubexpressions, RequestedOutputsMustMatch) {
   b.node("TopK", {"x", "k"}, {"v2", ""});
   b.g.initializers["k"] = Tensor::from_int64s({1}, {1});
   b.node("Concat", {"v1", "v2", "d1"}, {"z"});
-  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g), 0u);
+  EXPECT_EQ(graph::eliminate_common_subexpressions(b.g, OpRegistry::global()), 0u);
 }
 
 }  // namespace

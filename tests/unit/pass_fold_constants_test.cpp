@@ -69,11 +69,12 @@ class Split2 : public OpKernel {
 
 OpRegistry test_registry() {
   OpRegistry r;
-  r.add("Add", make_kernel<AddF>);
-  r.add("Grow", make_kernel<Grow>);
-  r.add("Picky", make_kernel<Picky>);
-  r.add("Split2", make_kernel<Split2>);
-  r.add("RandomUniformLike", make_kernel<Grow>);
+  r.add("Add", make_kernel<AddF>, shape_rules::broadcast, graph::kBroadcasting);
+  r.add("Grow", make_kernel<Grow>, shape_rules::type_of_input, graph::kNoTraits);
+  r.add("Picky", make_kernel<Picky>, shape_rules::same_as_input, graph::kNoTraits);
+  r.add("Split2", make_kernel<Split2>, shape_rules::type_of_input, graph::kNoTraits);
+  // Its record says it is random: that, not its name, keeps it from folding.
+  r.add("RandomUniformLike", make_kernel<Grow>, shape_rules::same_as_input, graph::kNondeterministic);
   return r;
 }
 
@@ -84,7 +85,7 @@ TEST(PassFoldConstants, FoldsAConstantChainInOneSweep) {
   b.node("Add", {"ab", "ab"}, {"abab"});
   b.node("Add", {"x", "abab"}, {"z"});  // reads a real input: stays
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry)), 2u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry), registry), 2u);
   EXPECT_EQ(op_sequence(b.g), "Add");
   EXPECT_EQ(initializer_floats(b.g, "abab"), (std::vector<float>{22, 44}));
   EXPECT_NO_THROW(graph::validate_graph(b.g));
@@ -109,7 +110,7 @@ TEST(PassFoldConstants, FoldsWhatTheInjectedEvaluatorAnswers) {
     if (node.op_type == "WrongCount") return std::vector<Tensor>(2, Tensor::from_floats({1}, {0}));
     return std::nullopt;
   };
-  EXPECT_EQ(graph::fold_constants(b.g, evaluate), 1u);
+  EXPECT_EQ(graph::fold_constants(b.g, evaluate, graph::empty_op_catalog()), 1u);
   EXPECT_EQ(asked, (std::vector<std::string>{"Seven", "Refused", "WrongCount"}));
   EXPECT_EQ(op_sequence(b.g), "Refused,WrongCount,Seven");
   EXPECT_EQ(initializer_floats(b.g, "y"), (std::vector<float>{7, 7}));
@@ -119,7 +120,7 @@ TEST(PassFoldConstants, FoldsWhatTheInjectedEvaluatorAnswers) {
   c.output("k").output("s").floats("a", {2}, {1, 2});
   c.node("Constant", {}, {"k"}).attrs["value_int"] = attr_int(3);
   c.node("Seven", {"a"}, {"s"});
-  EXPECT_EQ(graph::fold_constants(c.g, graph::NodeEvaluator()), 1u);
+  EXPECT_EQ(graph::fold_constants(c.g, graph::NodeEvaluator(), graph::empty_op_catalog()), 1u);
   EXPECT_EQ(op_sequence(c.g), "Seven");
 }
 
@@ -133,7 +134,7 @@ TEST(PassFoldConstants, ConstantNodesBecomeInitializersInEveryForm) {
   b.node("Constant", {}, {"o5"}).attrs["value_ints"] = attr_ints({5, 6});
   b.node("Constant", {}, {"s"}).attrs["value_string"] = attr_string("text");  // not folded
   OpRegistry empty;
-  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(empty)), 5u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(empty), empty), 5u);
   EXPECT_EQ(op_sequence(b.g), "Constant");
   const auto& init = b.g.initializers;
   EXPECT_EQ(init.at("o1").shape(), (Shape{2, 1}));
@@ -154,7 +155,7 @@ TEST(PassFoldConstants, SkipsOpsWithoutKernelsRejectedNodesAndRandomOps) {
   b.node("RandomUniformLike", {"a"}, {"r"});
   b.node("Add", {"a", "a"}, {"z"});
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry)), 1u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry), registry), 1u);
   EXPECT_EQ(op_sequence(b.g), "Unknown,Picky,RandomUniformLike");
   EXPECT_EQ(initializer_floats(b.g, "z"), (std::vector<float>{2, 4}));
 }
@@ -166,7 +167,7 @@ TEST(PassFoldConstants, NeverFoldsIntoATensorAboveTheLimit) {
   b.node("Grow", {"seed"}, {"small"}).attrs["count"] = attr_int(256);  // 1024 bytes
   b.node("Grow", {"seed"}, {"big"}).attrs["count"] = attr_int(257);
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry), 1024), 1u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry), registry, 1024), 1u);
   EXPECT_EQ(op_sequence(b.g), "Grow");
   EXPECT_EQ(b.g.nodes[0].outputs[0], "big");
   EXPECT_EQ(b.g.initializers.at("small").size(), 256);
@@ -179,7 +180,7 @@ TEST(PassFoldConstants, MultipleOutputsAndOmittedOnes) {
   b.node("Split2", {"a"}, {"p", "n"});
   b.node("Split2", {"a"}, {"q", ""});
   OpRegistry registry = test_registry();
-  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry)), 2u);
+  EXPECT_EQ(graph::fold_constants(b.g, kernel_evaluator(registry), registry), 2u);
   EXPECT_TRUE(b.g.nodes.empty());
   EXPECT_EQ(initializer_floats(b.g, "n"), (std::vector<float>{-1, 2}));
   EXPECT_EQ(initializer_floats(b.g, "q"), (std::vector<float>{1, -2}));

@@ -34,7 +34,7 @@ TEST(PassFoldStaticShapes, ShapeAndSizeOfKnownShapes) {
   sliced.attrs["start"] = attr_int(1);
   sliced.attrs["end"] = attr_int(-1);
   b.node("Size", {"r"}, {"n"});
-  EXPECT_EQ(graph::fold_static_shapes(b.g), 3u);
+  EXPECT_EQ(graph::fold_static_shapes(b.g, OpRegistry::global()), 3u);
   EXPECT_EQ(op_sequence(b.g), "Relu");
   EXPECT_EQ(int64s_of(b.g, "s"), (std::vector<int64_t>{1, 2, 4, 4}));
   EXPECT_EQ(int64s_of(b.g, "middle"), (std::vector<int64_t>{2, 4}));
@@ -51,14 +51,14 @@ TEST(PassFoldStaticShapes, LeavesDynamicShapesAlone) {
   b.g.inputs[0].dims[0].symbol = "N";
   b.node("Shape", {"x"}, {"s"});
   b.node("Size", {"x"}, {"n"});
-  EXPECT_EQ(graph::fold_static_shapes(b.g), 0u);
+  EXPECT_EQ(graph::fold_static_shapes(b.g, OpRegistry::global()), 0u);
   EXPECT_EQ(op_sequence(b.g), "Shape,Size");
 
   // Shape of a value with a known rank but one unknown dim: still dynamic.
   GraphBuilder unknown;
   unknown.input("x", {-1, 3}).output("s");
   unknown.node("Shape", {"x"}, {"s"});
-  EXPECT_EQ(graph::fold_static_shapes(unknown.g), 0u);
+  EXPECT_EQ(graph::fold_static_shapes(unknown.g, OpRegistry::global()), 0u);
 }
 
 TEST(PassFoldStaticShapes, ExporterReshapeChainBecomesConstant) {

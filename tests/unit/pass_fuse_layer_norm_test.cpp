@@ -15,6 +15,7 @@
 #include "kiln/session.h"
 #include "model_builder.h"
 #include "op_test_util.h"
+#include "runtime/op_registry.h"
 
 namespace kiln {
 namespace {
@@ -44,7 +45,7 @@ GraphBuilder layer_norm_chain(std::vector<int64_t> axes = {1, 2, 3}, Shape gamma
 
 TEST(PassFuseLayerNorm, ChainWithScaleAndBiasBecomesOneNode) {
   GraphBuilder b = layer_norm_chain();
-  EXPECT_EQ(graph::fuse_layer_norm(b.g), 1u);
+  EXPECT_EQ(graph::fuse_layer_norm(b.g, OpRegistry::global()), 1u);
   ASSERT_EQ(op_sequence(b.g), "FusedLayerNorm");
   const graph::Node& norm = b.g.nodes[0];
   EXPECT_EQ(norm.domain, graph::kKilnDomain);
@@ -60,7 +61,7 @@ TEST(PassFuseLayerNorm, TakesAnActivationThroughFuseConvActivation) {
   GraphBuilder b = layer_norm_chain();
   b.g.outputs[0].name = "r";
   b.node("LeakyRelu", {"z"}, {"r"}).attrs["alpha"] = testing::attr_float(0.2f);
-  EXPECT_EQ(graph::fuse_layer_norm(b.g), 1u);
+  EXPECT_EQ(graph::fuse_layer_norm(b.g, OpRegistry::global()), 1u);
   EXPECT_EQ(graph::fuse_conv_activation(b.g), 1u);
   ASSERT_EQ(op_sequence(b.g), "FusedLayerNorm");
   EXPECT_EQ(b.g.nodes[0].attr_string("activation", ""), "LeakyRelu");
@@ -98,7 +99,7 @@ TEST(PassFuseLayerNorm, LeavesNearMisses) {
     SCOPED_TRACE(c.why);
     // The scale that does not broadcast still lets the normalization fuse
     // without it: the Mul and Add then stay.
-    const size_t fired = graph::fuse_layer_norm(c.b.g);
+    const size_t fired = graph::fuse_layer_norm(c.b.g, OpRegistry::global());
     if (std::string(c.why) == "scale varies along two separate axes") {
       EXPECT_EQ(fired, 1u);
       EXPECT_EQ(op_sequence(c.b.g), "FusedLayerNorm,Mul,Add");

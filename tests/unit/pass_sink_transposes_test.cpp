@@ -9,6 +9,7 @@
 #include "graph_builder.h"
 #include "kiln/session.h"
 #include "model_builder.h"
+#include "runtime/op_registry.h"
 
 namespace kiln {
 namespace {
@@ -30,7 +31,7 @@ TEST(PassSinkTransposes, UnaryChainBringsTheTransposesTogether) {
   b.node("Clip", {"r", "lo", "hi"}, {"c"}, "clip");
   b.node("Transpose", {"c"}, {"z"}, "t2").attrs["perm"] = attr_ints(kToNchw);
   b.node("Sigmoid", {"z"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(b.g), 2u);  // past Relu, then past Clip
+  EXPECT_EQ(graph::sink_transposes(b.g, OpRegistry::global()), 2u);  // past Relu, then past Clip
   EXPECT_EQ(op_sequence(b.g), "Relu,Clip,Transpose,Transpose,Sigmoid");
   EXPECT_EQ(b.g.nodes[0].inputs[0], "x");
   EXPECT_EQ(b.g.nodes[0].name, "relu");
@@ -51,7 +52,7 @@ TEST(PassSinkTransposes, ConstantOperandIsTransposedWithIt) {
   b.floats("bias", {3}, {1, 2, 3});
   b.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);
   b.node("Sub", {"bias", "y"}, {"out"});  // the Transpose as the second operand
-  EXPECT_EQ(graph::sink_transposes(b.g), 1u);
+  EXPECT_EQ(graph::sink_transposes(b.g, OpRegistry::global()), 1u);
   ASSERT_EQ(op_sequence(b.g), "Sub,Transpose");
   const graph::Node& sub = b.g.nodes[0];
   EXPECT_EQ(sub.inputs[1], "x");
@@ -70,7 +71,7 @@ TEST(PassSinkTransposes, TwoDimensionalConstantIsReordered) {
   b.floats("k", {4, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
   b.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);  // y: 1x3x4x2
   b.node("Mul", {"y", "k"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(b.g), 1u);
+  EXPECT_EQ(graph::sink_transposes(b.g, OpRegistry::global()), 1u);
   ASSERT_EQ(op_sequence(b.g), "Mul,Transpose");
   const Tensor& moved = b.g.initializers.at(b.g.nodes[0].inputs[1]);
   EXPECT_EQ(moved.shape(), (Shape{1, 2, 1, 4}));
@@ -83,7 +84,7 @@ TEST(PassSinkTransposes, TwoTransposedOperandsWithOnePermBecomeOne) {
   b.node("Transpose", {"a"}, {"ta"}).attrs["perm"] = attr_ints(kToNhwc);
   b.node("Transpose", {"c"}, {"tc"}).attrs["perm"] = attr_ints(kToNhwc);
   b.node("Mul", {"ta", "tc"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(b.g), 1u);
+  EXPECT_EQ(graph::sink_transposes(b.g, OpRegistry::global()), 1u);
   ASSERT_EQ(op_sequence(b.g), "Mul,Transpose");
   EXPECT_EQ(b.g.nodes[0].inputs, (std::vector<std::string>{"a", "c"}));
   EXPECT_NO_THROW(graph::validate_graph(b.g));
@@ -93,7 +94,7 @@ TEST(PassSinkTransposes, TwoTransposedOperandsWithOnePermBecomeOne) {
   mixed.node("Transpose", {"a"}, {"ta"}).attrs["perm"] = attr_ints(kToNhwc);
   mixed.node("Transpose", {"c"}, {"tc"}).attrs["perm"] = attr_ints({0, 1, 3, 2});
   mixed.node("Mul", {"ta", "tc"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(mixed.g), 0u);
+  EXPECT_EQ(graph::sink_transposes(mixed.g, OpRegistry::global()), 0u);
 }
 
 TEST(PassSinkTransposes, NearMissesStayPut) {
@@ -102,14 +103,14 @@ TEST(PassSinkTransposes, NearMissesStayPut) {
   shared.input("x").output("out").output("y");
   shared.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);
   shared.node("Relu", {"y"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(shared.g), 0u);
+  EXPECT_EQ(graph::sink_transposes(shared.g, OpRegistry::global()), 0u);
 
   // The other operand is not a constant.
   GraphBuilder variable;
   variable.input("x").input("v").output("out");
   variable.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);
   variable.node("Add", {"y", "v"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(variable.g), 0u);
+  EXPECT_EQ(graph::sink_transposes(variable.g, OpRegistry::global()), 0u);
 
   // The constant would make the result larger than the Transposed value
   // (1x4x4x2 + 5x1x1x1 -> 5x4x4x2): the moved Transpose would move more bytes.
@@ -118,21 +119,21 @@ TEST(PassSinkTransposes, NearMissesStayPut) {
   larger.floats("k", {5, 1, 1, 1}, {1, 2, 3, 4, 5});
   larger.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);
   larger.node("Add", {"y", "k"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(larger.g), 0u);
+  EXPECT_EQ(graph::sink_transposes(larger.g, OpRegistry::global()), 0u);
 
   // Not element-wise.
   GraphBuilder softmax;
   softmax.input("x").output("out");
   softmax.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);
   softmax.node("Softmax", {"y"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(softmax.g), 0u);
+  EXPECT_EQ(graph::sink_transposes(softmax.g, OpRegistry::global()), 0u);
 
   // Clip whose bound is computed at run time.
   GraphBuilder clip;
   clip.input("x").input("lo", {}).output("out");
   clip.node("Transpose", {"x"}, {"y"}).attrs["perm"] = attr_ints(kToNhwc);
   clip.node("Clip", {"y", "lo"}, {"out"});
-  EXPECT_EQ(graph::sink_transposes(clip.g), 0u);
+  EXPECT_EQ(graph::sink_transposes(clip.g, OpRegistry::global()), 0u);
 }
 
 // The layout an NHWC exporter leaves around a Conv: the pair around the

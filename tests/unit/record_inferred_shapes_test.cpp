@@ -4,6 +4,7 @@
 
 #include "graph/shape_inference.h"
 #include "graph_builder.h"
+#include "runtime/op_registry.h"
 
 namespace kiln {
 namespace {
@@ -27,7 +28,7 @@ TEST(RecordInferredShapes, FillsWhatDeclarationsLeaveOpen) {
   b.node("Relu", {"x"}, {"other"});
   b.g.outputs.push_back(declared("other", {graph::Dim{7, ""}, graph::Dim{}, graph::Dim{}, graph::Dim{}}));
 
-  const size_t changed = graph::record_inferred_shapes(b.g, graph::infer_shapes(b.g));
+  const size_t changed = graph::record_inferred_shapes(b.g, graph::infer_shapes(b.g, OpRegistry::global()));
   EXPECT_EQ(b.g.outputs[0].shape_string(), "1x2x4x4");
   // A fixed declaration is kept even when inference disagrees: the loader judges it.
   EXPECT_EQ(b.g.outputs[1].shape_string(), "7x2x4x4");
@@ -36,7 +37,7 @@ TEST(RecordInferredShapes, FillsWhatDeclarationsLeaveOpen) {
   EXPECT_EQ(b.g.value_info.at("y").dtype, DataType::kFloat32);
   EXPECT_FALSE(b.g.value_info.count("z"));  // graph outputs are declared as outputs only
   EXPECT_EQ(changed, 3u);  // the two outputs and y
-  EXPECT_EQ(graph::record_inferred_shapes(b.g, graph::infer_shapes(b.g)), 0u);  // nothing left to learn
+  EXPECT_EQ(graph::record_inferred_shapes(b.g, graph::infer_shapes(b.g, OpRegistry::global())), 0u);  // nothing left to learn
 }
 
 TEST(RecordInferredShapes, KeepsDeclarationsOfAnotherRank) {
@@ -44,7 +45,7 @@ TEST(RecordInferredShapes, KeepsDeclarationsOfAnotherRank) {
   b.input("x", {1, 2, 4, 4}).output("y");
   b.g.outputs[0] = declared("y", {graph::Dim{}, graph::Dim{}});
   b.node("Relu", {"x"}, {"y"});
-  graph::record_inferred_shapes(b.g, graph::infer_shapes(b.g));
+  graph::record_inferred_shapes(b.g, graph::infer_shapes(b.g, OpRegistry::global()));
   EXPECT_EQ(b.g.outputs[0].shape_string(), "?x?");
 }
 

@@ -6,6 +6,7 @@
 #include "graph/onnx_tensor.h"
 #include "graph/shape_inference.h"
 #include "model_builder.h"
+#include "runtime/op_registry.h"
 
 namespace kiln {
 namespace {
@@ -33,13 +34,13 @@ TEST(ShapeInference, SymbolsPassThroughAndConvNeedsFixedDims) {
   m.output("c");
   m.output("r");
   graph::Graph g = graph::load_onnx_bytes(m.bytes(), ".");
-  auto info = graph::infer_shapes(g);
+  auto info = graph::infer_shapes(g, OpRegistry::global());
   EXPECT_EQ(info.at("r").shape_string(), "1x3xHxW");
   EXPECT_EQ(info.at("c").shape_string(), "1x8x?x?");
 
   g.inputs[0].dims[2] = graph::Dim{736, ""};
   g.inputs[0].dims[3] = graph::Dim{1280, ""};
-  info = graph::infer_shapes(g);
+  info = graph::infer_shapes(g, OpRegistry::global());
   EXPECT_EQ(info.at("c").shape_string(), "1x8x736x1280");
 }
 
@@ -53,7 +54,7 @@ TEST(ShapeInference, ConvWithWrongRankConstantWeightIsUnknown) {
   m.node("Conv", {"x", "w"}, {"c"}, "conv");
   m.output("c");
   graph::Graph g = graph::load_onnx_bytes(m.bytes(), ".");
-  auto info = graph::infer_shapes(g);
+  auto info = graph::infer_shapes(g, OpRegistry::global());
   EXPECT_EQ(info.at("c").shape_string(), "?");
 }
 
@@ -74,7 +75,7 @@ TEST(ShapeInference, StridedAndCeilModeWindows) {
   x.dtype = DataType::kFloat32;
   x.has_shape = true;
   for (int64_t d : {1, 16, 32, 33}) x.dims.push_back(graph::Dim{d, ""});
-  auto out = graph::infer_node(pool, {&x}, {nullptr});
+  auto out = graph::infer_node(pool, {&x}, {nullptr}, OpRegistry::global());
   ASSERT_EQ(out.size(), 1u);
   // floor((32-3)/2)+1 = 15 -> ceil: 16; (33-3)/2+1 = 16 exactly.
   EXPECT_EQ(out[0].shape_string(), "1x16x16x16");
@@ -88,7 +89,7 @@ TEST(ShapeInference, IncompatibleBroadcastNamesTheNode) {
   m.output("c");
   graph::Graph g = graph::load_onnx_bytes(m.bytes(), ".");
   try {
-    graph::infer_shapes(g);
+    graph::infer_shapes(g, OpRegistry::global());
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'the_add' (Add): cannot broadcast dimensions 3 and 5"), std::string::npos)
@@ -111,7 +112,7 @@ TEST(ShapeInference, UnsqueezeWithRepeatedAxisIsAnError) {
   m.output("y");
   graph::Graph g = graph::load_onnx_bytes(m.bytes(), ".");
   try {
-    graph::infer_shapes(g);
+    graph::infer_shapes(g, OpRegistry::global());
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'the_unsqueeze' (Unsqueeze): axes lists axis -4 twice"), std::string::npos)
@@ -132,7 +133,7 @@ TEST(ShapeInference, AgreesWithBackendTestOutputs) {
     } catch (const UnsupportedError&) {
       continue;  // sequences, strings, ... are out of scope
     }
-    graph::ValueInfoMap info = graph::infer_shapes(g);
+    graph::ValueInfoMap info = graph::infer_shapes(g, OpRegistry::global());
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       fs::path expected = entry.path() / "test_data_set_0" / ("output_" + std::to_string(i) + ".pb");
       if (!fs::exists(expected)) continue;

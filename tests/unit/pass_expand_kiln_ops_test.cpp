@@ -1,4 +1,4 @@
-#include "graph/passes/expand_fused_conv.h"
+#include "graph/passes/expand_kiln_ops.h"
 
 #include <gtest/gtest.h>
 
@@ -59,7 +59,7 @@ void expect_plain_conv(const graph::Graph& g, int64_t opset) {
   EXPECT_NO_THROW(graph::validate_graph(g));
 }
 
-TEST(PassExpandFusedConv, SingleOpActivations) {
+TEST(PassExpandKilnOps, SingleOpActivations) {
   struct Case {
     std::string activation;
     std::vector<float> params;
@@ -77,35 +77,35 @@ TEST(PassExpandFusedConv, SingleOpActivations) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.activation);
     GraphBuilder b = fused_graph(c.activation, c.params);
-    EXPECT_EQ(graph::expand_fused_conv(b.g), 1u);
+    EXPECT_EQ(graph::expand_kiln_ops(b.g, OpRegistry::global()), 1u);
     EXPECT_EQ(op_sequence(b.g), c.ops);
     expect_plain_conv(b.g, 17);
   }
   GraphBuilder leaky = fused_graph("LeakyRelu", {0.1f});
-  graph::expand_fused_conv(leaky.g);
+  graph::expand_kiln_ops(leaky.g, OpRegistry::global());
   EXPECT_EQ(leaky.g.nodes[1].attr_float("alpha", 0), 0.1f);
   EXPECT_EQ(leaky.g.nodes[1].inputs, leaky.g.nodes[0].outputs);
 
   GraphBuilder hard_sigmoid = fused_graph("HardSigmoid", {0.25f, 0.4f});
-  graph::expand_fused_conv(hard_sigmoid.g);
+  graph::expand_kiln_ops(hard_sigmoid.g, OpRegistry::global());
   EXPECT_EQ(hard_sigmoid.g.nodes[1].attr_float("alpha", 0), 0.25f);
   EXPECT_EQ(hard_sigmoid.g.nodes[1].attr_float("beta", 0), 0.4f);
 
   // Swish: y * Sigmoid(y), both reading the Conv's output.
   GraphBuilder swish = fused_graph("Swish", {});
-  graph::expand_fused_conv(swish.g);
+  graph::expand_kiln_ops(swish.g, OpRegistry::global());
   const std::string y = swish.g.nodes[0].outputs[0];
   EXPECT_NE(y, "z");
   EXPECT_EQ(swish.g.nodes[1].inputs, (std::vector<std::string>{y}));
   EXPECT_EQ(swish.g.nodes[2].inputs, (std::vector<std::string>{y, swish.g.nodes[1].outputs[0]}));
 }
 
-TEST(PassExpandFusedConv, HardSwishNeedsOpset14AndItsOwnParameters) {
+TEST(PassExpandKilnOps, HardSwishNeedsOpset14AndItsOwnParameters) {
   // Before opset 14 there is no HardSwish; other parameters are not ONNX's HardSwish.
   for (auto [opset, alpha] : {std::pair<int64_t, float>{13, kSixth}, {14, 0.2f}, {11, 0.1666667f}}) {
     SCOPED_TRACE(opset);
     GraphBuilder b = fused_graph("HardSwish", {alpha, 0.5f}, opset);
-    EXPECT_EQ(graph::expand_fused_conv(b.g), 1u);
+    EXPECT_EQ(graph::expand_kiln_ops(b.g, OpRegistry::global()), 1u);
     EXPECT_EQ(op_sequence(b.g), "Conv,HardSigmoid,Mul");
     expect_plain_conv(b.g, opset);
     const std::string y = b.g.nodes[0].outputs[0];
@@ -115,9 +115,9 @@ TEST(PassExpandFusedConv, HardSwishNeedsOpset14AndItsOwnParameters) {
   }
 }
 
-TEST(PassExpandFusedConv, ClipBoundsAsInputsOrAttributes) {
+TEST(PassExpandKilnOps, ClipBoundsAsInputsOrAttributes) {
   GraphBuilder both = fused_graph("Clip", {0, 6}, 13);
-  graph::expand_fused_conv(both.g);
+  graph::expand_kiln_ops(both.g, OpRegistry::global());
   EXPECT_EQ(op_sequence(both.g), "Conv,Clip");
   expect_plain_conv(both.g, 13);
   const graph::Node& clip = both.g.nodes[1];
@@ -127,30 +127,30 @@ TEST(PassExpandFusedConv, ClipBoundsAsInputsOrAttributes) {
   EXPECT_EQ(both.g.initializers.at(clip.inputs[1]).rank(), 0u);  // Clip's bounds are scalars
 
   GraphBuilder max_only = fused_graph("Clip", {-kInf, 6}, 13);
-  graph::expand_fused_conv(max_only.g);
+  graph::expand_kiln_ops(max_only.g, OpRegistry::global());
   ASSERT_EQ(max_only.g.nodes[1].inputs.size(), 3u);
   EXPECT_EQ(max_only.g.nodes[1].inputs[1], "");
   EXPECT_EQ(testing::initializer_floats(max_only.g, max_only.g.nodes[1].inputs[2]), (std::vector<float>{6}));
 
   GraphBuilder min_only = fused_graph("Clip", {0, kInf}, 13);
-  graph::expand_fused_conv(min_only.g);
+  graph::expand_kiln_ops(min_only.g, OpRegistry::global());
   ASSERT_EQ(min_only.g.nodes[1].inputs.size(), 2u);
   EXPECT_EQ(testing::initializer_floats(min_only.g, min_only.g.nodes[1].inputs[1]), (std::vector<float>{0}));
 
   GraphBuilder old = fused_graph("Clip", {0, 6}, 9);
-  graph::expand_fused_conv(old.g);
+  graph::expand_kiln_ops(old.g, OpRegistry::global());
   expect_plain_conv(old.g, 9);
   ASSERT_EQ(old.g.nodes[1].inputs.size(), 1u);
   EXPECT_EQ(old.g.nodes[1].attr_float("min", -1), 0.0f);
   EXPECT_EQ(old.g.nodes[1].attr_float("max", -1), 6.0f);
 }
 
-TEST(PassExpandFusedConv, OutputAffineMapBecomesMulAndAdd) {
+TEST(PassExpandKilnOps, OutputAffineMapBecomesMulAndAdd) {
   // One value each: scalars.
   GraphBuilder both = fused_graph("Relu", {});
   both.g.nodes[0].attrs["output_scale"] = attr_floats({2});
   both.g.nodes[0].attrs["output_shift"] = attr_floats({0.5f});
-  EXPECT_EQ(graph::expand_fused_conv(both.g), 1u);
+  EXPECT_EQ(graph::expand_kiln_ops(both.g, OpRegistry::global()), 1u);
   EXPECT_EQ(op_sequence(both.g), "Conv,Relu,Mul,Add");
   expect_plain_conv(both.g, 17);
   EXPECT_FALSE(both.g.nodes[0].has_attr("output_scale"));
@@ -166,7 +166,7 @@ TEST(PassExpandFusedConv, OutputAffineMapBecomesMulAndAdd) {
   GraphBuilder scale_only = fused_graph("HardSwish", {kSixth, 0.5f});
   scale_only.g.nodes[0].attrs["output_scale"] = attr_floats({1, 3});
   scale_only.g.nodes[0].attrs["output_shift"] = attr_floats({0, 0});
-  graph::expand_fused_conv(scale_only.g);
+  graph::expand_kiln_ops(scale_only.g, OpRegistry::global());
   EXPECT_EQ(op_sequence(scale_only.g), "Conv,HardSwish,Mul");
   const graph::Node& channel_mul = scale_only.g.nodes[2];
   EXPECT_EQ(scale_only.g.initializers.at(channel_mul.inputs[1]).shape(), (Shape{2, 1, 1}));
@@ -177,7 +177,7 @@ TEST(PassExpandFusedConv, OutputAffineMapBecomesMulAndAdd) {
   GraphBuilder uniform = fused_graph("Relu", {});
   uniform.g.nodes[0].attrs["output_scale"] = attr_floats({1, 1});
   uniform.g.nodes[0].attrs["output_shift"] = attr_floats({0.5f, 0.5f});
-  graph::expand_fused_conv(uniform.g);
+  graph::expand_kiln_ops(uniform.g, OpRegistry::global());
   EXPECT_EQ(op_sequence(uniform.g), "Conv,Relu,Add");
   EXPECT_EQ(uniform.g.initializers.at(uniform.g.nodes[2].inputs[1]).rank(), 0u);
   EXPECT_EQ(testing::initializer_floats(uniform.g, uniform.g.nodes[2].inputs[1]), (std::vector<float>{0.5f}));
@@ -186,24 +186,24 @@ TEST(PassExpandFusedConv, OutputAffineMapBecomesMulAndAdd) {
   GraphBuilder identity = fused_graph("Relu", {});
   identity.g.nodes[0].attrs["output_scale"] = attr_floats({1, 1});
   identity.g.nodes[0].attrs["output_shift"] = attr_floats({0, 0});
-  graph::expand_fused_conv(identity.g);
+  graph::expand_kiln_ops(identity.g, OpRegistry::global());
   EXPECT_EQ(op_sequence(identity.g), "Conv,Relu");
   expect_plain_conv(identity.g, 17);
 
   // Half a map is an error, as in the kernel.
   GraphBuilder half = fused_graph("Relu", {});
   half.g.nodes[0].attrs["output_scale"] = attr_floats({2});
-  EXPECT_THROW(graph::expand_fused_conv(half.g), Error);
+  EXPECT_THROW(graph::expand_kiln_ops(half.g, OpRegistry::global()), Error);
 }
 
-TEST(PassExpandFusedConv, NamesStayUnique) {
+TEST(PassExpandKilnOps, NamesStayUnique) {
   // Names the expansion would pick are taken: a node "conv/Sigmoid" and a value "z_conv".
   GraphBuilder b = fused_graph("Swish", {});
   b.g.outputs[0].name = "out";
   b.node("Relu", {"z"}, {"z_conv"}, "conv/Sigmoid");
   graph::Node& second = b.node("FusedConv", {"z_conv", "w"}, {"out"}, "conv2", "com.kiln");
   second.attrs["activation"] = attr_string("Swish");
-  EXPECT_EQ(graph::expand_fused_conv(b.g), 2u);
+  EXPECT_EQ(graph::expand_kiln_ops(b.g, OpRegistry::global()), 2u);
   EXPECT_EQ(op_sequence(b.g), "Conv,Sigmoid,Mul,Relu,Conv,Sigmoid,Mul");
   std::set<std::string> node_names, values;
   for (const graph::Node& n : b.g.nodes) {
@@ -213,19 +213,19 @@ TEST(PassExpandFusedConv, NamesStayUnique) {
   EXPECT_NO_THROW(graph::validate_graph(b.g));
 }
 
-TEST(PassExpandFusedConv, LeavesOtherGraphsAlone) {
+TEST(PassExpandKilnOps, LeavesOtherGraphsAlone) {
   GraphBuilder b;
   b.input("x").output("z").floats("w", {2, 2, 1, 1}, {1, 0, 0, 1});
   b.node("Conv", {"x", "w"}, {"y"});
   b.node("Relu", {"y"}, {"z"});
-  EXPECT_EQ(graph::expand_fused_conv(b.g), 0u);
+  EXPECT_EQ(graph::expand_kiln_ops(b.g, OpRegistry::global()), 0u);
   EXPECT_EQ(op_sequence(b.g), "Conv,Relu");
 }
 
-TEST(PassExpandFusedConv, RejectsWhatItCannotExpress) {
+TEST(PassExpandKilnOps, RejectsWhatItCannotExpress) {
   GraphBuilder unknown = fused_graph("Gelu", {});
   try {
-    graph::expand_fused_conv(unknown.g);
+    graph::expand_kiln_ops(unknown.g, OpRegistry::global());
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("node 'conv'"), std::string::npos) << e.what();
@@ -233,7 +233,7 @@ TEST(PassExpandFusedConv, RejectsWhatItCannotExpress) {
   }
   GraphBuilder short_params = fused_graph("Clip", {0});
   try {
-    graph::expand_fused_conv(short_params.g);
+    graph::expand_kiln_ops(short_params.g, OpRegistry::global());
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("takes 2 activation_params, got 1"), std::string::npos) << e.what();
@@ -321,7 +321,7 @@ Tensor run_graph(const graph::Graph& g, const Tensor& x) {
   return session.run({{"x", x}}).at("z");
 }
 
-TEST(PassExpandFusedConv, StandardOnlyOptimizationKeepsTheNumbers) {
+TEST(PassExpandKilnOps, StandardOnlyOptimizationKeepsTheNumbers) {
   struct Case {
     std::string activation;
     int64_t opset;
@@ -352,7 +352,7 @@ TEST(PassExpandFusedConv, StandardOnlyOptimizationKeepsTheNumbers) {
     OptimizeReport report = graph::optimize(optimized.g, with_kernels(options));
     EXPECT_EQ(op_sequence(optimized.g), c.expanded);
     ASSERT_FALSE(report.passes.empty());
-    EXPECT_EQ(report.passes.back().pass, "expand_fused_conv");
+    EXPECT_EQ(report.passes.back().pass, "expand_kiln_ops");
     EXPECT_EQ(report.passes.back().rewrites, c.activation == "reflect_pad_layer_norm_leaky" ? 2u : 1u);
     EXPECT_EQ(report.nodes_after, optimized.g.nodes.size());
     const Tensor got = run_graph(optimized.g, x);

@@ -1,0 +1,655 @@
+#include "graph/shape_rules.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "graph/window_attrs.h"
+
+namespace kiln::graph {
+
+std::vector<int64_t> ShapeContext::ints_from(const std::string& attr, size_t index, bool& known) const {
+  known = true;
+  if (node.has_attr(attr)) return node.attr_ints(attr);
+  if (has_input(index)) {
+    if (const Tensor* c = constant(index)) return c->to_int64_vector();
+    known = false;
+  }
+  return {};
+}
+
+namespace {
+
+Dim fixed(int64_t v) { return Dim{v, ""}; }
+
+// Checked arithmetic for dims: a hostile model's attributes and constants can
+// push products and sums past int64 (undefined behaviour); inference then
+// fails with kiln::Error instead, which costs only the memory plan.
+int64_t mul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) fail("shape inference: ", a, " x ", b, " overflows int64");
+  return r;
+}
+int64_t add(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) fail("shape inference: ", a, " + ", b, " overflows int64");
+  return r;
+}
+Dim unknown() { return Dim{}; }
+
+ValueInfo make(DataType type, std::vector<Dim> dims) {
+  ValueInfo v;
+  v.dtype = type;
+  v.has_shape = true;
+  v.dims = std::move(dims);
+  return v;
+}
+ValueInfo make_fixed(DataType type, const Shape& shape) {
+  std::vector<Dim> dims;
+  for (int64_t d : shape) dims.push_back(fixed(d));
+  return make(type, dims);
+}
+ValueInfo unknown_shape(DataType type) {
+  ValueInfo v;
+  v.dtype = type;
+  return v;
+}
+
+int64_t normalize_axis(const Node& node, int64_t axis, size_t rank) {
+  int64_t r = static_cast<int64_t>(rank);
+  if (axis < -r || axis >= r) fail(node.describe(), ": axis ", axis, " is out of range for rank ", rank);
+  return axis < 0 ? axis + r : axis;
+}
+
+// Numpy broadcasting of two dims.
+Dim broadcast_dim(const Node& node, const Dim& a, const Dim& b) {
+  if (a.is_fixed() && b.is_fixed()) {
+    if (a.value == b.value || b.value == 1) return a;
+    if (a.value == 1) return b;
+    fail(node.describe(), ": cannot broadcast dimensions ", a.value, " and ", b.value);
+  }
+  if (a.is_fixed() && a.value != 1) return a;
+  if (b.is_fixed() && b.value != 1) return b;
+  if (a.is_fixed()) return b;  // a == 1
+  if (b.is_fixed()) return a;  // b == 1
+  if (!a.symbol.empty() && a.symbol == b.symbol) return a;
+  return unknown();
+}
+
+std::vector<Dim> broadcast(const Node& node, const std::vector<Dim>& a, const std::vector<Dim>& b) {
+  size_t rank = std::max(a.size(), b.size());
+  std::vector<Dim> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const Dim one = fixed(1);
+    const Dim& da = i + a.size() >= rank ? a[i + a.size() - rank] : one;
+    const Dim& db = i + b.size() >= rank ? b[i + b.size() - rank] : one;
+    out[i] = broadcast_dim(node, da, db);
+  }
+  return out;
+}
+
+std::vector<ValueInfo> same_as_input_impl(const ShapeContext& c) {
+  if (!c.in.empty() && c.in[0]) {
+    ValueInfo v = *c.in[0];
+    v.name.clear();
+    return {v};
+  }
+  return {};
+}
+
+std::vector<ValueInfo> broadcast_all(const ShapeContext& c, DataType out_type) {
+  std::vector<Dim> dims;
+  for (size_t i = 0; i < c.in.size(); ++i) {
+    if (!c.has_input(i)) continue;
+    const ValueInfo* v = c.shaped(i);
+    if (!v) return {unknown_shape(out_type)};
+    dims = i == 0 ? v->dims : broadcast(c.node, dims, v->dims);
+  }
+  return {make(out_type, dims)};
+}
+
+std::vector<ValueInfo> conv_like(const ShapeContext& c, bool is_pool) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x || x->dims.size() < 3) return {unknown_shape(c.dtype(0))};
+  const size_t spatial = x->dims.size() - 2;
+  const WindowAttrs attrs = read_window_attrs(c.node);
+  std::vector<int64_t> kernel = attrs.kernel_shape;
+  Dim channels = x->dims[1];
+  if (!is_pool) {
+    const ValueInfo* w = c.shaped(1);
+    if (w && w->dims.size() == x->dims.size()) {
+      channels = w->dims[0];
+      if (kernel.empty())
+        for (size_t i = 0; i < spatial; ++i) kernel.push_back(w->dims[2 + i].value);
+    }
+    if (const Tensor* wc = c.constant(1); wc && wc->rank() == x->dims.size()) {  // a malformed W is the kernel's to report
+      channels = fixed(wc->dim(0));
+      if (kernel.empty())
+        for (size_t i = 0; i < spatial; ++i) kernel.push_back(wc->dim(2 + i));
+    }
+  }
+  if (kernel.size() != spatial || std::any_of(kernel.begin(), kernel.end(), [](int64_t k) { return k <= 0; }))
+    return {unknown_shape(c.dtype(0))};
+  check_window_rank(c.node, attrs, spatial);
+  std::vector<Dim> dims = {x->dims[0], channels};
+  for (size_t i = 0; i < spatial; ++i) {
+    const Dim& in = x->dims[2 + i];
+    dims.push_back(in.is_fixed() ? fixed(resolve_window_axis(c.node, attrs, i, spatial, in.value, kernel[i]).out)
+                                 : unknown());
+  }
+  std::vector<ValueInfo> out = {make(c.dtype(0), dims)};
+  if (is_pool && c.node.outputs.size() > 1) out.push_back(make(DataType::kInt64, dims));
+  return out;
+}
+
+std::vector<ValueInfo> conv_transpose_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  const Tensor* w = c.constant(1);
+  if (!x || !w || x->dims.size() < 3 || w->rank() != x->dims.size()) return {unknown_shape(c.dtype(0))};
+  size_t spatial = x->dims.size() - 2;
+  int64_t group = c.node.attr_int("group", 1);
+  std::vector<Dim> dims = {x->dims[0], fixed(mul(w->dim(1), group))};
+  auto output_shape = c.node.attr_ints("output_shape");
+  if (output_shape.size() == spatial) {
+    for (int64_t d : output_shape) dims.push_back(fixed(d));
+    return {make(c.dtype(0), dims)};
+  }
+  std::vector<int64_t> kernel = c.node.attr_ints("kernel_shape");
+  if (kernel.empty())
+    for (size_t i = 0; i < spatial; ++i) kernel.push_back(w->dim(2 + i));
+  auto strides = c.node.attr_ints("strides", std::vector<int64_t>(spatial, 1));
+  auto dilations = c.node.attr_ints("dilations", std::vector<int64_t>(spatial, 1));
+  auto pads = c.node.attr_ints("pads", std::vector<int64_t>(2 * spatial, 0));
+  auto output_padding = c.node.attr_ints("output_padding", std::vector<int64_t>(spatial, 0));
+  std::string auto_pad = c.node.attr_string("auto_pad", "NOTSET");
+  if (kernel.size() != spatial || strides.size() != spatial || dilations.size() != spatial ||
+      pads.size() != 2 * spatial || output_padding.size() != spatial)
+    fail(c.node.describe(), ": kernel_shape, strides, dilations, pads or output_padding has the wrong length");
+  for (size_t i = 0; i < spatial; ++i) {
+    const Dim& in = x->dims[2 + i];
+    if (!in.is_fixed()) {
+      dims.push_back(unknown());
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      dims.push_back(fixed(mul(in.value, strides[i])));
+    } else {
+      int64_t pad_total = auto_pad == "VALID" ? 0 : add(pads[i], pads[i + spatial]);
+      int64_t extent = add(mul(add(kernel[i], -1), dilations[i]), 1);
+      dims.push_back(fixed(add(add(add(mul(strides[i], add(in.value, -1)), output_padding[i]), extent), -pad_total)));
+    }
+  }
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> global_pool_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x || x->dims.size() < 2) return {unknown_shape(c.dtype(0))};
+  std::vector<Dim> dims = {x->dims[0], x->dims[1]};
+  dims.resize(x->dims.size(), fixed(1));
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> gemm_impl(const ShapeContext& c) {
+  const ValueInfo* a = c.shaped(0);
+  const ValueInfo* b = c.shaped(1);
+  if (!a || !b || a->dims.size() != 2 || b->dims.size() != 2) return {unknown_shape(c.dtype(0))};
+  bool ta = c.node.attr_int("transA", 0) != 0, tb = c.node.attr_int("transB", 0) != 0;
+  return {make(c.dtype(0), {a->dims[ta ? 1 : 0], b->dims[tb ? 0 : 1]})};
+}
+
+std::vector<ValueInfo> matmul_impl(const ShapeContext& c) {
+  const ValueInfo* a = c.shaped(0);
+  const ValueInfo* b = c.shaped(1);
+  if (!a || !b || a->dims.empty() || b->dims.empty()) return {unknown_shape(c.dtype(0))};
+  std::vector<Dim> ad = a->dims, bd = b->dims;
+  bool a_vector = ad.size() == 1, b_vector = bd.size() == 1;
+  if (a_vector) ad.insert(ad.begin(), fixed(1));
+  if (b_vector) bd.push_back(fixed(1));
+  std::vector<Dim> batch_a(ad.begin(), ad.end() - 2), batch_b(bd.begin(), bd.end() - 2);
+  std::vector<Dim> dims = broadcast(c.node, batch_a, batch_b);
+  const Dim &k1 = ad[ad.size() - 1], &k2 = bd[bd.size() - 2];
+  if (k1.is_fixed() && k2.is_fixed() && k1.value != k2.value)
+    fail(c.node.describe(), ": inner dimensions differ (", k1.value, " vs ", k2.value, ")");
+  if (!a_vector) dims.push_back(ad[ad.size() - 2]);
+  if (!b_vector) dims.push_back(bd[bd.size() - 1]);
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> reduce(const ShapeContext& c, DataType out_type, bool axes_from_input) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(out_type)};
+  bool known = true;
+  std::vector<int64_t> axes = axes_from_input ? c.ints_from("axes", 1, known) : c.node.attr_ints("axes");
+  if (!known) return {unknown_shape(out_type)};
+  bool keepdims = c.node.attr_int("keepdims", 1) != 0;
+  if (axes.empty()) {
+    if (c.node.attr_int("noop_with_empty_axes", 0) != 0) return {make(out_type, x->dims)};
+    for (size_t i = 0; i < x->dims.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  }
+  std::vector<bool> reduced(x->dims.size(), false);
+  for (int64_t a : axes) reduced[static_cast<size_t>(normalize_axis(c.node, a, x->dims.size()))] = true;
+  std::vector<Dim> dims;
+  for (size_t i = 0; i < x->dims.size(); ++i) {
+    if (!reduced[i]) dims.push_back(x->dims[i]);
+    else if (keepdims) dims.push_back(fixed(1));
+  }
+  return {make(out_type, dims)};
+}
+
+std::vector<ValueInfo> arg_reduce_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(DataType::kInt64)};
+  int64_t axis = normalize_axis(c.node, c.node.attr_int("axis", 0), x->dims.size());
+  std::vector<Dim> dims = x->dims;
+  if (c.node.attr_int("keepdims", 1) != 0) dims[static_cast<size_t>(axis)] = fixed(1);
+  else dims.erase(dims.begin() + axis);
+  return {make(DataType::kInt64, dims)};
+}
+
+std::vector<ValueInfo> reshape_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  bool known = true;
+  std::vector<int64_t> target = c.ints_from("shape", 1, known);
+  if (!known || (!c.has_input(1) && !c.node.has_attr("shape"))) return {unknown_shape(c.dtype(0))};
+  bool allowzero = c.node.attr_int("allowzero", 0) != 0;
+  std::vector<Dim> dims;
+  int infer_at = -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t t = target[i];
+    if (t == -1) {
+      if (infer_at >= 0) fail(c.node.describe(), ": the target shape has more than one -1");
+      infer_at = static_cast<int>(i);
+      dims.push_back(unknown());
+    } else if (t == 0 && !allowzero) {
+      if (!x || i >= x->dims.size()) return {unknown_shape(c.dtype(0))};
+      dims.push_back(x->dims[i]);
+    } else if (t < 0) {
+      fail(c.node.describe(), ": invalid target dimension ", t);
+    } else {
+      dims.push_back(fixed(t));
+    }
+  }
+  if (infer_at >= 0 && x) {
+    std::optional<Shape> in = x->static_shape();
+    bool rest_fixed = std::all_of(dims.begin(), dims.end(), [&](const Dim& d) { return &d == &dims[static_cast<size_t>(infer_at)] || d.is_fixed(); });
+    if (in && rest_fixed) {
+      int64_t total = element_count(*in), rest = 1;
+      for (size_t i = 0; i < dims.size(); ++i)
+        if (static_cast<int>(i) != infer_at) rest = mul(rest, dims[i].value);
+      if (rest == 0 || total % rest != 0)
+        fail(c.node.describe(), ": cannot reshape ", shape_to_string(*in), " to the target shape");
+      dims[static_cast<size_t>(infer_at)] = fixed(total / rest);
+    }
+  }
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> flatten_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(c.dtype(0))};
+  int64_t rank = static_cast<int64_t>(x->dims.size());
+  int64_t axis = c.node.attr_int("axis", 1);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis > rank) fail(c.node.describe(), ": axis out of range");
+  auto product = [&](int64_t from, int64_t to) {
+    int64_t p = 1;
+    for (int64_t i = from; i < to; ++i) {
+      if (!x->dims[static_cast<size_t>(i)].is_fixed()) return unknown();
+      p = mul(p, x->dims[static_cast<size_t>(i)].value);
+    }
+    return fixed(p);
+  };
+  return {make(c.dtype(0), {product(0, axis), product(axis, rank)})};
+}
+
+std::vector<ValueInfo> squeeze_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  bool known = true;
+  std::vector<int64_t> axes = c.ints_from("axes", 1, known);
+  if (!x || !known) return {unknown_shape(c.dtype(0))};
+  std::vector<bool> drop(x->dims.size(), false);
+  if (axes.empty()) {
+    for (size_t i = 0; i < x->dims.size(); ++i) {
+      if (!x->dims[i].is_fixed()) return {unknown_shape(c.dtype(0))};
+      drop[i] = x->dims[i].value == 1;
+    }
+  }
+  for (int64_t a : axes) drop[static_cast<size_t>(normalize_axis(c.node, a, x->dims.size()))] = true;
+  std::vector<Dim> dims;
+  for (size_t i = 0; i < x->dims.size(); ++i)
+    if (!drop[i]) dims.push_back(x->dims[i]);
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> unsqueeze_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  bool known = true;
+  std::vector<int64_t> axes = c.ints_from("axes", 1, known);
+  if (!x || !known) return {unknown_shape(c.dtype(0))};
+  size_t rank = x->dims.size() + axes.size();
+  std::vector<bool> inserted(rank, false);
+  for (int64_t a : axes) {
+    const size_t axis = static_cast<size_t>(normalize_axis(c.node, a, rank));
+    if (inserted[axis]) fail(c.node.describe(), ": axes lists axis ", a, " twice");
+    inserted[axis] = true;
+  }
+  std::vector<Dim> dims;
+  size_t next = 0;
+  for (size_t i = 0; i < rank; ++i) dims.push_back(inserted[i] ? fixed(1) : x->dims[next++]);
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> transpose_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(c.dtype(0))};
+  std::vector<int64_t> perm = c.node.attr_ints("perm");
+  if (perm.empty())
+    for (size_t i = x->dims.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+  if (perm.size() != x->dims.size()) fail(c.node.describe(), ": perm has ", perm.size(), " entries for rank ", x->dims.size());
+  std::vector<Dim> dims;
+  for (int64_t p : perm) dims.push_back(x->dims[static_cast<size_t>(normalize_axis(c.node, p, x->dims.size()))]);
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> concat_impl(const ShapeContext& c) {
+  const ValueInfo* first = c.shaped(0);
+  if (!first) return {unknown_shape(c.dtype(0))};
+  size_t axis = static_cast<size_t>(normalize_axis(c.node, c.node.attr_int("axis", 0), first->dims.size()));
+  std::vector<Dim> dims = first->dims;
+  for (size_t i = 1; i < c.in.size(); ++i) {
+    const ValueInfo* v = c.shaped(i);
+    if (!v) return {unknown_shape(c.dtype(0))};
+    if (v->dims.size() != dims.size()) fail(c.node.describe(), ": inputs have different ranks");
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (d == axis) {
+        dims[d] = dims[d].is_fixed() && v->dims[d].is_fixed() ? fixed(dims[d].value + v->dims[d].value) : unknown();
+      } else if (dims[d].is_fixed() && v->dims[d].is_fixed() && dims[d].value != v->dims[d].value) {
+        fail(c.node.describe(), ": inputs differ in dimension ", d, " (", dims[d].value, " vs ", v->dims[d].value, ")");
+      } else if (!dims[d].is_fixed()) {
+        dims[d] = v->dims[d];
+      }
+    }
+  }
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> split_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  size_t n = c.node.outputs.size();
+  if (!x) return std::vector<ValueInfo>(n, unknown_shape(c.dtype(0)));
+  size_t axis = static_cast<size_t>(normalize_axis(c.node, c.node.attr_int("axis", 0), x->dims.size()));
+  bool known = true;
+  std::vector<int64_t> sizes = c.ints_from("split", 1, known);
+  std::vector<ValueInfo> out;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<Dim> dims = x->dims;
+    if (known && !sizes.empty()) {
+      if (sizes.size() != n) fail(c.node.describe(), ": split has ", sizes.size(), " sizes for ", n, " outputs");
+      dims[axis] = fixed(sizes[i]);
+    } else if (known && x->dims[axis].is_fixed()) {
+      int64_t total = x->dims[axis].value, chunk = add(total, static_cast<int64_t>(n) - 1) / static_cast<int64_t>(n);
+      dims[axis] = fixed(std::min<int64_t>(chunk, std::max<int64_t>(0, total - mul(chunk, static_cast<int64_t>(i)))));
+    } else {
+      dims[axis] = unknown();
+    }
+    out.push_back(make(c.dtype(0), dims));
+  }
+  return out;
+}
+
+std::vector<ValueInfo> slice_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(c.dtype(0))};
+  bool k1 = true, k2 = true, k3 = true, k4 = true;
+  std::vector<int64_t> starts = c.ints_from("starts", 1, k1), ends = c.ints_from("ends", 2, k2);
+  std::vector<int64_t> axes = c.ints_from("axes", 3, k3);
+  std::vector<int64_t> steps = c.node.opset >= 10 ? c.ints_from("__none__", 4, k4) : std::vector<int64_t>{};
+  std::vector<Dim> dims = x->dims;
+  if (!k3 || !k4 || ((!k1 || !k2) && axes.empty())) {
+    for (auto& d : dims) d = unknown();
+    return {make(c.dtype(0), dims)};
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  if (steps.empty()) steps.assign(axes.size(), 1);
+  if (starts.size() != axes.size() || ends.size() != axes.size() || steps.size() != axes.size()) {
+    if (k1 && k2) fail(c.node.describe(), ": starts, ends, axes and steps differ in length");
+  }
+  for (size_t i = 0; i < axes.size(); ++i) {
+    size_t a = static_cast<size_t>(normalize_axis(c.node, axes[i], dims.size()));
+    if (!k1 || !k2 || !dims[a].is_fixed()) {
+      dims[a] = unknown();
+      continue;
+    }
+    int64_t n = dims[a].value, step = steps[i];
+    if (step == 0) fail(c.node.describe(), ": slice step 0");
+    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(hi, v)); };
+    int64_t s = starts[i] < 0 ? starts[i] + n : starts[i];
+    int64_t e = ends[i] < 0 ? ends[i] + n : ends[i];
+    if (ends[i] > n) e = n;
+    int64_t count;
+    if (step > 0) {
+      s = clamp(s, 0, n);
+      e = clamp(e, 0, n);
+      count = e > s ? (e - s + step - 1) / step : 0;
+    } else {
+      s = clamp(s, -1, n - 1);
+      e = clamp(ends[i] < -n ? -1 : e, -1, n - 1);
+      count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+    }
+    dims[a] = fixed(count);
+  }
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> gather_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  const ValueInfo* idx = c.shaped(1);
+  if (!x || !idx) return {unknown_shape(c.dtype(0))};
+  size_t axis = static_cast<size_t>(normalize_axis(c.node, c.node.attr_int("axis", 0), x->dims.size()));
+  std::vector<Dim> dims(x->dims.begin(), x->dims.begin() + static_cast<long>(axis));
+  dims.insert(dims.end(), idx->dims.begin(), idx->dims.end());
+  dims.insert(dims.end(), x->dims.begin() + static_cast<long>(axis) + 1, x->dims.end());
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> shape_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(DataType::kInt64)};
+  int64_t rank = static_cast<int64_t>(x->dims.size());
+  int64_t start = c.node.attr_int("start", 0), end = c.node.attr_int("end", rank);
+  if (start < 0) start += rank;
+  if (end < 0) end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, 0, rank);
+  return {make(DataType::kInt64, {fixed(std::max<int64_t>(0, end - start))})};
+}
+
+std::vector<ValueInfo> from_constant_shape(const ShapeContext& c, size_t index, DataType type, const ValueInfo* broadcast_with) {
+  const Tensor* shape = c.constant(index);
+  if (!shape) return {unknown_shape(type)};
+  std::vector<Dim> dims;
+  for (int64_t d : shape->to_int64_vector()) {
+    if (d < 0) fail(c.node.describe(), ": negative dimension ", d, " in the shape input");
+    dims.push_back(fixed(d));
+  }
+  if (broadcast_with) dims = broadcast(c.node, broadcast_with->dims, dims);
+  return {make(type, dims)};
+}
+
+std::vector<ValueInfo> constant_of_shape_impl(const ShapeContext& c) {
+  DataType type = DataType::kFloat32;
+  if (const Tensor* v = c.node.attr_tensor("value")) type = v->dtype();
+  return from_constant_shape(c, 0, type, nullptr);
+}
+
+std::vector<ValueInfo> constant_impl(const ShapeContext& c) {
+  if (const Tensor* v = c.node.attr_tensor("value")) return {make_fixed(v->dtype(), v->shape())};
+  if (c.node.has_attr("value_float")) return {make_fixed(DataType::kFloat32, {})};
+  if (c.node.has_attr("value_int")) return {make_fixed(DataType::kInt64, {})};
+  if (c.node.has_attr("value_floats"))
+    return {make_fixed(DataType::kFloat32, {static_cast<int64_t>(c.node.attr_floats("value_floats").size())})};
+  if (c.node.has_attr("value_ints"))
+    return {make_fixed(DataType::kInt64, {static_cast<int64_t>(c.node.attr_ints("value_ints").size())})};
+  return {};
+}
+
+std::vector<ValueInfo> expand_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(c.dtype(0))};
+  return from_constant_shape(c, 1, c.dtype(0), x);
+}
+
+std::vector<ValueInfo> tile_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  const Tensor* repeats = c.constant(1);
+  if (!x || !repeats) return {unknown_shape(c.dtype(0))};
+  std::vector<int64_t> r = repeats->to_int64_vector();
+  if (r.size() != x->dims.size()) fail(c.node.describe(), ": repeats has ", r.size(), " values for rank ", x->dims.size());
+  std::vector<Dim> dims = x->dims;
+  for (size_t i = 0; i < dims.size(); ++i) dims[i] = dims[i].is_fixed() ? fixed(mul(dims[i].value, r[i])) : r[i] == 1 ? dims[i] : unknown();
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> pad_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  bool known = true;
+  std::vector<int64_t> pads = c.ints_from(c.node.opset < 11 ? "pads" : "__none__", 1, known);
+  if (c.node.opset < 11) pads = c.node.attr_ints("pads");
+  if (!x || !known || c.has_input(3)) return {unknown_shape(c.dtype(0))};
+  size_t rank = x->dims.size();
+  if (pads.size() != 2 * rank) fail(c.node.describe(), ": pads has ", pads.size(), " values for rank ", rank);
+  std::vector<Dim> dims = x->dims;
+  for (size_t i = 0; i < rank; ++i)
+    dims[i] = dims[i].is_fixed() ? fixed(dims[i].value + pads[i] + pads[i + rank])
+                                 : (pads[i] == 0 && pads[i + rank] == 0 ? dims[i] : unknown());
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> resize_impl(const ShapeContext& c) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x) return {unknown_shape(c.dtype(0))};
+  size_t rank = x->dims.size();
+  // Sizes or scales computed at run time: the rank stays (no `axes`), the
+  // dims are unknown.
+  auto same_rank_unknown_dims = [&] {
+    if (c.node.has_attr("axes")) return unknown_shape(c.dtype(0));
+    return make(c.dtype(0), std::vector<Dim>(rank, unknown()));
+  };
+  std::vector<float> scales;
+  if (c.node.op_type == "Upsample" && c.node.opset < 9) {
+    scales = c.node.attr_floats("scales");
+  } else {
+    size_t scales_index = c.node.op_type == "Upsample" || c.node.opset < 11 ? 1 : 2;
+    size_t sizes_index = 3;
+    if (c.node.op_type == "Resize" && c.node.opset >= 11 && c.has_input(sizes_index)) {
+      const Tensor* sizes = c.constant(sizes_index);
+      if (!sizes) return {same_rank_unknown_dims()};
+      if (sizes->size() == static_cast<int64_t>(rank) && !c.node.has_attr("axes") &&
+          c.node.attr_string("keep_aspect_ratio_policy", "stretch") == "stretch")
+        return from_constant_shape(c, sizes_index, c.dtype(0), nullptr);
+      return {unknown_shape(c.dtype(0))};
+    }
+    const Tensor* s = c.constant(scales_index);
+    if (!s) return {same_rank_unknown_dims()};
+    for (int64_t i = 0; i < s->size(); ++i) scales.push_back(static_cast<float>(s->value_as_double(i)));
+  }
+  if (scales.size() != rank) return {unknown_shape(c.dtype(0))};
+  std::vector<Dim> dims = x->dims;
+  for (size_t i = 0; i < rank; ++i) {
+    const double length = dims[i].is_fixed() ? std::floor(static_cast<double>(dims[i].value) * scales[i]) : 0.0;
+    if (dims[i].is_fixed() && !(length >= 0.0 && length < 0x1p62)) fail("shape inference: resize scale ", scales[i], " out of range");
+    dims[i] = dims[i].is_fixed() ? fixed(static_cast<int64_t>(length)) : (scales[i] == 1.0f ? dims[i] : unknown());
+  }
+  return {make(c.dtype(0), dims)};
+}
+
+std::vector<ValueInfo> depth_space_impl(const ShapeContext& c, bool to_space) {
+  const ValueInfo* x = c.shaped(0);
+  if (!x || x->dims.size() != 4) return {unknown_shape(c.dtype(0))};
+  int64_t b = c.node.attr_int("blocksize", 0);
+  if (b <= 0) fail(c.node.describe(), ": blocksize must be positive");
+  auto scale = [](const Dim& d, int64_t num, int64_t den) {
+    return d.is_fixed() ? Dim{mul(d.value, num) / den, ""} : Dim{};
+  };
+  std::vector<Dim> dims = x->dims;
+  if (to_space) dims = {dims[0], scale(dims[1], 1, mul(b, b)), scale(dims[2], b, 1), scale(dims[3], b, 1)};
+  else dims = {dims[0], scale(dims[1], mul(b, b), 1), scale(dims[2], 1, b), scale(dims[3], 1, b)};
+  return {make(c.dtype(0), dims)};
+}
+
+}  // namespace
+
+namespace shape_rules {
+
+Out same_as_input(const ShapeContext& c) { return same_as_input_impl(c); }
+Out same_shape_bool(const ShapeContext& c) {
+  Out out = same_as_input_impl(c);
+  if (out.empty()) out.push_back(ValueInfo{});
+  out[0].dtype = DataType::kBool;
+  return out;
+}
+Out broadcast(const ShapeContext& c) { return broadcast_all(c, c.dtype(0)); }
+Out broadcast_bool(const ShapeContext& c) { return broadcast_all(c, DataType::kBool); }
+Out where(const ShapeContext& c) { return broadcast_all(c, c.dtype(1)); }
+Out cast(const ShapeContext& c) {
+  Out out = same_as_input_impl(c);
+  if (out.empty()) out.push_back(ValueInfo{});
+  out[0].dtype = static_cast<DataType>(c.node.attr_int("to", 0));
+  return out;
+}
+Out cast_like(const ShapeContext& c) {
+  Out out = same_as_input_impl(c);
+  if (out.empty()) out.push_back(ValueInfo{});
+  out[0].dtype = c.dtype(1);
+  return out;
+}
+Out dropout(const ShapeContext& c) {
+  Out out = same_as_input_impl(c);
+  if (!out.empty() && c.node.outputs.size() > 1) {
+    out.push_back(out[0]);
+    out[1].dtype = DataType::kBool;
+  }
+  return out;
+}
+Out type_of_input(const ShapeContext& c) { return {unknown_shape(c.dtype(0))}; }
+
+Out conv(const ShapeContext& c) { return conv_like(c, false); }
+Out conv_transpose(const ShapeContext& c) { return conv_transpose_impl(c); }
+Out pool(const ShapeContext& c) { return conv_like(c, true); }
+Out global_pool(const ShapeContext& c) { return global_pool_impl(c); }
+Out gemm(const ShapeContext& c) { return gemm_impl(c); }
+Out matmul(const ShapeContext& c) { return matmul_impl(c); }
+Out reduce_axes_attribute(const ShapeContext& c) { return reduce(c, c.dtype(0), false); }
+Out reduce_axes_input(const ShapeContext& c) { return reduce(c, c.dtype(0), true); }
+Out reduce_sum(const ShapeContext& c) { return reduce(c, c.dtype(0), c.node.opset >= 13); }
+Out reduce_other(const ShapeContext& c) { return reduce(c, c.dtype(0), c.node.opset >= 18); }
+Out arg_reduce(const ShapeContext& c) { return arg_reduce_impl(c); }
+
+Out reshape(const ShapeContext& c) { return reshape_impl(c); }
+Out flatten(const ShapeContext& c) { return flatten_impl(c); }
+Out squeeze(const ShapeContext& c) { return squeeze_impl(c); }
+Out unsqueeze(const ShapeContext& c) { return unsqueeze_impl(c); }
+Out transpose(const ShapeContext& c) { return transpose_impl(c); }
+Out concat(const ShapeContext& c) { return concat_impl(c); }
+Out split(const ShapeContext& c) { return split_impl(c); }
+Out slice(const ShapeContext& c) { return slice_impl(c); }
+Out gather(const ShapeContext& c) { return gather_impl(c); }
+Out gather_elements(const ShapeContext& c) {
+  const ValueInfo* indices = c.shaped(1);
+  if (!indices) return {unknown_shape(c.dtype(0))};
+  return {make(c.dtype(0), indices->dims)};
+}
+Out shape(const ShapeContext& c) { return shape_impl(c); }
+Out size(const ShapeContext&) { return {make_fixed(DataType::kInt64, {})}; }
+Out constant_of_shape(const ShapeContext& c) { return constant_of_shape_impl(c); }
+Out constant(const ShapeContext& c) { return constant_impl(c); }
+Out expand(const ShapeContext& c) { return expand_impl(c); }
+Out tile(const ShapeContext& c) { return tile_impl(c); }
+Out pad(const ShapeContext& c) { return pad_impl(c); }
+Out resize(const ShapeContext& c) { return resize_impl(c); }
+Out depth_to_space(const ShapeContext& c) { return depth_space_impl(c, true); }
+Out space_to_depth(const ShapeContext& c) { return depth_space_impl(c, false); }
+
+}  // namespace shape_rules
+
+}  // namespace kiln::graph
