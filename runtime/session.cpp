@@ -11,8 +11,10 @@
 #include "graph/onnx_loader.h"
 #include "graph/optimizer.h"
 #include "kernels/kernel_table.h"
+#include "kiln/model_info.h"
 #include "platform/memory_budget.h"
 #include "runtime/executor.h"
+#include "runtime/model_impl.h"
 #include "runtime/prepare_graph.h"
 
 namespace kiln {
@@ -58,18 +60,6 @@ struct Session::Impl {
 
 namespace {
 
-TensorInfo to_tensor_info(const graph::ValueInfo& v) {
-  TensorInfo info;
-  info.name = v.name;
-  info.dtype = v.dtype;
-  info.has_shape = v.has_shape;
-  for (const graph::Dim& d : v.dims) {
-    info.dims.push_back(d.value);
-    info.dim_names.push_back(d.symbol);
-  }
-  return info;
-}
-
 // Loads with `load` and builds the session, every tensor counted against the budget.
 template <class Load>
 std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& options) {
@@ -108,6 +98,11 @@ Session Session::open(const std::string& model_path, const SessionOptions& optio
 Session Session::from_bytes(const std::string& model_bytes, const SessionOptions& options,
                             const std::string& base_dir) {
   return Session(build([&] { return graph::load_onnx_bytes(model_bytes, base_dir); }, options));
+}
+
+Session Session::open(const Model& model, const SessionOptions& options) {
+  // A copy of the graph: the optimizer rewrites it, the tensors stay shared.
+  return Session(build([&] { return model.impl().graph; }, options));
 }
 
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
