@@ -95,8 +95,8 @@ class Session {
   static Session from_bytes(const std::string& model_bytes, const SessionOptions& options = {},
                             const std::string& base_dir = ".");
   // From a model already parsed (kiln/model_info.h), without reading the file
-  // again. The session shares the model's weights; they were loaded before the
-  // session, so they do not count against SessionOptions::max_memory_bytes.
+  // again. The session shares the model's weights (and counts them against
+  // SessionOptions::max_memory_bytes, as if it had loaded them).
   static Session open(const Model& model, const SessionOptions& options = {});
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;

@@ -192,6 +192,19 @@ TEST_F(ModelInfo, SessionsOpenFromAParsedModel) {
   EXPECT_EQ(model.describe().nodes.size(), 2u);
 }
 
+// Shared weights count against each session's budget, as loaded ones would.
+TEST_F(ModelInfo, SharedWeightsCountAgainstTheSessionBudget) {
+  const Model model = Model::from_bytes(conv_model(false));
+  SessionOptions options;
+  options.threads = 1;
+  options.max_memory_bytes = 256;  // w is 432 bytes
+  std::string message = error_of([&] { Session::open(model, options); });
+  EXPECT_NE(message.find("the model's weights needs 448 bytes"), std::string::npos) << message;
+  options.max_memory_bytes = 1 << 20;
+  Session session = Session::open(model, options);
+  EXPECT_GE(session.peak_memory_bytes(), 448u);
+}
+
 TEST(CountMacs, FromShapesAlone) {
   EXPECT_EQ(count_macs("Gemm", {Shape{2, 5}, Shape{5, 7}}, {Shape{2, 7}}), 2 * 7 * 5);
   EXPECT_EQ(count_macs("MatMul", {Shape{3, 4, 5}, Shape{5, 6}}, {Shape{3, 4, 6}}), 3 * 4 * 6 * 5);
