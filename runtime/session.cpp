@@ -11,8 +11,10 @@
 #include "graph/onnx_loader.h"
 #include "graph/optimizer.h"
 #include "kernels/kernel_table.h"
+#include "kiln/model_info.h"
 #include "platform/memory_budget.h"
 #include "runtime/executor.h"
+#include "runtime/model_impl.h"
 #include "runtime/prepare_graph.h"
 
 namespace kiln {
@@ -58,16 +60,28 @@ struct Session::Impl {
 
 namespace {
 
-TensorInfo to_tensor_info(const graph::ValueInfo& v) {
-  TensorInfo info;
-  info.name = v.name;
-  info.dtype = v.dtype;
-  info.has_shape = v.has_shape;
-  for (const graph::Dim& d : v.dims) {
-    info.dims.push_back(d.value);
-    info.dim_names.push_back(d.symbol);
-  }
-  return info;
+// A session opened from a kiln::Model shares the model's weights, which were
+// allocated before its memory budget existed. They stay alive as long as the
+// session, so they count against its budget as if it had loaded them: the
+// bytes of every initializer and tensor attribute (each allocation once,
+// rounded as the allocator rounds), held until the session and its budget go.
+void charge_shared_weights(const graph::Graph& g) {
+  const std::shared_ptr<MemoryBudget>& budget = current_memory_budget();
+  if (!budget) return;
+  std::set<const void*> seen;
+  uint64_t bytes = 0;
+  auto charge = [&](const Tensor& t) {
+    if (!t.defined() || !seen.insert(t.storage().get()).second) return;
+    const uint64_t alignment = Tensor::kAlignment;
+    bytes += std::max<uint64_t>(alignment, (t.nbytes() + alignment - 1) / alignment * alignment);
+  };
+  for (const auto& [name, tensor] : g.initializers) charge(tensor);
+  for (const graph::Node& node : g.nodes)
+    for (const auto& [key, attr] : node.attrs) {
+      charge(attr.t);
+      for (const Tensor& t : attr.tensors) charge(t);
+    }
+  if (!budget->try_reserve(bytes)) budget->fail_over_budget(bytes, "the model's weights");
 }
 
 // Loads with `load` and builds the session, every tensor counted against the budget.
@@ -108,6 +122,17 @@ Session Session::open(const std::string& model_path, const SessionOptions& optio
 Session Session::from_bytes(const std::string& model_bytes, const SessionOptions& options,
                             const std::string& base_dir) {
   return Session(build([&] { return graph::load_onnx_bytes(model_bytes, base_dir); }, options));
+}
+
+Session Session::open(const Model& model, const SessionOptions& options) {
+  return Session(build(
+      [&] {
+        // A copy of the graph: the optimizer rewrites it, the tensors stay shared.
+        graph::Graph g = model.impl().graph;
+        charge_shared_weights(g);
+        return g;
+      },
+      options));
 }
 
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }

@@ -13,11 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/fix_input_shapes.h"
-#include "graph/onnx_loader.h"
-#include "graph/shape_inference.h"
+#include "kiln/model_info.h"
 #include "kiln/session.h"
-#include "runtime/op_registry.h"
 #include "tools/cli_common.h"
 #include "tools/node_shapes.h"
 
@@ -37,9 +34,13 @@ std::string shape_list(const std::vector<ValueShape>& shapes) {
   return text;
 }
 
+bool has_static_shape(const TensorInfo& info) {
+  return info.has_shape && std::all_of(info.dims.begin(), info.dims.end(), [](int64_t d) { return d >= 0; });
+}
+
 std::string domain_name(const std::string& domain) { return domain.empty() ? "ai.onnx" : domain; }
 
-void print_values(const char* title, const std::vector<graph::ValueInfo>& values) {
+void print_values(const char* title, const std::vector<TensorInfo>& values) {
   std::printf("%-12s%zu\n", title, values.size());
   size_t width = 0;
   for (const auto& v : values) width = std::max(width, v.name.size());
@@ -48,7 +49,7 @@ void print_values(const char* title, const std::vector<graph::ValueInfo>& values
                 v.shape_string().c_str());
 }
 
-void print_declared(const std::string& path, const graph::Graph& g) {
+void print_declared(const std::string& path, const ModelDescription& g) {
   std::error_code ec;
   uint64_t file_size = std::filesystem::file_size(path, ec);
   std::printf("%-12s%s (%s)\n", "model", path.c_str(), ec ? "?" : human_bytes(file_size).c_str());
@@ -64,23 +65,9 @@ void print_declared(const std::string& path, const graph::Graph& g) {
   print_values("outputs", g.outputs);
 
   // Weights live in initializers, or (paddle2onnx and others) in Constant nodes.
-  int64_t parameters = 0;
-  uint64_t parameter_bytes = 0;
-  for (const auto& [name, tensor] : g.initializers) {
-    parameters += tensor.size();
-    parameter_bytes += tensor.nbytes();
-  }
-  size_t constant_nodes = 0;
-  for (const auto& node : g.nodes) {
-    const Tensor* value = node.op_type == "Constant" && node.domain.empty() ? node.attr_tensor("value") : nullptr;
-    if (!value) continue;
-    ++constant_nodes;
-    parameters += value->size();
-    parameter_bytes += value->nbytes();
-  }
   std::printf("%-12s%s (%s) in %zu initializers and %zu Constant nodes\n", "parameters",
-              with_commas(parameters).c_str(), human_bytes(parameter_bytes).c_str(), g.initializers.size(),
-              constant_nodes);
+              with_commas(g.parameters).c_str(), human_bytes(g.parameter_bytes).c_str(), g.initializers,
+              g.constant_nodes);
   std::printf("%-12s%zu\n", "nodes", g.nodes.size());
 
   struct OpUse {
@@ -88,11 +75,10 @@ void print_declared(const std::string& path, const graph::Graph& g) {
     bool supported = true;  // every node of the type has a kernel for its opset
   };
   std::map<std::string, OpUse> op_uses;
-  const OpRegistry& registry = OpRegistry::global();
-  for (const auto& node : g.nodes) {
-    OpUse& use = op_uses[node.domain.empty() ? node.op_type : node.domain + "." + node.op_type];
+  for (const NodeDescription& node : g.nodes) {
+    OpUse& use = op_uses[node.qualified_op_type()];
     ++use.count;
-    use.supported &= registry.find(node.domain, node.op_type, node.opset) != nullptr;
+    use.supported &= node.supported;
   }
   std::vector<std::pair<std::string, OpUse>> sorted(op_uses.begin(), op_uses.end());
   std::stable_sort(sorted.begin(), sorted.end(),
@@ -113,10 +99,10 @@ void print_declared(const std::string& path, const graph::Graph& g) {
 }
 
 // Which input keeps the model from running on pseudo-random inputs, or ""
-// when all have known shapes. `g` has the --shape / --dim values applied.
-std::string dynamic_input_note(const graph::Graph& g) {
-  for (const graph::ValueInfo& input : g.inputs)
-    if (!input.static_shape())
+// when all have known shapes (with the --shape / --dim values applied).
+std::string dynamic_input_note(const ModelDescription& g) {
+  for (const TensorInfo& input : g.fixed_inputs)
+    if (!has_static_shape(input))
       return "input '" + input.name + "' has dynamic shape " + input.shape_string() + "; pass --shape " +
              input.name + "=DIMS (or --dim)";
   return "";
@@ -128,7 +114,7 @@ struct RunShapes {
 };
 
 // Runs the model once on pseudo-random inputs, recording every node's shapes.
-RunShapes run_for_shapes(const std::string& model, SessionOptions options) {
+RunShapes run_for_shapes(const Model& model, SessionOptions options) {
   auto observed = std::make_shared<std::vector<NodeShapes>>();
   options.node_observer = [observed](const NodeRunInfo& info) { observed->push_back(node_shapes_from_run(info)); };
   Session session = Session::open(model, options);
@@ -189,7 +175,7 @@ void print_shapes(const std::vector<NodeShapes>& nodes, const std::string& sourc
 
 // The static memory plan of a session at the default opt level, as `kiln
 // run` would build it (shapes must be known; nothing is run).
-void print_memory_plan(const std::string& model, const graph::Graph& g, SessionOptions options) {
+void print_memory_plan(const Model& model, const ModelDescription& g, SessionOptions options) {
   std::string text = dynamic_input_note(g);
   if (!text.empty()) {
     text = "not planned: " + text;
@@ -207,22 +193,24 @@ void print_memory_plan(const std::string& model, const graph::Graph& g, SessionO
 }
 
 int inspect_model(const InspectArgs& args) {
-  graph::Graph g = graph::load_onnx_file(args.model);
-  print_declared(args.model, g);
-
   SessionOptions options;
   options.opt_level = OptLevel::kNone;  // the shape run reports the nodes as the model declares them
   apply_shape_args(args.shape_args, options);
+  // One parse for the description and every session below.
+  const Model model = Model::open(args.model);
+  DescribeOptions describe_options;
+  describe_options.input_shapes = options.input_shapes;
+  describe_options.dim_values = options.dim_values;
   // A bad --shape / --dim is an error, not a note (the session checks the same way).
-  graph::fix_input_shapes(g, options.input_shapes, options.dim_values);
+  const ModelDescription g = model.describe(describe_options);
+  print_declared(args.model, g);
 
   std::vector<NodeShapes> nodes;
   std::string source = "from static shape inference";
-  try {
-    nodes = node_shapes_from_inference(g, graph::infer_shapes(g, OpRegistry::global()));
-  } catch (const Error& e) {
-    source = "static shape inference failed: " + one_line(e.what());
-  }
+  if (g.shape_inference_error.empty())
+    nodes = node_shapes_from_description(g);
+  else
+    source = "static shape inference failed: " + one_line(g.shape_inference_error);
 
   // Fill what inference left unknown by running the model once. A model kiln
   // cannot run (unsupported ops, invalid attributes) is still described.
@@ -233,7 +221,7 @@ int inspect_model(const InspectArgs& args) {
     note = args.no_run ? "not run (--no-run)" : dynamic_input_note(g);
     if (note.empty()) {
       try {
-        RunShapes run = run_for_shapes(args.model, options);
+        RunShapes run = run_for_shapes(model, options);
         nodes = std::move(run.nodes);
         source = run.source;
       } catch (const Error& e) {
@@ -244,7 +232,7 @@ int inspect_model(const InspectArgs& args) {
       }
     }
   }
-  print_memory_plan(args.model, g, options);
+  print_memory_plan(model, g, options);
   print_shapes(nodes, source, note, args.list_nodes);
   return 0;
 }

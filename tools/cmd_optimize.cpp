@@ -1,5 +1,5 @@
 // `kiln optimize IN.onnx OUT.onnx`: fixes input shapes, runs the graph
-// optimizer (the same preparation a session does, runtime/prepare_graph.h),
+// optimizer (the same preparation a session does, kiln::optimize_model_file),
 // writes the result as an ONNX model and prints a before/after table (op-type
 // counts, nodes, parameters, MACs, file size), then the session-creation time
 // of both models.
@@ -7,19 +7,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "graph/fix_input_shapes.h"
-#include "graph/onnx_loader.h"
-#include "graph/onnx_writer.h"
-#include "graph/record_inferred_shapes.h"
-#include "graph/shape_inference.h"
+#include "kiln/optimize_model.h"
 #include "kiln/session.h"
-#include "runtime/op_registry.h"
-#include "runtime/prepare_graph.h"
 #include "tools/cli_common.h"
 #include "tools/model_stats.h"
 
@@ -34,17 +27,6 @@ struct OptimizeArgs {
   bool standard_only = false;
   bool no_timing = false;
 };
-
-// kiln::Error when `out` names the input file (or a link to it).
-void refuse_to_overwrite_input(const std::string& in, const std::string& out) {
-  namespace fs = std::filesystem;
-  std::error_code exists_error, equivalent_error, in_error, out_error;
-  bool same = fs::exists(out, exists_error) && fs::equivalent(in, out, equivalent_error) && !equivalent_error;
-  const fs::path in_path = fs::weakly_canonical(in, in_error), out_path = fs::weakly_canonical(out, out_error);
-  same = same || (!in_error && !out_error && in_path == out_path);
-  if (same)
-    fail("the output file '", out, "' is the input model; write the optimized model to another file");
-}
 
 // One row of the table: a label and the original and optimized cells.
 struct Row {
@@ -144,42 +126,31 @@ void print_creation_times(const OptimizeArgs& args, const SessionOptions& origin
   std::printf("\n");
 }
 
-std::string input_shapes_line(const graph::Graph& g) {
+std::string input_shapes_line(const ModelDescription& g) {
   std::string line;
-  for (const graph::ValueInfo& v : g.inputs) line += (line.empty() ? "" : ", ") + v.name + " " + v.shape_string();
+  for (const TensorInfo& v : g.inputs) line += (line.empty() ? "" : ", ") + v.name + " " + v.shape_string();
   return line.empty() ? "none" : line;
 }
 
 int optimize_model(const OptimizeArgs& args) {
-  refuse_to_overwrite_input(args.in, args.out);
   SessionOptions options;
   options.threads = physical_core_count();
   options.opt_level = parse_opt_level(args.opt_level);
   apply_shape_args(args.shape_args, options);
 
-  graph::Graph g = graph::load_onnx_file(args.in);
-  graph::Graph original = g;  // tensors are shared, not copied
-  graph::fix_input_shapes(original, options.input_shapes, options.dim_values);
-  const ModelStats before = model_stats(original, args.in);
-
-  graph::OptimizeOptions optimize_options;
+  OptimizeModelOptions optimize_options;
   optimize_options.level = options.opt_level;
   optimize_options.standard_only = args.standard_only;
-  Stopwatch clock;
-  const OptimizeReport report = prepare_graph(g, options.input_shapes, options.dim_values, optimize_options);
-  const double optimize_ms = clock.milliseconds();
-  try {
-    graph::record_inferred_shapes(g, graph::infer_shapes(g, OpRegistry::global()));
-  } catch (const Error&) {
-    // Inference refused the graph: the declared shapes are written as they are.
-  }
-  graph::write_onnx_file(g, args.out);
+  optimize_options.input_shapes = options.input_shapes;
+  optimize_options.dim_values = options.dim_values;
+  const OptimizeModelResult result = optimize_model_file(args.in, args.out, optimize_options);
 
   std::printf("optimized %s -> %s (level %s%s) in %.1f ms\n", args.in.c_str(), args.out.c_str(),
-              args.opt_level.c_str(), args.standard_only ? ", standard ONNX ops only" : "", optimize_ms);
-  std::printf("inputs     %s\n", input_shapes_line(g).c_str());
-  std::printf("passes     %s\n\n", describe_optimization(report).c_str());
-  print_table(table_rows(before, model_stats(g, args.out)));
+              args.opt_level.c_str(), args.standard_only ? ", standard ONNX ops only" : "",
+              result.optimize_milliseconds);
+  std::printf("inputs     %s\n", input_shapes_line(result.optimized).c_str());
+  std::printf("passes     %s\n\n", describe_optimization(result.report).c_str());
+  print_table(table_rows(model_stats(result.original, args.in), model_stats(result.optimized, args.out)));
   if (!args.no_timing) print_creation_times(args, options);
   return 0;
 }

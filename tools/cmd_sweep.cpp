@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/onnx_loader.h"
+#include "kiln/model_info.h"
 #include "platform/cpu_info.h"
 #include "tools/bench_child.h"
 #include "tools/cli_common.h"
@@ -36,12 +36,12 @@ struct SweepArgs {
 
 // --shape/--dim arguments for one batch size: the first dim of every input is
 // set to `batch`. Needs every input's dim 0 to be free in the model.
-void apply_batch(const graph::Graph& g, const ShapeArgs& user, int64_t batch, std::vector<std::string>& shapes,
-                 std::vector<std::string>& dims) {
+void apply_batch(const std::vector<TensorInfo>& model_inputs, const ShapeArgs& user, int64_t batch,
+                 std::vector<std::string>& shapes, std::vector<std::string>& dims) {
   shapes = user.shapes;
   dims = user.dims;
-  for (const graph::ValueInfo& input : g.inputs) {
-    if (!input.has_shape || input.dims.empty() || input.dims[0].is_fixed())
+  for (const TensorInfo& input : model_inputs) {
+    if (!input.has_shape || input.dims.empty() || input.dims[0] >= 0)
       fail("--batch needs a free first dimension, but input '", input.name, "' of the model has shape ",
            input.shape_string(), " (its batch size is fixed)");
     bool shaped = false;
@@ -55,14 +55,14 @@ void apply_batch(const graph::Graph& g, const ShapeArgs& user, int64_t batch, st
       shaped = true;
     }
     if (shaped) continue;
-    if (!input.dims[0].symbol.empty()) {
-      dims.push_back(input.dims[0].symbol + "=" + std::to_string(batch));
+    if (!input.dim_names[0].empty()) {
+      dims.push_back(input.dim_names[0] + "=" + std::to_string(batch));
     } else {
       Shape shape{batch};
       for (size_t i = 1; i < input.dims.size(); ++i) {
-        if (!input.dims[i].is_fixed())
+        if (input.dims[i] < 0)
           fail("input '", input.name, "' has shape ", input.shape_string(), "; give the other dims with --shape");
-        shape.push_back(input.dims[i].value);
+        shape.push_back(input.dims[i]);
       }
       shapes.push_back(input.name + "=" + shape_to_string(shape));
     }
@@ -92,16 +92,18 @@ int sweep_model(const SweepArgs& args) {
     if (!cpu_info().supports(parse_isa_name(isa)))
       fail("--isa ", isa, ": this CPU does not support it (best: ", isa_name(cpu_info().best_isa()), ")");
   std::vector<int64_t> batches;
-  graph::Graph g;
+  std::vector<TensorInfo> model_inputs;
   if (!args.batches.empty()) {
     for (const std::string& b : split_list(args.batches, "--batch")) {
       Shape parsed = parse_shape(b);
       if (parsed.size() != 1 || parsed[0] < 1) fail("bad --batch value '", b, "'");
       batches.push_back(parsed[0]);
     }
-    g = graph::load_onnx_file(args.model);
+    DescribeOptions declared_only;
+    declared_only.infer_shapes = false;
+    model_inputs = describe_model(args.model, declared_only).inputs;
     std::vector<std::string> s, d;
-    apply_batch(g, args.shape_args, batches[0], s, d);  // fails early on a fixed batch
+    apply_batch(model_inputs, args.shape_args, batches[0], s, d);  // fails early on a fixed batch
   }
 
   std::vector<SweepRow> rows;
@@ -122,7 +124,7 @@ int sweep_model(const SweepArgs& args) {
       request.isa = row.isa;
       request.runs = args.runs;
       request.warmup = args.warmup;
-      if (row.batch > 0) apply_batch(g, args.shape_args, row.batch, request.shapes, request.dims);
+      if (row.batch > 0) apply_batch(model_inputs, args.shape_args, row.batch, request.shapes, request.dims);
       else request.shapes = args.shape_args.shapes, request.dims = args.shape_args.dims;
       nlohmann::json result = run_bench_child(request);
       row.median_ms = result.at("median_ms").get<double>();

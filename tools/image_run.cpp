@@ -9,9 +9,8 @@
 #include <set>
 #include <vector>
 
-#include "graph/ir.h"
-#include "graph/onnx_loader.h"
 #include "kiln/error.h"
+#include "kiln/model_info.h"
 #include "tools/cli_common.h"
 #include "tools/folder_progress.h"
 
@@ -67,12 +66,12 @@ std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string
   return values;
 }
 
-TensorLayout detect_input_layout(const graph::ValueInfo& input) {
+TensorLayout detect_input_layout(const TensorInfo& input) {
   std::string shape = input.shape_string();
   if (!input.has_shape || input.dims.size() != 4)
     fail("cannot tell the image layout of input '", input.name, "' from its shape ", shape,
          " (expected rank 4); pass --layout nhwc or --layout nchw");
-  auto is_three = [](const graph::Dim& dim) { return dim.is_fixed() && dim.value == 3; };
+  auto is_three = [](int64_t dim) { return dim == 3; };
   bool channels_last = is_three(input.dims[3]);
   bool channels_first = is_three(input.dims[1]);
   if (channels_last && channels_first)
@@ -119,19 +118,21 @@ struct ImageModel {
   std::optional<std::pair<int, int>> fixed_size;  // width, height when the model fixes both
 };
 
-std::string value_names(const std::vector<graph::ValueInfo>& values) {
+std::string value_names(const std::vector<TensorInfo>& values) {
   std::string names;
-  for (const graph::ValueInfo& value : values) names += (names.empty() ? "" : ", ") + value.name;
+  for (const TensorInfo& value : values) names += (names.empty() ? "" : ", ") + value.name;
   return names.empty() ? "none" : names;
 }
 
-ImageModel describe_image_model(const ImageRunArgs& args) {
-  graph::Graph g = graph::load_onnx_file(args.model);
+ImageModel describe_image_model(const ImageRunArgs& args, const Model& parsed) {
+  DescribeOptions declared_only;
+  declared_only.infer_shapes = false;
+  const ModelDescription g = parsed.describe(declared_only);
   if (g.inputs.size() != 1)
     fail("--image/--images need a model with exactly one input; ", args.model, " has ", g.inputs.size(), " (",
          value_names(g.inputs), ")");
   if (g.outputs.empty()) fail(args.model, " declares no outputs");
-  const graph::ValueInfo& input = g.inputs[0];
+  const TensorInfo& input = g.inputs[0];
   if (input.dtype != DataType::kFloat32)
     fail("input '", input.name, "' is ", dtype_name(input.dtype), "; --image/--images feed float32 inputs only");
 
@@ -153,11 +154,10 @@ ImageModel describe_image_model(const ImageRunArgs& args) {
 
   if (input.has_shape && input.dims.size() == 4) {
     bool nhwc = model.format.layout == TensorLayout::kNHWC;
-    const graph::Dim& height = input.dims[nhwc ? 1 : 2];
-    const graph::Dim& width = input.dims[nhwc ? 2 : 3];
-    if (height.is_fixed() && width.is_fixed() && height.value > 0 && width.value > 0 &&
-        height.value <= kMaxImageDimension && width.value <= kMaxImageDimension)
-      model.fixed_size = std::pair<int, int>{static_cast<int>(width.value), static_cast<int>(height.value)};
+    const int64_t height = input.dims[nhwc ? 1 : 2];
+    const int64_t width = input.dims[nhwc ? 2 : 3];
+    if (height > 0 && width > 0 && height <= kMaxImageDimension && width <= kMaxImageDimension)
+      model.fixed_size = std::pair<int, int>{static_cast<int>(width), static_cast<int>(height)};
   }
   return model;
 }
@@ -191,11 +191,13 @@ struct SizePolicy {
 };
 
 // One session, rebuilt only when the image size changes (the input shape is
-// fixed at build time so the memory plan applies). A size whose session
-// failed to build fails again at once, without rebuilding.
+// fixed at build time so the memory plan applies), each from the model parsed
+// once. A size whose session failed to build fails again at once, without
+// rebuilding.
 class SizedSession {
  public:
-  SizedSession(const ImageRunArgs& args, const ImageModel& model) : args_(args), model_(model) {}
+  SizedSession(const ImageRunArgs& args, const Model& parsed, const ImageModel& model)
+      : args_(args), parsed_(parsed), model_(model) {}
 
   Session& for_size(int width, int height) {
     if (width != width_ || height != height_) {
@@ -211,7 +213,7 @@ class SizedSession {
       options.input_shapes[model_.input_name] = image_input_shape(model_.format.layout, width, height);
       Stopwatch clock;
       try {
-        session_ = std::make_unique<Session>(Session::open(args_.model, options));
+        session_ = std::make_unique<Session>(Session::open(parsed_, options));
       } catch (const Error& e) {
         error_ = e.what();
       }
@@ -226,6 +228,7 @@ class SizedSession {
 
  private:
   const ImageRunArgs& args_;
+  const Model& parsed_;
   const ImageModel& model_;
   std::unique_ptr<Session> session_;
   std::string error_;
@@ -263,7 +266,8 @@ double median_of(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-int run_single_image(const ImageRunArgs& args, const ImageModel& model, const SizePolicy& sizes) {
+int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageModel& model,
+                     const SizePolicy& sizes) {
   if (args.out.empty()) fail("--image needs --out FILE (.png, .jpg, .jpeg or .bmp)");
   if (!args.format.empty()) fail("--format is for --images; with --image the extension of --out sets the format");
   image_format_from_path(args.out);  // an unknown extension fails before any work
@@ -277,7 +281,7 @@ int run_single_image(const ImageRunArgs& args, const ImageModel& model, const Si
   times.decode = decode_clock.milliseconds();
 
   std::pair<int, int> size = sizes.for_image(image);
-  SizedSession sessions(args, model);
+  SizedSession sessions(args, parsed, model);
   Session& session = sessions.for_size(size.first, size.second);
 
   Stopwatch preprocess_clock;
@@ -354,7 +358,8 @@ struct Failure {
   std::string reason;
 };
 
-int run_image_folder(const ImageRunArgs& args, const ImageModel& model, const SizePolicy& sizes) {
+int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageModel& model,
+                     const SizePolicy& sizes) {
   if (args.out.empty()) fail("--images needs --out DIR (created if needed)");
   if (args.runs != 1) fail("--runs is for --image; --images runs each image once");
   std::string extension = args.format.empty() ? "png" : args.format;
@@ -391,7 +396,7 @@ int run_image_folder(const ImageRunArgs& args, const ImageModel& model, const Si
   std::printf("settings     %s\n", args.settings_line.c_str());
   std::fflush(stdout);
 
-  SizedSession sessions(args, model);
+  SizedSession sessions(args, parsed, model);
   FolderProgress progress(images.size(), FolderProgress::stderr_is_terminal());
   std::vector<Failure> failures;
   std::vector<double> image_ms, inference_ms;
@@ -477,12 +482,13 @@ int run_image_folder(const ImageRunArgs& args, const ImageModel& model, const Si
 
 int run_image_model(const ImageRunArgs& args) {
   if (args.image.empty() == args.images_dir.empty()) fail("give one of --image FILE or --images DIR");
-  ImageModel model = describe_image_model(args);
+  const Model parsed = Model::open(args.model);
+  ImageModel model = describe_image_model(args, parsed);
   SizePolicy sizes;
   if (!args.size.empty()) sizes.requested = parse_image_size(args.size);
   sizes.model_fixed = model.fixed_size;
-  if (!args.image.empty()) return run_single_image(args, model, sizes);
-  return run_image_folder(args, model, sizes);
+  if (!args.image.empty()) return run_single_image(args, parsed, model, sizes);
+  return run_image_folder(args, parsed, model, sizes);
 }
 
 }  // namespace kiln::cli

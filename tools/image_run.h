@@ -12,10 +12,6 @@
 #include "kiln/image.h"
 #include "kiln/session.h"
 
-namespace kiln::graph {
-struct ValueInfo;
-}
-
 namespace kiln::cli {
 
 struct ImageRunArgs {
@@ -49,7 +45,7 @@ PixelRange parse_range_option(const std::string& text);
 std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string& option);
 // The image layout a model input declares: last dim 3 -> NHWC, dim 1 of 3 ->
 // NCHW; kiln::Error asking for --layout when the shape says neither or both.
-TensorLayout detect_input_layout(const graph::ValueInfo& input);
+TensorLayout detect_input_layout(const TensorInfo& input);
 // The layout of an output tensor: `input_layout` when its shape fits it (or
 // fits both), the other one when only that fits; kiln::Error when the tensor
 // is not a [1,]H,W,3 / [1,]3,H,W image.

@@ -1,5 +1,5 @@
 // The facts `kiln optimize` compares before and after: op-type counts, nodes,
-// parameters, MACs and file size of one graph (onnx-simplifier's summary).
+// parameters, MACs and file size of one model (onnx-simplifier's summary).
 #pragma once
 
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "graph/ir.h"
+#include "kiln/model_info.h"
 
 namespace kiln::cli {
 
@@ -18,17 +18,13 @@ struct ModelStats {
   // optimizer turns Constant nodes into initializers; both hold parameters).
   int64_t parameters = 0;
   // Multiply-accumulates of Conv, FusedConv, ConvTranspose, Gemm and MatMul
-  // from static shape inference (on a copy with Constant nodes and Shape
-  // chains folded, so it sees through them); nullopt when one of them has an
-  // unknown shape (or inference failed).
+  // (ModelDescription::folded_macs); nullopt when one of them has an unknown
+  // shape (or inference failed).
   std::optional<int64_t> macs;
   std::optional<uint64_t> file_bytes;  // nullopt when the file cannot be read
 };
 
-// `g` with its input shapes as they should be counted (fixed where given).
-ModelStats model_stats(const graph::Graph& g, const std::string& file_path);
-
-// "Conv" for ai.onnx ops, "com.kiln.FusedConv" for other domains.
-std::string qualified_op_type(const graph::Node& node);
+// `model` described with count_folded_macs, read from `file_path`.
+ModelStats model_stats(const ModelDescription& model, const std::string& file_path);
 
 }  // namespace kiln::cli

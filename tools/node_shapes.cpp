@@ -3,15 +3,12 @@
 namespace kiln::cli {
 namespace {
 
-int64_t product(const Shape& shape, size_t from = 0) {
-  int64_t p = 1;
-  for (size_t i = from; i < shape.size(); ++i) p *= shape[i];
-  return p;
-}
-
-ValueShape from_info(const graph::ValueInfo* info) {
-  if (!info) return {"?", std::nullopt};
-  return {info->shape_string(), info->static_shape()};
+ValueShape from_info(const TensorInfo& info) {
+  if (info.name.empty()) return {"-", std::nullopt};
+  if (!info.has_shape) return {"?", std::nullopt};
+  for (int64_t d : info.dims)
+    if (d < 0) return {info.shape_string(), std::nullopt};
+  return {info.shape_string(), info.dims};
 }
 
 ValueShape from_tensor(const Tensor* tensor) {
@@ -21,49 +18,19 @@ ValueShape from_tensor(const Tensor* tensor) {
 
 }  // namespace
 
-bool counts_macs(const std::string& op_type) {
-  return op_type == "Conv" || op_type == "FusedConv" || op_type == "ConvTranspose" || op_type == "Gemm" ||
-         op_type == "MatMul";
-}
-
 std::optional<int64_t> count_macs(const NodeShapes& node) {
-  if (!counts_macs(node.op_type)) return std::nullopt;
-  auto in = [&](size_t i) -> const Shape* {
-    return i < node.inputs.size() && node.inputs[i].fixed ? &*node.inputs[i].fixed : nullptr;
-  };
-  const Shape* out = !node.outputs.empty() && node.outputs[0].fixed ? &*node.outputs[0].fixed : nullptr;
-  if (node.op_type == "ConvTranspose") {
-    if (!in(0) || !in(1) || in(1)->size() < 2) return std::nullopt;
-    return product(*in(0)) * product(*in(1), 1);
-  }
-  if (!out) return std::nullopt;
-  if (node.op_type == "Conv" || node.op_type == "FusedConv") {
-    if (!in(1) || in(1)->size() < 2) return std::nullopt;
-    return product(*out) * product(*in(1), 1);
-  }
-  if (node.op_type == "MatMul") {
-    if (!in(0) || in(0)->empty()) return std::nullopt;
-    return product(*out) * in(0)->back();
-  }
-  // Gemm: A is MxK or KxM (transA), Y is MxN, so K = elements(A) / M.
-  if (!in(0) || out->size() != 2) return std::nullopt;
-  if ((*out)[0] == 0) return 0;
-  return product(*out) * (product(*in(0)) / (*out)[0]);
+  std::vector<std::optional<Shape>> inputs, outputs;
+  for (const ValueShape& v : node.inputs) inputs.push_back(v.fixed);
+  for (const ValueShape& v : node.outputs) outputs.push_back(v.fixed);
+  return kiln::count_macs(node.op_type, inputs, outputs);
 }
 
-std::vector<NodeShapes> node_shapes_from_inference(const graph::Graph& g, const graph::ValueInfoMap& infos) {
-  auto lookup = [&](const std::string& name) -> const graph::ValueInfo* {
-    auto it = infos.find(name);
-    return it == infos.end() ? nullptr : &it->second;
-  };
+std::vector<NodeShapes> node_shapes_from_description(const ModelDescription& model) {
   std::vector<NodeShapes> nodes;
-  for (const graph::Node& node : g.nodes) {
-    NodeShapes shapes{node.name, node.op_type, {}, {}, std::nullopt};
-    for (const std::string& name : node.inputs)
-      shapes.inputs.push_back(name.empty() ? ValueShape{"-", std::nullopt} : from_info(lookup(name)));
-    for (const std::string& name : node.outputs)
-      shapes.outputs.push_back(name.empty() ? ValueShape{"-", std::nullopt} : from_info(lookup(name)));
-    shapes.macs = count_macs(shapes);
+  for (const NodeDescription& node : model.nodes) {
+    NodeShapes shapes{node.name, node.op_type, {}, {}, node.macs};
+    for (const TensorInfo& info : node.inputs) shapes.inputs.push_back(from_info(info));
+    for (const TensorInfo& info : node.outputs) shapes.outputs.push_back(from_info(info));
     nodes.push_back(std::move(shapes));
   }
   return nodes;

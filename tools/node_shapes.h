@@ -1,5 +1,6 @@
-// Per-node shapes and multiply-accumulate counts for `kiln inspect`, from
-// static shape inference or from the session's node observer during a run.
+// Per-node shapes and multiply-accumulate counts for `kiln inspect` and
+// `kiln profile`, from static shape inference (kiln::describe_model) or from
+// the session's node observer during a run.
 #pragma once
 
 #include <cstdint>
@@ -7,8 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/ir.h"
-#include "graph/shape_inference.h"
+#include "kiln/model_info.h"
 #include "kiln/session.h"
 
 namespace kiln::cli {
@@ -24,21 +24,14 @@ struct NodeShapes {
   std::string op_type;
   std::vector<ValueShape> inputs;
   std::vector<ValueShape> outputs;
-  std::optional<int64_t> macs;  // for the ops of counts_macs() with fixed shapes
+  std::optional<int64_t> macs;  // for the ops of kiln::counts_macs() with fixed shapes
 };
 
-// True for the ops whose MACs are counted: Conv, FusedConv, ConvTranspose, Gemm, MatMul.
-bool counts_macs(const std::string& op_type);
-
-// Multiply-accumulates from the shapes alone (no attributes needed); nullopt
-// when the op is not counted or a needed shape is not fixed.
-//   Conv:          output elements x (C/group x kernel), W = [M, C/group, k...]
-//   ConvTranspose: input elements x (M/group x kernel),  W = [C, M/group, k...]
-//   Gemm, MatMul:  output elements x K
+// kiln::count_macs on the node's fixed shapes.
 std::optional<int64_t> count_macs(const NodeShapes& node);
 
-// Every node of `g` with the shapes static inference found.
-std::vector<NodeShapes> node_shapes_from_inference(const graph::Graph& g, const graph::ValueInfoMap& infos);
+// Every node of `model` with the shapes static inference found.
+std::vector<NodeShapes> node_shapes_from_description(const ModelDescription& model);
 
 // One node as the session ran it.
 NodeShapes node_shapes_from_run(const NodeRunInfo& info);

@@ -21,6 +21,8 @@
 
 namespace kiln {
 
+class Model;  // kiln/model_info.h
+
 // What the executor reports after each node when SessionOptions::node_observer is set.
 struct NodeRunInfo {
   const std::string& node_name;
@@ -92,6 +94,10 @@ class Session {
   static Session open(const std::string& model_path, const SessionOptions& options = {});
   static Session from_bytes(const std::string& model_bytes, const SessionOptions& options = {},
                             const std::string& base_dir = ".");
+  // From a model already parsed (kiln/model_info.h), without reading the file
+  // again. The session shares the model's weights (and counts them against
+  // SessionOptions::max_memory_bytes, as if it had loaded them).
+  static Session open(const Model& model, const SessionOptions& options = {});
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();

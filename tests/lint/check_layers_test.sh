@@ -21,7 +21,8 @@ printf '#include "platform/pool.h"\n#include "kiln/error.h"\n' >"$tree/kernels/x
 printf '#include "graph/ir.h"\n#include "platform/memory_budget.h"\n#include "kiln/optimize.h"\n' \
   >"$tree/graph/passes/fold.cpp"
 printf '#include "graph/ir.h"\n#include "kernels/gemm.h"\n#include "kiln/session.h"\n' >"$tree/runtime/ops/conv.cpp"
-printf '#include "runtime/executor.h"\n' >"$tree/tools/main.cpp"  # tools/ is not checked yet
+printf '#include "kiln/model_info.h"\n#include "platform/cpu_info.h"\n#include "kernels/f32_peak.h"\n#include "tools/cli_common.h"\n' \
+  >"$tree/tools/main.cpp"
 check "a tree whose includes all point down passes" 0 "check_layers: ok"
 
 printf '#include "graph/ir.h"\n// a pass that runs a kernel\n  #  include "runtime/op_registry.h"\n' \
@@ -48,6 +49,18 @@ rm "$tree/platform/bad.cpp"
 printf '#include "tools/cli_common.h"\n' >"$tree/runtime/bad.cpp"
 check "runtime/ including tools/ fails" 1 'runtime/bad.cpp:1: #include "tools/cli_common.h"'
 rm "$tree/runtime/bad.cpp"
+
+printf '#include "kiln/session.h"\n#include "graph/onnx_loader.h"\n' >"$tree/tools/bad.cpp"
+check "tools/ including graph/ fails" 1 'tools/bad.cpp:2: #include "graph/onnx_loader.h"'
+rm "$tree/tools/bad.cpp"
+
+printf '#include "runtime/op_registry.h"\n' >"$tree/tools/bad.h"
+check "tools/ including runtime/ fails" 1 'tools/bad.h:1: #include "runtime/op_registry.h"'
+rm "$tree/tools/bad.h"
+
+printf '#include "kiln/model_info.h"\n' >"$tree/graph/bad.h"
+check "graph/ including kiln/model_info.h fails" 1 'graph/bad.h:1: #include "kiln/model_info.h"'
+rm "$tree/graph/bad.h"
 
 check "the tree passes again once the back-edges are gone" 0 "check_layers: ok"
 
