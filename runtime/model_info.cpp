@@ -88,7 +88,7 @@ std::optional<int64_t> count_macs_after_folding(const graph::Graph& g) {
     options.validate = false;
     graph::run_passes(folded, folding, with_kernels(options));
     if (counted_nodes(folded) != counted_nodes(g)) return std::nullopt;
-    const graph::ValueInfoMap inferred = graph::infer_shapes(folded);
+    const graph::ValueInfoMap inferred = graph::infer_shapes(folded, OpRegistry::global());
     int64_t macs = 0;
     for (const graph::Node& node : folded.nodes) {
       if (!counts_macs(node.op_type)) continue;
@@ -157,7 +157,7 @@ ModelDescription Model::describe(const DescribeOptions& options) const {
   graph::ValueInfoMap inferred;
   if (options.infer_shapes) {
     try {
-      inferred = graph::infer_shapes(g);
+      inferred = graph::infer_shapes(g, OpRegistry::global());
     } catch (const Error& e) {
       d.shape_inference_error = e.what();
       inferred.clear();
@@ -170,7 +170,7 @@ ModelDescription Model::describe(const DescribeOptions& options) const {
     n.op_type = node.op_type;
     n.domain = node.domain;
     n.opset = node.opset;
-    n.supported = registry.find(node.domain, node.op_type, node.opset) != nullptr;
+    n.supported = registry.kernel(node.domain, node.op_type, node.opset) != nullptr;
     n.inputs = value_infos(node.inputs, inferred);
     n.outputs = value_infos(node.outputs, inferred);
     if (d.shape_inference_error.empty()) n.macs = macs_of(n.op_type, n.inputs, n.outputs);

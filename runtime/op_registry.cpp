@@ -1,5 +1,7 @@
 #include "runtime/op_registry.h"
 
+#include "graph/pass.h"
+
 namespace kiln {
 
 const Tensor& KernelContext::required_input(size_t i) const {
@@ -63,6 +65,19 @@ void OpRegistry::add(const std::string& op_type, KernelFactory kernel, graph::Sh
   record.schema.until = until;
   record.schema.shape = shape;
   record.schema.traits = traits.bits;
+  record.kernel = kernel;
+  add(std::move(record));
+}
+
+void OpRegistry::add_kiln_op(const std::string& op_type, KernelFactory kernel, graph::ShapeRule shape,
+                             graph::Arity arity, graph::Expansion expand) {
+  OpRecord record;
+  record.schema.domain = graph::kKilnDomain;
+  record.schema.op_type = op_type;
+  record.schema.since = record.schema.until = static_cast<int>(graph::kKilnOpset);
+  record.schema.shape = shape;
+  record.schema.arity = arity;
+  record.schema.expand = expand;
   record.kernel = kernel;
   add(std::move(record));
 }

@@ -33,7 +33,11 @@ class OpRegistry final : public graph::OpCatalog {
   // (graph::kNoTraits when none applies).
   void add(const std::string& op_type, KernelFactory kernel, graph::ShapeRule shape, graph::OpTraits traits,
            int since = 1, int until = 1000);
-  // Registers a full record (kiln's own ops: domain, arity, expansion).
+  // Registers one of kiln's own com.kiln ops (docs/fused_ops.md), valid at
+  // kiln's opset: it states its arity and its expansion into standard ONNX.
+  void add_kiln_op(const std::string& op_type, KernelFactory kernel, graph::ShapeRule shape, graph::Arity arity,
+                   graph::Expansion expand);
+  // Registers a full record.
   void add(OpRecord record);
 
   using graph::OpCatalog::find;

@@ -11,6 +11,7 @@
 #include "graph/shape_inference.h"
 #include "kiln/error.h"
 #include "runtime/model_impl.h"
+#include "runtime/op_registry.h"
 #include "runtime/prepare_graph.h"
 
 namespace kiln {
@@ -53,7 +54,7 @@ OptimizeModelResult optimize_model_file(const std::string& in_path, const std::s
   result.optimize_milliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   try {
-    graph::record_inferred_shapes(g, graph::infer_shapes(g));
+    graph::record_inferred_shapes(g, graph::infer_shapes(g, OpRegistry::global()));
   } catch (const Error&) {
     // Inference refused the graph: the declared shapes are written as they are.
   }

@@ -139,15 +139,9 @@ void expand_fused_conv(const Node& fused, ExpansionBuilder& b) {
 }  // namespace
 
 void register_fused_conv_ops(OpRegistry& registry) {
-  OpRecord record;
-  record.schema.domain = graph::kKilnDomain;
-  record.schema.op_type = "FusedConv";
-  record.schema.since = record.schema.until = static_cast<int>(graph::kKilnOpset);
-  record.schema.shape = shape_rules::conv;
-  record.schema.arity = graph::Arity{2, 3, 1, 1, 2, 1};  // X, W, optional B -> Y
-  record.schema.expand = expand_fused_conv;
-  record.kernel = make_conv_kernel;
-  registry.add(std::move(record));
+  // X, W, optional B -> Y
+  registry.add_kiln_op("FusedConv", make_conv_kernel, shape_rules::conv, graph::Arity{2, 3, 1, 1, 2, 1},
+                       expand_fused_conv);
 }
 
 }  // namespace kiln

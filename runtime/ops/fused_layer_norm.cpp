@@ -237,15 +237,9 @@ void expand_fused_layer_norm(const graph::Node& fused, graph::ExpansionBuilder& 
 }  // namespace
 
 void register_fused_layer_norm_ops(OpRegistry& registry) {
-  OpRecord record;
-  record.schema.domain = graph::kKilnDomain;
-  record.schema.op_type = "FusedLayerNorm";
-  record.schema.since = record.schema.until = static_cast<int>(graph::kKilnOpset);
-  record.schema.shape = shape_rules::same_as_input;
-  record.schema.arity = graph::Arity{1, 3, 1, 1, 1, 1};  // X, optional Scale, optional B -> Y
-  record.schema.expand = expand_fused_layer_norm;
-  record.kernel = make_kernel<FusedLayerNormKernel>;
-  registry.add(std::move(record));
+  // X, optional Scale, optional B -> Y
+  registry.add_kiln_op("FusedLayerNorm", make_kernel<FusedLayerNormKernel>, shape_rules::same_as_input,
+                       graph::Arity{1, 3, 1, 1, 1, 1}, expand_fused_layer_norm);
 }
 
 }  // namespace kiln

@@ -21,6 +21,17 @@ inline std::string error_of(const graph::Node& node, const std::vector<Tensor>& 
   return "(no error)";
 }
 
+// The message of the kiln::Error `body()` throws, or "(no error)".
+template <class Body>
+std::string error_of(Body body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 // For EXPECT_TRUE(contains(message, "part")).
 inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();

@@ -12,6 +12,7 @@
 #include "kiln/optimize_model.h"
 #include "kiln/session.h"
 #include "model_builder.h"
+#include "tests/unit/error_test_util.h"
 
 namespace kiln {
 namespace {
@@ -19,15 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ModelBuilder;
 
-template <class Body>
-std::string error_of(Body body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 // y = Relu(Conv(x, w)), x: [batch, 3, 8, 8], w: [4, 3, 3, 3] (no padding: 6x6
 // out); with `unsupported`, y also goes through an op kiln has never heard of

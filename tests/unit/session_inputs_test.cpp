@@ -4,21 +4,14 @@
 
 #include "kiln/session.h"
 #include "model_builder.h"
+#include "tests/unit/error_test_util.h"
 
 namespace kiln {
 namespace {
 
 using testing::ModelBuilder;
 
-template <class Body>
-std::string error_of(Body body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 // y = a + b with a: [batch, 4] and b: [batch, 4] sharing the symbol "batch", c: [2, 3] fixed.
 Session two_input_session() {

@@ -6,21 +6,14 @@
 
 #include "kiln/session.h"
 #include "model_builder.h"
+#include "tests/unit/error_test_util.h"
 
 namespace kiln {
 namespace {
 
 using testing::ModelBuilder;
 
-template <class Body>
-std::string error_of(Body body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 // y = Relu(x + b), x: [batch, 3] with a symbolic batch dim.
 std::string add_relu_model() {
