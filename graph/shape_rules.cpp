@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "graph/window_attrs.h"
+#include <onnx/onnx_pb.h>
 
 namespace kiln::graph {
 
@@ -353,7 +354,9 @@ std::vector<ValueInfo> transpose_impl(const ShapeContext& c) {
 std::vector<ValueInfo> concat_impl(const ShapeContext& c) {
   const ValueInfo* first = c.shaped(0);
   if (!first) return {unknown_shape(c.dtype(0))};
-  size_t axis = static_cast<size_t>(normalize_axis(c.node, c.node.attr_int("axis", 0), first->dims.size()));
+  // Concat before opset 4 defaults the axis to 1; from 4 it is required.
+  size_t axis = static_cast<size_t>(
+      normalize_axis(c.node, c.node.attr_int("axis", c.node.opset < 4 ? 1 : 0), first->dims.size()));
   std::vector<Dim> dims = first->dims;
   for (size_t i = 1; i < c.in.size(); ++i) {
     const ValueInfo* v = c.shaped(i);
@@ -514,7 +517,7 @@ std::vector<ValueInfo> pad_impl(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   bool known = true;
   std::vector<int64_t> pads = c.ints_from(c.node.opset < 11 ? "pads" : "__none__", 1, known);
-  if (c.node.opset < 11) pads = c.node.attr_ints("pads");
+  if (c.node.opset < 11) pads = c.node.attr_ints(c.node.opset < 2 ? "paddings" : "pads");  // Pad-1 said paddings
   if (!x || !known || c.has_input(3)) return {unknown_shape(c.dtype(0))};
   size_t rank = x->dims.size();
   if (pads.size() != 2 * rank) fail(c.node.describe(), ": pads has ", pads.size(), " values for rank ", rank);
@@ -591,10 +594,21 @@ Out same_shape_bool(const ShapeContext& c) {
 Out broadcast(const ShapeContext& c) { return broadcast_all(c, c.dtype(0)); }
 Out broadcast_bool(const ShapeContext& c) { return broadcast_all(c, DataType::kBool); }
 Out where(const ShapeContext& c) { return broadcast_all(c, c.dtype(1)); }
+DataType cast_target(const Node& node) {
+  auto it = node.attrs.find("to");
+  if (it == node.attrs.end()) return DataType::kUndefined;
+  if (it->second.kind == Attribute::Kind::kString) {
+    onnx::TensorProto_DataType type{};
+    if (!onnx::TensorProto_DataType_Parse(it->second.s, &type)) return DataType::kUndefined;
+    return static_cast<DataType>(type);
+  }
+  return static_cast<DataType>(node.attr_int("to", 0));
+}
+
 Out cast(const ShapeContext& c) {
   Out out = same_as_input_impl(c);
   if (out.empty()) out.push_back(ValueInfo{});
-  out[0].dtype = static_cast<DataType>(c.node.attr_int("to", 0));
+  out[0].dtype = cast_target(c.node);
   return out;
 }
 Out cast_like(const ShapeContext& c) {

@@ -24,6 +24,11 @@ Out dropout(const ShapeContext& c);          // output, and the bool mask when a
 // Input 0's type; the shape is known only at run time (data-dependent ops).
 Out type_of_input(const ShapeContext& c);
 
+// Cast's target type: the `to` attribute, an ONNX TensorProto type number
+// (opset 6 on) or its name ("FLOAT", opsets 1-5); kUndefined when absent or
+// unknown (the kernel reports that, naming the node).
+DataType cast_target(const Node& node);
+
 // Windows, matrix products, reductions.
 Out conv(const ShapeContext& c);  // Conv and kiln's FusedConv
 Out conv_transpose(const ShapeContext& c);

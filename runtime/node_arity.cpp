@@ -65,6 +65,23 @@ std::optional<graph::Arity> op_arity(const std::string& domain, const std::strin
   return find_arity(domain, op_type, opset);
 }
 
+int onnx_latest_opset() {
+  const auto& ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  auto it = ranges.find(onnx::ONNX_DOMAIN);
+  return it == ranges.end() ? 0 : it->second.second;
+}
+
+std::vector<int> onnx_op_versions(const std::string& op_type) {
+  std::vector<int> versions;
+  for (int opset = onnx_latest_opset(); opset >= 1;) {
+    const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(op_type, opset, onnx::ONNX_DOMAIN);
+    if (!schema) break;
+    versions.insert(versions.begin(), schema->since_version());
+    opset = schema->since_version() - 1;
+  }
+  return versions;
+}
+
 void check_node_arity(const graph::Node& node) {
   const std::optional<Arity> found = find_arity(node.domain, node.op_type, node.opset);
   if (!found) return;

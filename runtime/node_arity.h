@@ -5,6 +5,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "graph/ir.h"
 #include "graph/op_schema.h"
@@ -19,5 +21,11 @@ void check_node_arity(const graph::Node& node);
 // The input/output counts check_node_arity applies to (domain, op_type) at
 // `opset`: the operator record's, else ONNX's schema's; nullopt for neither.
 std::optional<graph::Arity> op_arity(const std::string& domain, const std::string& op_type, int64_t opset);
+
+// The latest ai.onnx opset the linked ONNX library defines.
+int onnx_latest_opset();
+// The opsets at which ONNX defines a version of `op_type` (default domain):
+// each version's since_version, ascending; empty for an unknown op.
+std::vector<int> onnx_op_versions(const std::string& op_type);
 
 }  // namespace kiln

@@ -18,6 +18,14 @@ DataType checked_target_type(int64_t onnx_type, const graph::Node& node) {
   return type;
 }
 
+DataType target(const graph::Node& node) {
+  const graph::Attribute& to = node.required_attr("to");
+  if (to.kind != graph::Attribute::Kind::kString) return checked_target_type(node.attr_int("to", 0), node);
+  const DataType type = shape_rules::cast_target(node);
+  if (type == DataType::kUndefined) fail(node.describe(), ": 'to' = '", to.s, "' is no ONNX data type name");
+  return checked_target_type(static_cast<int64_t>(type), node);
+}
+
 // Converts input 0 to `to`; the same type is a zero-copy pass-through.
 void cast_to(KernelContext& ctx, DataType to) {
   const Tensor& input = ctx.required_input(0);
@@ -29,12 +37,12 @@ void cast_to(KernelContext& ctx, DataType to) {
   kernels::convert_elements(input.raw(), input.dtype(), out.raw(), to, input.size(), ctx.threads());
 }
 
-// Cast-6+: the target type is the `to` attribute (an ONNX TensorProto type).
+// Cast: the target type is the `to` attribute, an ONNX TensorProto type
+// (opset 6 on) or its name (opsets 1-5, e.g. "FLOAT").
 class CastKernel : public OpKernel {
  public:
   bool may_alias_inputs() const override { return true; }
-  explicit CastKernel(const KernelInit& init)
-      : to_(checked_target_type(ops::required_int_attr(init.node(), "to"), init.node())) {}
+  explicit CastKernel(const KernelInit& init) : to_(target(init.node())) {}
   void run(KernelContext& ctx) override { cast_to(ctx, to_); }
 
  private:
@@ -54,7 +62,7 @@ class CastLikeKernel : public OpKernel {
 }  // namespace
 
 void register_cast_ops(OpRegistry& registry) {
-  registry.add("Cast", make_kernel<CastKernel>, shape_rules::cast, graph::kElementwise, 6);
+  registry.add("Cast", make_kernel<CastKernel>, shape_rules::cast, graph::kElementwise, 1);
   registry.add("CastLike", make_kernel<CastLikeKernel>, shape_rules::cast_like, graph::kElementwise, 15);
 }
 

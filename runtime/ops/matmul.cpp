@@ -27,7 +27,11 @@ class GemmKernel : public OpKernel {
     trans_b_ = node.attr_int("transB", 0) != 0;
     alpha_ = node.attr_float("alpha", 1.0f);
     beta_ = node.attr_float("beta", 1.0f);
-    if (node.has_attr("broadcast"))
+    // Before opset 7, C broadcasts only with broadcast = 1 and must be
+    // exactly [M, N] otherwise; from 7 it always broadcasts (numpy rules).
+    if (init.opset() < 7)
+      c_must_be_m_by_n_ = node.attr_int("broadcast", 0) == 0;
+    else if (node.has_attr("broadcast"))
       fail(node.describe(), ": the 'broadcast' attribute belongs to Gemm before opset 7");
     for (size_t i = 0; i < 2; ++i)
       if (const Tensor* t = init.constant_input(i); t && t->rank() != 2)
@@ -65,6 +69,9 @@ class GemmKernel : public OpKernel {
     if (y.size() == 0) return;
     float* y_data = y.data<float>();
 
+    if (c && c_must_be_m_by_n_ && c->shape() != Shape{m, n})
+      fail(node.describe(), ": C of shape ", shape_to_string(c->shape()), " must be ", m, "x", n,
+           " (broadcast = 0, Gemm before opset 7)");
     float beta = 0.0f;
     if (c && beta_ != 0.0f) {
       fill_broadcast_c(node, *c, m, n, y_data);
@@ -104,6 +111,7 @@ class GemmKernel : public OpKernel {
 
   const kernels::F32GemmMicrokernel& gemm_;
   bool trans_a_ = false, trans_b_ = false;
+  bool c_must_be_m_by_n_ = false;
   Tensor b_transposed_;  // [K, N] when B is a constant used transposed
   float alpha_ = 1.0f, beta_ = 1.0f;
 };
@@ -201,7 +209,7 @@ class MatMulKernel : public OpKernel {
 }  // namespace
 
 void register_matmul_ops(OpRegistry& registry) {
-  registry.add("Gemm", make_kernel<GemmKernel>, shape_rules::gemm, graph::kNoTraits, 7, 17);
+  registry.add("Gemm", make_kernel<GemmKernel>, shape_rules::gemm, graph::kNoTraits, 1, 17);
   registry.add("MatMul", make_kernel<MatMulKernel>, shape_rules::matmul, graph::kNoTraits, 1, 17);
 }
 

@@ -30,6 +30,11 @@ class BatchNormKernel : public OpKernel {
     epsilon_ = node.attr_float("epsilon", 1e-5f);
     if (node.attr_int("training_mode", 0) != 0)
       fail_unsupported(node.describe(), ": training_mode = 1 is not supported (kiln runs inference only)");
+    // Before opset 7, is_test (default 0) chose training, which updates the
+    // statistics from the batch; inference is is_test = 1.
+    if (init.opset() < 7 && node.attr_int("is_test", 0) == 0)
+      fail_unsupported(node.describe(), ": is_test = 0 (training, the default before opset 7) is not supported (kiln "
+                       "runs inference only; exporters write is_test = 1)");
     per_channel_ = node.attr_int("spatial", 1) != 0;
     // Before opset 14 outputs 1..4 exist for training; 3 and 4 (saved batch
     // statistics) have no inference meaning. Outputs 1 and 2, the running
@@ -202,7 +207,8 @@ class LayerNormKernel : public OpKernel {
 
 void register_norm_ops(OpRegistry& registry) {
   // Version 15 is the latest: opsets 16 and 17 keep it.
-  registry.add("BatchNormalization", make_kernel<BatchNormKernel>, shape_rules::same_as_input, graph::kNoTraits, 7, 17);
+  registry.add("BatchNormalization", make_kernel<BatchNormKernel>, shape_rules::same_as_input, graph::kNoTraits, 1,
+               17);
   registry.add("InstanceNormalization", make_kernel<InstanceNormKernel>,
                shape_rules::same_as_input, graph::kNoTraits, 1, 17);
   registry.add("LayerNormalization", make_kernel<LayerNormKernel>,

@@ -41,8 +41,9 @@ class PadKernel : public OpKernel {
     else fail(node.describe(), ": unsupported pad mode '", mode, "' (constant, reflect and edge are)");
 
     if (attribute_form_) {
-      node.required_attr("pads");
-      pads_ = node.attr_ints("pads");
+      const char* name = init.opset() < 2 ? "paddings" : "pads";  // Pad-1 called them paddings
+      node.required_attr(name);
+      pads_ = node.attr_ints(name);
       value_ = node.attr_float("value", 0.0f);
     } else {
       if (!init.has_input(1)) fail(node.describe(), ": Pad needs the pads input");
@@ -113,7 +114,7 @@ class PadKernel : public OpKernel {
 }  // namespace
 
 void register_pad_ops(OpRegistry& registry) {
-  registry.add("Pad", make_kernel<PadKernel>, shape_rules::pad, graph::kNoTraits, 2, 17);  // 18 adds the axes input
+  registry.add("Pad", make_kernel<PadKernel>, shape_rules::pad, graph::kNoTraits, 1, 17);  // 18 adds the axes input
 }
 
 }  // namespace kiln

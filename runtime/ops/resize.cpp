@@ -1,7 +1,7 @@
 // Resize and Upsample.
 //
 // Versions:
-//   Upsample-7/8: scales attribute; Upsample-9: scales input. Modes nearest,
+//   Upsample-7/8: scales attribute; Upsample-9 (and the deprecated 10): scales input. Modes nearest,
 //     linear. Coordinates are asymmetric (x / scale); nearest truncates.
 //   Resize-10: inputs X, scales; same behaviour as Upsample, except nearest
 //     rounds up when an axis shrinks (what onnxruntime does).
@@ -228,7 +228,9 @@ std::unique_ptr<OpKernel> make_upsample(const KernelInit& init) { return std::ma
 }  // namespace
 
 void register_resize_ops(OpRegistry& registry) {
-  registry.add("Upsample", make_upsample, shape_rules::resize, graph::kNoTraits, 7, 9);
+  // Upsample-10 only marks the op deprecated (in favour of Resize); it means
+  // what Upsample-9 means.
+  registry.add("Upsample", make_upsample, shape_rules::resize, graph::kNoTraits, 7, 17);
   // 18 adds antialias, axes, keep_aspect_ratio_policy
   registry.add("Resize", make_resize,
                shape_rules::resize, graph::kNoTraits, 10, 17);

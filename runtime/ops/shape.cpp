@@ -67,9 +67,13 @@ class ReshapeKernel : public OpKernel {
  public:
   bool may_alias_inputs() const override { return true; }
   explicit ReshapeKernel(const KernelInit& init) : allow_zero_(init.node().attr_int("allowzero", 0) != 0) {
-    if (init.num_inputs() < 2) fail(init.node().describe(), ": Reshape needs the shape input");
-    if (const Tensor* spec = init.constant_input(1)) {
-      spec_ = read_int_list(*spec, init.node(), "shape");
+    // Before opset 5 the target shape is the `shape` attribute.
+    const bool attribute_form = init.opset() < 5;
+    if (attribute_form) init.node().required_attr("shape");
+    else if (init.num_inputs() < 2) fail(init.node().describe(), ": Reshape needs the shape input");
+    if (attribute_form || init.constant_input(1)) {
+      spec_ = attribute_form ? init.node().attr_ints("shape")
+                             : read_int_list(*init.constant_input(1), init.node(), "shape");
       const auto count = [this](int64_t v) { return std::count(spec_->begin(), spec_->end(), v); };
       const Node& node = init.node();
       for (int64_t v : *spec_)
@@ -271,6 +275,10 @@ class DropoutKernel : public OpKernel {
  public:
   bool may_alias_inputs() const override { return true; }
   explicit DropoutKernel(const KernelInit& init) : mask_is_bool_(init.opset() >= 10) {
+    // Before opset 7, is_test (default 0) chose training: random dropout.
+    if (init.opset() < 7 && init.node().attr_int("is_test", 0) == 0)
+      fail_unsupported(init.node().describe(), ": is_test = 0 (training, the default before opset 7) is not "
+                       "supported (kiln runs inference only; exporters write is_test = 1)");
     if (init.opset() >= 12 && init.has_input(2) && init.constant_input(2) &&
         (!init.has_input(1) || init.constant_input(1)))
       check_inference(init.constant_input(2), init.constant_input(1), init.node());
@@ -445,7 +453,7 @@ class RangeKernel : public OpKernel {
 }  // namespace
 
 void register_shape_ops(OpRegistry& registry) {
-  registry.add("Reshape", make_kernel<ReshapeKernel>, shape_rules::reshape, graph::kNoTraits, 5);
+  registry.add("Reshape", make_kernel<ReshapeKernel>, shape_rules::reshape, graph::kNoTraits, 1);
   registry.add("Flatten", make_kernel<FlattenKernel>, shape_rules::flatten, graph::kNoTraits, 1);
   registry.add("Squeeze", make_kernel<SqueezeKernel>, shape_rules::squeeze, graph::kNoTraits, 1);
   registry.add("Unsqueeze", make_kernel<UnsqueezeKernel>, shape_rules::unsqueeze, graph::kNoTraits, 1);
@@ -453,7 +461,7 @@ void register_shape_ops(OpRegistry& registry) {
   registry.add("Size", make_kernel<SizeKernel>, shape_rules::size, graph::kNoTraits, 1);
   registry.add("Expand", make_kernel<ExpandKernel>, shape_rules::expand, graph::kNoTraits, 8);
   registry.add("Identity", make_kernel<IdentityKernel>, shape_rules::same_as_input, graph::kNoTraits, 1);
-  registry.add("Dropout", make_kernel<DropoutKernel>, shape_rules::dropout, graph::kNondeterministic, 7);
+  registry.add("Dropout", make_kernel<DropoutKernel>, shape_rules::dropout, graph::kNondeterministic, 1);
   registry.add("ConstantOfShape", make_kernel<ConstantOfShapeKernel>,
                shape_rules::constant_of_shape, graph::kNoTraits, 9);
   registry.add("Constant", make_kernel<ConstantKernel>, shape_rules::constant, graph::kNoTraits, 1);

@@ -39,7 +39,9 @@ class ConcatKernel : public OpKernel {
   // outside it costs its page faults on every run).
   bool may_alias_inputs() const override { return single_input_; }
   explicit ConcatKernel(const KernelInit& init)
-      : axis_(ops::required_int_attr(init.node(), "axis")), single_input_(init.num_inputs() == 1) {
+      // Before opset 4 the axis defaults to 1; from 4 it is required.
+      : axis_(init.opset() < 4 ? init.node().attr_int("axis", 1) : ops::required_int_attr(init.node(), "axis")),
+        single_input_(init.num_inputs() == 1) {
     if (init.num_inputs() == 0) fail(init.node().describe(), ": Concat needs at least one input");
   }
 
@@ -130,10 +132,13 @@ class SplitKernel : public OpKernel {
   explicit SplitKernel(const KernelInit& init) : axis_(init.node().attr_int("axis", 0)) {
     const Node& node = init.node();
     if (node.outputs.empty()) fail(node.describe(), ": Split needs at least one output");
-    if (init.opset() < 13) {
+    // Split-1 took the sizes as the attribute or as input 1.
+    const bool input_form = init.opset() >= 13 || (init.opset() < 2 && init.has_input(1));
+    if (!input_form) {
       if (node.has_attr("split")) split_ = node.attr_ints("split");
     } else {
-      if (node.has_attr("split")) fail(node.describe(), ": from opset 13 split sizes are an input, not an attribute");
+      if (node.has_attr("split"))
+        fail(node.describe(), ": split sizes come as an attribute or as input 1, not both");
       if (init.has_input(1)) {
         if (const Tensor* split = init.constant_input(1)) split_ = read_int_list(*split, node, "split");
         else split_from_input_ = true;
@@ -358,8 +363,8 @@ class SpaceToDepthKernel : public OpKernel {
 }  // namespace
 
 void register_tensor_ops(OpRegistry& registry) {
-  registry.add("Concat", make_kernel<ConcatKernel>, shape_rules::concat, graph::kNoTraits, 4);
-  registry.add("Split", make_kernel<SplitKernel>, shape_rules::split, graph::kNoTraits, 2, 17);  // 18 adds num_outputs
+  registry.add("Concat", make_kernel<ConcatKernel>, shape_rules::concat, graph::kNoTraits, 1);
+  registry.add("Split", make_kernel<SplitKernel>, shape_rules::split, graph::kNoTraits, 1, 17);  // 18 adds num_outputs
   registry.add("Transpose", make_kernel<TransposeKernel>, shape_rules::transpose, graph::kNoTraits, 1);
   registry.add("Tile", make_kernel<TileKernel>, shape_rules::tile, graph::kNoTraits, 6);
   registry.add("DepthToSpace", make_kernel<DepthToSpaceKernel>, shape_rules::depth_to_space, graph::kNoTraits, 1);
