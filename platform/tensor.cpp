@@ -59,8 +59,13 @@ int64_t element_count(const Shape& shape) {
 
 std::string shape_to_string(const Shape& shape) {
   if (shape.empty()) return "scalar";
+  // A hostile rank (thousands of dims) would make every message naming the
+  // shape that long: past 12 dims, the first 8 and the rank.
+  constexpr size_t kShown = 8, kMaxWhole = 12;
+  const size_t shown = shape.size() > kMaxWhole ? kShown : shape.size();
   std::ostringstream out;
-  for (size_t i = 0; i < shape.size(); ++i) out << (i ? "x" : "") << shape[i];
+  for (size_t i = 0; i < shown; ++i) out << (i ? "x" : "") << shape[i];
+  if (shown < shape.size()) out << "x... (rank " << shape.size() << ")";
   return out.str();
 }
 

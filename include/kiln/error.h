@@ -9,9 +9,17 @@
 
 namespace kiln {
 
+// `message` made safe to print: names from a model may hold any bytes, so
+// control bytes (but newlines), DEL and bytes that are not UTF-8 become
+// \xNN (a NUL no longer cuts the message, an escape sequence no longer
+// reaches the terminal), and a message above kMaxMessageBytes keeps its
+// start and end around a count of what was left out.
+std::string printable_message(const std::string& message);
+inline constexpr size_t kMaxMessageBytes = 2000;
+
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message) : std::runtime_error(printable_message(message)) {}
 };
 
 // A valid model (or input) that uses something kiln does not implement:
