@@ -68,6 +68,12 @@ WindowAttrs read_window_attrs(const Node& node) {
   return attrs;
 }
 
+std::string ints_to_string(const std::vector<int64_t>& values) {
+  std::string text = "[";
+  for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + std::to_string(values[i]);
+  return text + "]";
+}
+
 void check_window_rank(const Node& node, const WindowAttrs& attrs, size_t spatial_rank) {
   auto check_length = [&](const char* name, const std::vector<int64_t>& values, size_t per_dim) {
     if (!values.empty() && values.size() != per_dim * spatial_rank)

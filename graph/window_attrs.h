@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "graph/ir.h"
@@ -34,6 +35,9 @@ inline constexpr size_t kMaxWindowRank = 3;
 // kernel dims, strides and dilations, non-negative pads, and list lengths
 // that agree with each other. kiln::Error naming the node otherwise.
 WindowAttrs read_window_attrs(const Node& node);
+
+// "[1, 2, 0, 0]", for messages about an attribute list.
+std::string ints_to_string(const std::vector<int64_t>& values);
 
 // Checks the list lengths against a spatial rank and that kiln supports that
 // rank (1 to kMaxWindowRank).

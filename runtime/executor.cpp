@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "graph/shape_inference.h"
+#include "platform/memory_budget.h"
 #include "runtime/memory_plan.h"
 #include "runtime/node_arity.h"
 #include "runtime/op_registry.h"
@@ -188,6 +189,23 @@ void Executor::bind_memory_plan(const graph::Graph& g, const std::vector<NodeMem
   memory_.planned_values = plan.planned_values;
   memory_.in_place_values = plan.in_place_values;
   memory_.dynamic_values = plan.dynamic_values;
+  for (const auto& [name, bytes] : plan.largest) {
+    auto info = infos.find(name);
+    std::string size = bytes_to_string(bytes);
+    size = size.substr(0, size.find(" ("));  // "6.0 GiB", without the exact count
+    largest_planned_ += (largest_planned_.empty() ? "'" : ", '") + name + "' ";
+    if (info != infos.end()) largest_planned_ += std::string(dtype_name(info->second.dtype)) + " " + info->second.shape_string() + " ";
+    largest_planned_ += size;
+  }
+  // The first run allocates the arena; a plan that cannot fit in what the
+  // weights left of the budget fails now, before any input is made or node runs.
+  const std::shared_ptr<MemoryBudget>& budget = current_memory_budget();
+  if (budget && memory_.arena_bytes) {
+    const uint64_t arena = memory_.arena_bytes, used = budget->in_use();
+    if (arena > budget->limit() || used > budget->limit() - arena)
+      budget->fail_over_budget(arena, "the memory arena of the model's " + std::to_string(memory_.planned_values) +
+                                          " planned intermediate values (largest " + largest_planned_ + ")");
+  }
 }
 
 Tensor Executor::take_arena() const {

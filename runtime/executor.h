@@ -28,6 +28,10 @@ class Executor {
   // Number of nodes evaluated at build time because all their inputs were constant.
   size_t folded_node_count() const { return folded_; }
   const MemorySummary& memory_summary() const { return memory_; }
+  // The largest values in the arena with their types, shapes and sizes
+  // ("'a' float32 1x64x512x512 64.0 MiB, ..."); empty without a plan.
+  const std::string& largest_planned() const { return largest_planned_; }
+  void set_memory_warning(std::string warning) { memory_.warning = std::move(warning); }
 
  private:
   struct Step {
@@ -57,6 +61,7 @@ class Executor {
   int threads_ = 1;
   size_t folded_ = 0;
   MemorySummary memory_;
+  std::string largest_planned_;
   std::function<void(const NodeRunInfo&)> observer_;
   // The arena of the last run, kept for the next one: a fresh allocation of
   // tens or hundreds of MiB comes from mmap and costs a page fault per 4 KiB

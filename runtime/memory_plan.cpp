@@ -260,6 +260,14 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
     ++plan.in_place_values;
     plan.unplanned_bytes += requests[r].bytes;
   }
+  std::vector<size_t> by_size(requests.size());
+  std::iota(by_size.begin(), by_size.end(), size_t{0});
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [&](size_t a, size_t b) { return requests[a].bytes > requests[b].bytes; });
+  for (size_t k = 0; k < by_size.size() && k < MemoryPlan::kLargestKept; ++k) {
+    const auto& [node, output] = owners[by_size[k]];
+    plan.largest.emplace_back(g.nodes[node].outputs[output], requests[by_size[k]].bytes);
+  }
   plan.arena_bytes = layout.arena_bytes;
   plan.peak_live_bytes = layout.peak_live_bytes;
   plan.unplanned_bytes += layout.total_bytes;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "graph/ir.h"
@@ -64,6 +65,10 @@ struct MemoryPlan {
   size_t planned_values = 0;
   size_t in_place_values = 0;
   size_t dynamic_values = 0;
+  // The largest values placed in the arena (value name, bytes), largest first,
+  // at most kLargestKept: what messages about the arena's size name.
+  std::vector<std::pair<std::string, size_t>> largest;
+  static constexpr size_t kLargestKept = 3;
 };
 
 // Plans `g`, whose nodes run in order (folded nodes excluded), given the value

@@ -84,6 +84,20 @@ void charge_shared_weights(const graph::Graph& g) {
   if (!budget->try_reserve(bytes)) budget->fail_over_budget(bytes, "the model's weights");
 }
 
+// Without an explicit budget the limit is all the memory available, which a
+// plan can take from everything else on the machine: more than half of it
+// earns a warning in the memory summary.
+void warn_if_large(Executor& executor, uint64_t available) {
+  const MemorySummary& memory = executor.memory_summary();
+  const uint64_t needed = uint64_t{memory.arena_bytes} + memory.constant_bytes;
+  if (needed <= available / 2) return;
+  std::string warning = "the model needs " + bytes_to_string(needed) + " (memory arena " +
+                        bytes_to_string(memory.arena_bytes) + ", weights " + bytes_to_string(memory.constant_bytes) +
+                        "), more than half of the " + bytes_to_string(available) + " available";
+  if (!executor.largest_planned().empty()) warning += "; largest planned values " + executor.largest_planned();
+  executor.set_memory_warning(warning + "; SessionOptions::max_memory_bytes bounds it");
+}
+
 // Loads with `load` and builds the session, every tensor counted against the budget.
 template <class Load>
 std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& options) {
@@ -105,6 +119,7 @@ std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& opt
   for (const auto& v : impl->graph.inputs) impl->inputs.push_back(to_tensor_info(v));
   for (const auto& v : impl->graph.outputs) impl->outputs.push_back(to_tensor_info(v));
   impl->executor.prepare(impl->graph, impl->threads, impl->kernels, options.node_observer);
+  if (options.max_memory_bytes == 0) warn_if_large(impl->executor, impl->budget->limit());
   return impl;
 }
 
@@ -143,6 +158,12 @@ const MemorySummary& Session::memory_summary() const { return impl_->executor.me
 
 uint64_t Session::memory_budget_bytes() const { return impl_->budget->limit(); }
 uint64_t Session::peak_memory_bytes() const { return impl_->budget->peak(); }
+uint64_t Session::memory_in_use_bytes() const { return impl_->budget->in_use(); }
+
+void Session::reserve_memory(uint64_t bytes, const std::string& what) {
+  // Held until the session ends: the budget goes with it.
+  if (!impl_->budget->try_reserve(bytes)) impl_->budget->fail_over_budget(bytes, what);
+}
 
 NamedTensors Session::run(const NamedTensors& inputs) {
   MemoryBudgetScope budget_scope(impl_->budget);

@@ -59,6 +59,7 @@ nlohmann::json run_bench_child(const BenchRequest& request) {
   command += shell_quote(self_executable()) + " bench " + shell_quote(request.model) + " --json --no-tune";
   command += " --threads " + std::to_string(request.threads) + " --opt-level " + shell_quote(request.opt_level);
   command += " --runs " + std::to_string(request.runs) + " --warmup " + std::to_string(request.warmup);
+  if (!request.max_memory.empty()) command += " --max-memory " + shell_quote(request.max_memory);
   for (const std::string& s : request.shapes) command += " --shape " + shell_quote(s);
   for (const std::string& d : request.dims) command += " --dim " + shell_quote(d);
   command += " 2>" + shell_quote(err_file);

@@ -19,6 +19,7 @@ struct BenchRequest {
   std::string isa;                  // KILN_ISA for the child; "" leaves it to the CPU
   int runs = 5;
   int warmup = 1;
+  std::string max_memory;           // --max-memory SIZE for the child; "" for its default
 };
 
 // The child's JSON report. kiln::Error with the child's own error line when it fails.

@@ -33,13 +33,18 @@ RunSetup resolve_run_setup(const ModelRunArgs& args) {
   setup.options.threads = setup.settings.thread_count();
   setup.options.opt_level = setup.settings.level();
   setup.options.isa = setup.settings.isa.value;
+  setup.options.max_memory_bytes = setup.settings.max_memory_bytes();
   apply_shape_args(args.shape_args, setup.options);
   return setup;
 }
 
-NamedTensors make_inputs(const Session& session) {
+NamedTensors make_inputs(Session& session) {
+  print_memory_warning(session);
   NamedTensors inputs;
-  for (const TensorInfo& info : session.inputs()) inputs.emplace(info.name, random_input(info));
+  for (const TensorInfo& info : session.inputs()) {
+    reserve_input(session, info);
+    inputs.emplace(info.name, random_input(info));
+  }
   return inputs;
 }
 

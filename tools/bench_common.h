@@ -20,7 +20,7 @@ struct ModelRunArgs {
   GivenSettings given;  // --threads, --opt-level, --no-tune; set by the command's callback
 };
 
-// Registers MODEL, --shape/--dim, --threads, --opt-level, --runs, --warmup, --no-tune.
+// Registers MODEL, --shape/--dim, --threads, --opt-level, --max-memory, --runs, --warmup, --no-tune.
 void add_model_run_options(CLI::App& command, ModelRunArgs& args, int default_runs);
 
 // What the session is built with, and where each setting came from.
@@ -33,8 +33,10 @@ struct RunSetup {
 // --shape/--dim values.
 RunSetup resolve_run_setup(const ModelRunArgs& args);
 
-// Pseudo-random inputs for every declared input of `session`.
-NamedTensors make_inputs(const Session& session);
+// Pseudo-random inputs for every declared input of `session`, each counted
+// against its memory budget before it is made (reserve_input). Prints the
+// session's memory warning first, if it has one.
+NamedTensors make_inputs(Session& session);
 
 // Latency statistics in milliseconds.
 struct LatencyStats {

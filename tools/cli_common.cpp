@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <sstream>
 
@@ -97,6 +99,43 @@ Shape parse_shape(const std::string& text) {
   return shape;
 }
 
+uint64_t parse_byte_size(const std::string& text) {
+  auto bad = [&](const char* why) {
+    fail("bad size '", text, "': ", why, " (write bytes, or a number with K, M, G or T, e.g. 512M or 1G)");
+  };
+  size_t end = 0;
+  while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) ++end;
+  const std::string number = text.substr(0, end);
+  if (number.empty() || number.front() == '.' || number.back() == '.' ||
+      std::count(number.begin(), number.end(), '.') > 1)
+    bad("expected a number");
+  std::string suffix = text.substr(end);
+  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double scale = 1;
+  if (!suffix.empty()) {
+    const std::string units = "KMGT";
+    const size_t unit = units.find(suffix[0]);
+    const std::string rest = suffix.substr(1);
+    if (unit == std::string::npos || !(rest.empty() || rest == "B" || rest == "IB")) {
+      if (suffix != "B") bad("unknown unit");
+    } else {
+      scale = std::ldexp(1.0, 10 * static_cast<int>(unit + 1));
+    }
+  }
+  if (number.find('.') == std::string::npos && scale == 1) {
+    uint64_t value = 0;
+    for (char c : number)
+      if (__builtin_mul_overflow(value, uint64_t{10}, &value) || __builtin_add_overflow(value, uint64_t(c - '0'), &value))
+        bad("too large");
+    if (value == 0) bad("the budget must be at least 1 byte");
+    return value;
+  }
+  const double bytes = std::floor(std::strtod(number.c_str(), nullptr) * scale);
+  if (!(bytes < 18446744073709551616.0)) bad("too large");
+  if (bytes < 1) bad("the budget must be at least 1 byte");
+  return static_cast<uint64_t>(bytes);
+}
+
 std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option,
                                                      bool split_at_last) {
   size_t eq = split_at_last ? text.rfind('=') : text.find('=');
@@ -129,6 +168,42 @@ Tensor random_input(const TensorInfo& input) {
     fail("input '", input.name, "' has type ", dtype_name(input.dtype),
          ", which kiln cannot fill with random data; give it with --input ", input.name, "=FILE");
   return random_tensor(input.dtype, Shape(input.dims.begin(), input.dims.end()), seed_from_name(input.name));
+}
+
+void reserve_input(Session& session, const TensorInfo& input) {
+  if (!has_static_shape(input) || !is_supported_dtype(input.dtype)) return;  // random_input names the problem
+  uint64_t bytes = element_size(input.dtype);
+  for (int64_t d : input.dims)
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes)) bytes = UINT64_MAX;
+  session.reserve_memory(bytes, "input '" + input.name + "' (" + dtype_name(input.dtype) + " " +
+                                    input.shape_string() + ")");
+}
+
+Tensor load_input_file(Session& session, const std::string& name, const std::string& path) {
+  std::error_code ec;
+  const uint64_t on_disk = std::filesystem::file_size(path, ec);
+  const uint64_t budget = session.memory_budget_bytes(), used = session.memory_in_use_bytes();
+  if (!ec && (on_disk > budget || used > budget - on_disk))
+    fail("input '", name, "' from ", path, " needs about ", human_bytes(on_disk), " (", on_disk,
+         " bytes, its size on disk), over the session's memory budget of ", human_bytes(budget), " (", budget,
+         " bytes; ", human_bytes(used), " already in use; --max-memory)");
+  Tensor tensor = load_tensor_file(path);
+  session.reserve_memory(tensor.nbytes(), "input '" + name + "' from " + path + " (" + dtype_name(tensor.dtype()) +
+                                              " " + shape_to_string(tensor.shape()) + ")");
+  return tensor;
+}
+
+void print_memory_warning(const Session& session) {
+  const std::string& warning = session.memory_summary().warning;
+  if (warning.empty()) return;
+  std::fflush(stdout);
+  std::fprintf(stderr, "kiln: warning: %s\n", in_cli_terms(warning).c_str());
+}
+
+std::string in_cli_terms(std::string message) {
+  const std::string library = "SessionOptions::max_memory_bytes";
+  for (size_t at; (at = message.find(library)) != std::string::npos;) message.replace(at, library.size(), "--max-memory");
+  return message;
 }
 
 namespace {

@@ -53,6 +53,12 @@ std::string describe_memory_plan(const MemorySummary& memory);
 
 // "1x3x736x1280" -> {1, 3, 736, 1280}; "scalar" -> {}. kiln::Error on bad syntax.
 Shape parse_shape(const std::string& text);
+// --max-memory's SIZE: plain bytes ("1073741824") or a number with a binary
+// suffix K, M, G or T, any case, optionally followed by B or iB ("512M",
+// "1G", "1.5G", "2GiB"). kiln::Error on anything else, on 0 and on sizes
+// above 2^64.
+uint64_t parse_byte_size(const std::string& text);
+
 // "NAME=VALUE" -> {NAME, VALUE}, split at the first '=' (or the last when
 // `split_at_last`); `option` names the flag in errors.
 std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option,
@@ -64,6 +70,18 @@ std::string sanitize_file_name(const std::string& name);
 // Pseudo-random data for a declared input whose shape is fully known (after
 // --shape/--dim); kiln::Error telling the user to pass --shape otherwise.
 Tensor random_input(const TensorInfo& input);
+// Counts an input kiln is about to make or load against the session's memory
+// budget (Session::reserve_memory), before any of it is allocated: kiln::Error
+// naming the input, its type, shape, the bytes and the budget otherwise.
+void reserve_input(Session& session, const TensorInfo& input);
+// The same for a tensor file: checks its size on disk (about the bytes its
+// data will take) before it is read, loads it, then reserves the tensor's bytes.
+Tensor load_input_file(Session& session, const std::string& name, const std::string& path);
+// The session's memory warning (MemorySummary::warning), if any, on stderr.
+void print_memory_warning(const Session& session);
+// A library message in the command line's terms: SessionOptions::max_memory_bytes is --max-memory here.
+std::string in_cli_terms(std::string message);
+
 // True when every dim of the input is known.
 bool has_static_shape(const TensorInfo& input);
 

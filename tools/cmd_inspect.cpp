@@ -17,6 +17,7 @@
 #include "kiln/session.h"
 #include "tools/cli_common.h"
 #include "tools/node_shapes.h"
+#include "tools/settings.h"
 
 namespace kiln::cli {
 namespace {
@@ -26,6 +27,7 @@ struct InspectArgs {
   ShapeArgs shape_args;
   bool no_run = false;
   bool list_nodes = false;
+  std::string max_memory;  // --max-memory as typed; "" for the default
 };
 
 std::string shape_list(const std::vector<ValueShape>& shapes) {
@@ -121,6 +123,7 @@ RunShapes run_for_shapes(const Model& model, SessionOptions options) {
   std::string input_shapes;
   NamedTensors inputs;
   for (const TensorInfo& info : session.inputs()) {
+    reserve_input(session, info);
     Tensor tensor = random_input(info);
     input_shapes += (input_shapes.empty() ? "" : ", ") + info.name + ": " + shape_to_string(tensor.shape());
     inputs.emplace(info.name, std::move(tensor));
@@ -186,7 +189,7 @@ void print_memory_plan(const Model& model, const ModelDescription& g, SessionOpt
       text = describe_memory_plan(session.memory_summary()) + " (opt level all, " +
              std::to_string(session.threads()) + " thread" + (session.threads() == 1 ? "" : "s") + ")";
     } catch (const Error& e) {
-      text = "not planned: the model cannot be prepared: " + one_line(e.what());
+      text = "not planned: the model cannot be prepared: " + in_cli_terms(one_line(e.what()));
     }
   }
   std::printf("%-12s%s\n", "memory plan", text.c_str());
@@ -195,6 +198,7 @@ void print_memory_plan(const Model& model, const ModelDescription& g, SessionOpt
 int inspect_model(const InspectArgs& args) {
   SessionOptions options;
   options.opt_level = OptLevel::kNone;  // the shape run reports the nodes as the model declares them
+  options.max_memory_bytes = args.max_memory.empty() ? 0 : parse_byte_size(args.max_memory);
   apply_shape_args(args.shape_args, options);
   // One parse for the description and every session below.
   const Model model = Model::open(args.model);
@@ -225,7 +229,7 @@ int inspect_model(const InspectArgs& args) {
         nodes = std::move(run.nodes);
         source = run.source;
       } catch (const Error& e) {
-        note = one_line(e.what());
+        note = in_cli_terms(one_line(e.what()));
         if (note.find("unsupported operator") != std::string::npos)
           note = "it uses ops kiln does not support yet (marked above)";
         note = "the model cannot run: " + note;
@@ -250,7 +254,8 @@ void add_inspect_command(CLI::App& app, Action& action) {
       "or given with --shape / --dim.\n"
       "With every input shape known, it also prints the static memory plan a session would make (opt level\n"
       "all): the arena all intermediate values share, how many run in place, and the largest set of values\n"
-      "alive at one time, the lower bound for any arena.\n\n"
+      "alive at one time, the lower bound for any arena.\n"
+      "--max-memory bounds the sessions it builds and the inputs of the shape run (see 'kiln run --help').\n\n"
       "Examples:\n"
       "  kiln inspect model.onnx\n"
       "  kiln inspect det.onnx --shape x=1x3x736x1280 --nodes\n");
@@ -258,7 +263,11 @@ void add_inspect_command(CLI::App& app, Action& action) {
   add_shape_options(*command, args->shape_args);
   command->add_flag("--nodes", args->list_nodes, "Also list every node with its input and output shapes and MACs");
   command->add_flag("--no-run", args->no_run, "Never run the model; report only what static shape inference finds");
-  command->callback([args, &action] { action = [args] { return inspect_model(*args); }; });
+  add_max_memory_option(*command);
+  command->callback([args, command, &action] {
+    args->max_memory = given_settings(*command).max_memory.value_or("");
+    action = [args] { return inspect_model(*args); };
+  });
 }
 
 }  // namespace kiln::cli

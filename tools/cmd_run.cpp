@@ -95,6 +95,7 @@ int run_model(const RunArgs& args) {
   options.threads = settings.thread_count();
   options.opt_level = settings.level();
   options.isa = settings.isa.value;
+  options.max_memory_bytes = settings.max_memory_bytes();
   apply_shape_args(args.shape_args, options);
 
   Stopwatch open_clock;
@@ -111,10 +112,12 @@ int run_model(const RunArgs& args) {
   std::printf("graph    %s %s\n", settings.opt_level.value.c_str(),
               describe_optimization(session.optimization_summary()).c_str());
   std::printf("memory   %s\n", describe_memory_plan(session.memory_summary()).c_str());
+  print_memory_warning(session);
   NamedTensors inputs;
   for (const TensorInfo& info : session.inputs()) {
     auto file = in_files.find(info.name);
-    Tensor tensor = file != in_files.end() ? load_tensor_file(file->second) : random_input(info);
+    if (file == in_files.end()) reserve_input(session, info);
+    Tensor tensor = file != in_files.end() ? load_input_file(session, info.name, file->second) : random_input(info);
     std::string origin = file != in_files.end() ? "from " + file->second
                                                 : "pseudo-random, seed " + hex_seed(info.name);
     std::printf("input    %s: %s %s (%s)\n", info.name.c_str(), dtype_name(tensor.dtype()),
@@ -234,7 +237,11 @@ void add_run_command(CLI::App& app, Action& action) {
       "its shape), clamped to 0..255 and encoded. --runs repeats the inference for timing.\n\n"
       "Threads, opt-level and ISA come from their flags when given, else from MODEL.kiln-tune.json (saved by\n"
       "'kiln tune'; --no-tune skips it), else the defaults (KILN_ISA, when set, comes before the tune file's\n"
-      "ISA); the settings line names the source of each, with or without --image/--images.\n");
+      "ISA); the settings line names the source of each, with or without --image/--images.\n\n"
+      "--max-memory SIZE bounds the session's tensors and the inputs kiln makes or loads; each input is\n"
+      "checked before it is allocated (an .npy file by its size on disk before it is read), and the memory\n"
+      "plan when the session is built. Without it, the budget is the memory available, and a plan needing\n"
+      "more than half of it prints a warning.\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
   command
       ->add_option("-i,--input", args->inputs, "Input tensor from a file, e.g. --input x=image.npy. Repeatable.")
@@ -272,6 +279,7 @@ void add_run_command(CLI::App& app, Action& action) {
       image.threads = settings.thread_count();
       image.opt_level = settings.level();
       image.isa = settings.isa.value;
+      image.max_memory_bytes = settings.max_memory_bytes();
       image.settings_line = describe_settings(settings);
       image.runs = args->runs;
       SessionOptions dims;

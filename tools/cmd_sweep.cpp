@@ -124,6 +124,7 @@ int sweep_model(const SweepArgs& args) {
       request.isa = row.isa;
       request.runs = args.runs;
       request.warmup = args.warmup;
+      request.max_memory = args.given.max_memory.value_or("");
       if (row.batch > 0) apply_batch(model_inputs, args.shape_args, row.batch, request.shapes, request.dims);
       else request.shapes = args.shape_args.shapes, request.dims = args.shape_args.dims;
       nlohmann::json result = run_bench_child(request);
@@ -207,6 +208,7 @@ void add_sweep_command(CLI::App& app, Action& action) {
   command->add_option("--csv", args->csv_file, "Write the table as CSV")->type_name("FILE");
   command->add_option("--plot", args->plot_file, "Draw throughput vs batch and latency vs threads as SVG")
       ->type_name("FILE.svg");
+  add_max_memory_option(*command);
   add_no_tune_flag(*command);
   command->callback([args, command, &action] {
     args->given = given_settings(*command);

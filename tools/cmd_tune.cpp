@@ -16,6 +16,7 @@
 
 #include "platform/cpu_info.h"
 #include "tools/bench_child.h"
+#include "tools/settings.h"
 #include "tools/cli_common.h"
 #include "tools/progress.h"
 #include "tools/tune_file.h"
@@ -27,6 +28,7 @@ struct TuneArgs {
   std::string model;
   ShapeArgs shape_args;
   double budget_seconds = 60;
+  std::string max_memory;  // --max-memory as typed, passed to every child; "" when not given
 };
 
 struct Candidate {
@@ -72,6 +74,7 @@ int tune_model(const TuneArgs& args) {
   request.model = args.model;
   request.shapes = args.shape_args.shapes;
   request.dims = args.shape_args.dims;
+  request.max_memory = args.max_memory;
   // A short probe of the defaults sets how many runs each candidate gets.
   request.threads = list[0].threads;
   request.opt_level = list[0].opt_level;
@@ -151,7 +154,11 @@ void add_tune_command(CLI::App& app, Action& action) {
       ->type_name("SECONDS")
       ->check(CLI::Range(0.0, 86400.0).description(""))
       ->capture_default_str();
-  command->callback([args, &action] { action = [args] { return tune_model(*args); }; });
+  add_max_memory_option(*command);
+  command->callback([args, command, &action] {
+    args->max_memory = given_settings(*command).max_memory.value_or("");
+    action = [args] { return tune_model(*args); };
+  });
 }
 
 }  // namespace kiln::cli

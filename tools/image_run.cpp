@@ -209,11 +209,13 @@ class SizedSession {
       options.threads = args_.threads;
       options.opt_level = args_.opt_level;
       options.isa = args_.isa;
+      options.max_memory_bytes = args_.max_memory_bytes;
       options.dim_values = args_.dim_values;
       options.input_shapes[model_.input_name] = image_input_shape(model_.format.layout, width, height);
       Stopwatch clock;
       try {
         session_ = std::make_unique<Session>(Session::open(parsed_, options));
+        print_memory_warning(*session_);
       } catch (const Error& e) {
         error_ = e.what();
       }

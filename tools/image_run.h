@@ -30,6 +30,7 @@ struct ImageRunArgs {
   int runs = 1;            // single mode: run inference this many times (timings), keep the last output
   OptLevel opt_level = OptLevel::kAll;
   std::string isa;         // SessionOptions::isa; empty: KILN_ISA or the best
+  uint64_t max_memory_bytes = 0;  // SessionOptions::max_memory_bytes (--max-memory); 0: the available memory
   std::map<std::string, int64_t> dim_values;  // --dim, for other symbolic dims
 };
 

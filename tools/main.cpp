@@ -21,7 +21,7 @@ constexpr int kExitUsage = 2;
 
 void print_error(const std::string& message) {
   std::fflush(stdout);
-  std::cerr << "kiln: error: " << kiln::cli::one_line(message) << std::endl;
+  std::cerr << "kiln: error: " << kiln::cli::in_cli_terms(kiln::cli::one_line(message)) << std::endl;
 }
 
 }  // namespace

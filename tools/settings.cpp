@@ -42,7 +42,27 @@ void add_setting_options(CLI::App& command) {
                   "Graph optimization level: none, basic, extended or all (default: from the tune file, else all)")
       ->type_name("LEVEL")
       ->check(CLI::IsMember({"none", "basic", "extended", "all"}).description(""));
+  add_max_memory_option(command);
   add_no_tune_flag(command);
+}
+
+void add_max_memory_option(CLI::App& command) {
+  command
+      .add_option("--max-memory",
+                  "Memory budget for the model's tensors, its inputs included, e.g. 512M or 1G (K, M, G, T: powers "
+                  "of 1024). Checked before anything is allocated; going over it is an error. Default: the memory "
+                  "available when the session is created")
+      ->type_name("SIZE")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            try {
+              parse_byte_size(text);
+            } catch (const Error& e) {
+              return e.what();
+            }
+            return {};
+          },
+          "", "SIZE"));
 }
 
 void add_no_tune_flag(CLI::App& command) {
@@ -55,6 +75,7 @@ GivenSettings given_settings(const CLI::App& command) {
   given.threads = given_text(command, "--threads");
   given.opt_level = given_text(command, "--opt-level");
   given.isa = given_text(command, "--isa");
+  given.max_memory = given_text(command, "--max-memory");
   const CLI::Option* no_tune = command.get_option_no_throw("--no-tune");
   given.use_tune_file = no_tune == nullptr || no_tune->count() == 0;
   return given;
@@ -63,6 +84,10 @@ GivenSettings given_settings(const CLI::App& command) {
 int Settings::thread_count() const { return std::stoi(threads.value); }
 
 OptLevel Settings::level() const { return parse_opt_level(opt_level.value); }
+
+uint64_t Settings::max_memory_bytes() const {
+  return max_memory.source == "default" ? 0 : parse_byte_size(max_memory.value);
+}
 
 Settings resolve_settings(const std::string& model_path, const GivenSettings& given) {
   std::optional<TuneChoice> tuned = given.use_tune_file ? load_tune_choice(model_path) : std::nullopt;
@@ -78,6 +103,8 @@ Settings resolve_settings(const std::string& model_path, const GivenSettings& gi
                           settings.tune_file, std::to_string(physical_core_count()));
   settings.opt_level = pick(given.opt_level, "--opt-level",
                             from_file([](const TuneChoice& c) { return c.opt_level; }), settings.tune_file, "all");
+
+  settings.max_memory = given.max_memory ? Setting{*given.max_memory, "--max-memory"} : Setting{"available", "default"};
 
   const char* env_isa = std::getenv("KILN_ISA");
   if (given.isa) {
@@ -102,7 +129,7 @@ std::string describe_settings(const Settings& settings) {
     return std::string(name) + " " + setting.value + " (" + source + ")";
   };
   return one("threads", settings.threads) + ", " + one("opt-level", settings.opt_level) + ", " +
-         one("isa", settings.isa);
+         one("isa", settings.isa) + ", " + one("max-memory", settings.max_memory);
 }
 
 }  // namespace kiln::cli

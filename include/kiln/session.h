@@ -56,8 +56,11 @@ struct SessionOptions {
   // large scratch buffers. 0 = the machine's available memory when the session
   // is created (MemAvailable in /proc/meminfo). An allocation that would go over
   // it throws kiln::Error naming the node, the tensor, the bytes it needed and
-  // the budget, before the memory is taken. Tensors the caller passes to run()
-  // do not count.
+  // the budget, before the memory is taken. When the session is built, the
+  // memory plan's arena (runtime/memory_plan.h) must fit in what the weights
+  // leave, or creation fails naming the largest planned values. Tensors the
+  // caller passes to run() do not count unless it reserves them
+  // (Session::reserve_memory).
   uint64_t max_memory_bytes = 0;
 };
 
@@ -87,6 +90,10 @@ struct MemorySummary {
   size_t dynamic_values = 0;     // intermediates whose size is only known at run time
   size_t constant_bytes = 0;     // weights and folded constants
   std::string note;              // why planning was skipped, if it was
+  // Set when SessionOptions::max_memory_bytes was 0 and the plan (arena and
+  // weights) needs more than half of the memory available when the session
+  // was created; names the largest tensors. Empty otherwise.
+  std::string warning;
 };
 
 class Session {
@@ -115,6 +122,13 @@ class Session {
   // held at once so far.
   uint64_t memory_budget_bytes() const;
   uint64_t peak_memory_bytes() const;
+  // The bytes the session's tensors (and reserve_memory()) hold now.
+  uint64_t memory_in_use_bytes() const;
+  // Counts `bytes` the caller is about to allocate for this session (inputs it
+  // builds or loads, say) against the memory budget until the session is
+  // destroyed. Call it before allocating them: it throws kiln::Error naming
+  // `what`, the bytes and the budget when they do not fit, and counts nothing.
+  void reserve_memory(uint64_t bytes, const std::string& what);
 
   // Runs the model. Every declared input must be given; outputs come back by
   // name. The session keeps the arena and the last run's outputs for the next

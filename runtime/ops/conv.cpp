@@ -383,8 +383,18 @@ class ConvTransposeKernel : public OpKernel {
     const graph::Node& node = init.node();
     output_padding_ = node.attr_ints("output_padding");
     output_shape_ = node.attr_ints("output_shape");
-    for (int64_t v : output_padding_)
+    for (size_t i = 0; i < output_padding_.size(); ++i) {
+      const int64_t v = output_padding_[i];
       if (v < 0) fail(node.describe(), ": output_padding values must be >= 0, got ", v);
+      // ONNX: output_padding must be less than the stride or the dilation; a
+      // larger one only appends rows no window reaches (onnxruntime refuses it).
+      const int64_t stride = i < attrs_.strides.size() ? attrs_.strides[i] : 1;
+      const int64_t dilation = i < attrs_.dilations.size() ? attrs_.dilations[i] : 1;
+      if (v >= stride && v >= dilation)
+        fail(node.describe(), ": output_padding ", graph::ints_to_string(output_padding_),
+             " must be smaller than the stride or the dilation along each axis (axis ", i, ": output_padding ", v,
+             ", stride ", stride, ", dilation ", dilation, ")");
+    }
     if (attrs_.ceil_mode) fail(node.describe(), ": ConvTranspose has no ceil_mode attribute");
     if (const Tensor* w = init.constant_input(1)) {
       check_weights(node, attrs_, group_, w->shape());

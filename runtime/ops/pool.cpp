@@ -19,6 +19,16 @@ namespace {
 WindowAttrs read_pool_attrs(const graph::Node& node) {
   WindowAttrs attrs = read_window_attrs(node);
   if (attrs.kernel_shape.empty()) fail(node.describe(), ": missing attribute 'kernel_shape'");
+  // A pad as wide as the kernel makes windows that see only padding (MaxPool
+  // would output the lowest float, AveragePool divide by zero), and a huge one
+  // an output of billions of such windows; onnxruntime refuses these too.
+  const size_t rank = attrs.kernel_shape.size();
+  if (attrs.auto_pad == AutoPad::kNotSet)
+    for (size_t i = 0; i < attrs.pads.size(); ++i)
+      if (attrs.pads[i] >= attrs.kernel_shape[i % rank])
+        fail(node.describe(), ": pads ", graph::ints_to_string(attrs.pads), " must be smaller than kernel_shape ",
+             graph::ints_to_string(attrs.kernel_shape), " (pad ", attrs.pads[i], " at the ", i < rank ? "start" : "end",
+             " of spatial axis ", i % rank, ", kernel ", attrs.kernel_shape[i % rank], ")");
   return attrs;
 }
 

@@ -170,6 +170,17 @@ def cases(out):
     yield "conv_group_channels.onnx", conv_model(w_dims=(4, 1, 3, 3), x_dims=(1, 4, 5, 5), group=3)
     yield "conv_weight_rank.onnx", conv_model(w_dims=(9,))
     yield "conv_attr_wrong_type.onnx", conv_model(strides=[1.0, 1.0])
+    # pads as wide as the kernel: windows of padding only, and with 2^30 a
+    # billion-row output (82 s and 12.6 GB before the check)
+    yield "averagepool_pads_huge.onnx", model(
+        [helper.make_node("AveragePool", ["x"], ["y"], name="pool", kernel_shape=[3, 3], pads=[1 << 30, 0, 0, 0])],
+        [vi("x", [1, 1, 5, 5])], [vi("y", None)])
+    yield "maxpool_pads_kernel.onnx", model(
+        [helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2], pads=[0, 0, 0, 2])],
+        [vi("x", [1, 1, 5, 5])], [vi("y", None)])
+    yield "convtranspose_output_padding.onnx", model(
+        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="deconv", strides=[2, 2], output_padding=[2, 0])],
+        [vi("x", [1, 1, 5, 5])], [vi("y", None)], [floats("w", [1, 1, 3, 3])])
     yield "maxpool_no_kernel_shape.onnx", model([helper.make_node("MaxPool", ["x"], ["y"], name="pool")],
                                                 [vi("x", [1, 1, 4, 4])], [vi("y", None)])
     yield "transpose_bad_perm.onnx", model([helper.make_node("Transpose", ["x"], ["y"], name="transpose", perm=[0, 0])],

@@ -223,7 +223,8 @@ TEST_F(KilnSettings, DefaultsWithNoTuneOrWithoutATuneFile) {
   std::string model = save_model("m.onnx", conv_relu_model());
   std::string image_model = save_model("img.onnx", image_passthrough_model());
   const std::regex defaults("threads " + std::to_string(defaults_threads) +
-                            " \\(default\\), opt-level all \\(default\\), isa [a-z0-9]+ \\(default\\)$");
+                            " \\(default\\), opt-level all \\(default\\), isa [a-z0-9]+ \\(default\\), "
+                            "max-memory available \\(default\\)$");
   // No tune file: the defaults, and --no-tune is accepted.
   for (const auto& args : every_command(model, image_model, {}))
     EXPECT_TRUE(std::regex_search(settings_of(args), defaults)) << args[0] << ":\n" << last_out;

@@ -109,5 +109,74 @@ TEST(MemoryBudget, WeightsCountAgainstTheBudgetWhenLoading) {
       << message;
 }
 
+// x -> Relu -> a -> Relu -> y with x of shape dims: `a` is the one value in the arena.
+std::string two_relu_model(std::vector<int64_t> dims) {
+  ModelBuilder m;
+  m.input("x", dims);
+  m.node("Relu", {"x"}, {"a"}, "relu1");
+  m.node("Relu", {"a"}, {"y"}, "relu2");
+  m.output("y");
+  return m.bytes();
+}
+
+TEST(MemoryBudget, ArenaOverBudgetFailsWhenTheSessionIsBuilt) {
+  SessionOptions options;
+  options.max_memory_bytes = 2 << 20;
+  // 1000x1000 floats: the arena needs 4000000 bytes, the budget allows 2 MiB.
+  std::string message = error_of([&] { Session::from_bytes(two_relu_model({1000, 1000}), options); });
+  EXPECT_NE(message.find("the memory arena of the model's 1 planned intermediate values (largest 'a' float32 "
+                         "1000x1000 3.8 MiB) needs 3.8 MiB (4000000 bytes), over the session's memory budget of "
+                         "2.0 MiB (2097152 bytes)"),
+            std::string::npos)
+      << message;
+  // A plan of 40 GB fails as fast, without allocating it.
+  message = error_of([&] { Session::from_bytes(two_relu_model({100000, 100000}), options); });
+  EXPECT_NE(message.find("(largest 'a' float32 100000x100000 37.3 GiB) needs 37.3 GiB"), std::string::npos) << message;
+  options.max_memory_bytes = 5 << 20;
+  Session session = Session::from_bytes(two_relu_model({1000, 1000}), options);
+  EXPECT_EQ(session.memory_summary().arena_bytes, 4000000u);
+  EXPECT_TRUE(session.memory_summary().warning.empty());
+}
+
+TEST(MemoryBudget, LargePlansWarnWithoutAnExplicitBudget) {
+  const uint64_t available = available_memory_bytes();
+  ASSERT_GT(available, 0u);
+  // An arena of about three quarters of the available memory: within the
+  // default budget, over half of it. Nothing is run, so nothing is allocated.
+  const int64_t floats = static_cast<int64_t>(available / 4 * 3 / 4);
+  Session session = Session::from_bytes(two_relu_model({1, floats}));
+  const std::string& warning = session.memory_summary().warning;
+  EXPECT_NE(warning.find("more than half of the"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("largest planned values 'a' float32 1x" + std::to_string(floats)), std::string::npos)
+      << warning;
+  EXPECT_NE(warning.find("SessionOptions::max_memory_bytes"), std::string::npos) << warning;
+  // The same plan with an explicit budget is the caller's choice: no warning.
+  SessionOptions options;
+  options.max_memory_bytes = available;
+  EXPECT_TRUE(Session::from_bytes(two_relu_model({1, floats}), options).memory_summary().warning.empty());
+  // A small plan never warns.
+  EXPECT_TRUE(Session::from_bytes(two_relu_model({4, 4})).memory_summary().warning.empty());
+}
+
+TEST(MemoryBudget, ReservedBytesCountUntilTheSessionEnds) {
+  SessionOptions options;
+  options.max_memory_bytes = 1 << 20;
+  Session session = Session::from_bytes(two_relu_model({16, 16}), options);
+  const uint64_t before = session.memory_in_use_bytes();
+  session.reserve_memory(512 << 10, "input 'x'");
+  EXPECT_EQ(session.memory_in_use_bytes(), before + (512u << 10));
+  std::string message = error_of([&] { session.reserve_memory(600 << 10, "input 'z' (float32 600x256)"); });
+  EXPECT_NE(message.find("input 'z' (float32 600x256) needs 600.0 KiB (614400 bytes), over the session's memory "
+                         "budget of 1.0 MiB (1048576 bytes) (512.0 KiB (524288 bytes) already in use"),
+            std::string::npos)
+      << message;
+  // A refused reservation counts nothing; the reserved bytes limit what runs may allocate.
+  EXPECT_EQ(session.memory_in_use_bytes(), before + (512u << 10));
+  session.reserve_memory(session.memory_budget_bytes() - session.memory_in_use_bytes() - 100, "input 'w'");
+  Tensor x(DataType::kFloat32, {16, 16});
+  message = error_of([&] { session.run({{"x", x}}); });
+  EXPECT_NE(message.find("over the session's memory budget of 1.0 MiB"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace kiln
