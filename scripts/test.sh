@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2 (and CI: .ci/run calls it): installs what is missing, then
-# runs three test stages, each building what it needs (an up-to-date build only
+# runs four test stages, each building what it needs (an up-to-date build only
 # checks):
 #
 #   release  build/release (scripts/build.sh release), then every ctest test:
@@ -8,6 +8,9 @@
 #   asan     build/asan, g++ -O1 AddressSanitizer + UndefinedBehaviorSanitizer
 #            (scripts/test_asan.sh): every test but the qemu one (ASan cannot
 #            run under qemu-user)
+#   tsan     build/tsan, g++ -O1 ThreadSanitizer, the unit tests only
+#            (scripts/test_tsan.sh): the tests with several threads (one
+#            session run from 4 threads, the thread pool)
 #   fuzz     build/fuzz, clang-14 -O1 + libFuzzer + ASan/UBSan (scripts/test_fuzz.sh):
 #            each fuzz target replays its kept crash inputs, then fuzzes for
 #            KILN_FUZZ_SECONDS (60) seconds
@@ -24,8 +27,8 @@
 # (-DKILN_MODEL_TESTS=ON, so a build folder once configured without them cannot
 # drop them silently); KILN_SKIP_MODEL_TESTS=1 leaves them out, and says so.
 #
-#   scripts/test.sh                              all three stages
-#   KILN_TEST_STAGES=asan scripts/test.sh        only the listed stages (release,asan,fuzz)
+#   scripts/test.sh                              all four stages
+#   KILN_TEST_STAGES=asan scripts/test.sh        only the listed stages (release,asan,tsan,fuzz)
 #   scripts/test.sh -L models                    extra arguments go to the release
 #   scripts/test.sh -LE models                   stage's ctest; with extra arguments
 #                                                and no KILN_TEST_STAGES, only the
@@ -42,13 +45,13 @@ if [[ -n ${KILN_TEST_STAGES:-} ]]; then
 elif (($#)); then
   stages=release
 else
-  stages=release,asan,fuzz
+  stages=release,asan,tsan,fuzz
 fi
 IFS=, read -r -a stage_list <<<"$stages"
 for stage in "${stage_list[@]}"; do
   case "$stage" in
-    release | asan | fuzz) ;;
-    *) echo "test: unknown stage '$stage' in KILN_TEST_STAGES (release, asan, fuzz)" >&2; exit 2 ;;
+    release | asan | tsan | fuzz) ;;
+    *) echo "test: unknown stage '$stage' in KILN_TEST_STAGES (release, asan, tsan, fuzz)" >&2; exit 2 ;;
   esac
 done
 
@@ -95,6 +98,7 @@ for stage in "${stage_list[@]}"; do
   case "$stage" in
     release) release_stage "$@" || status=$? ;;
     asan) "$repo_root/scripts/test_asan.sh" || status=$? ;;
+    tsan) "$repo_root/scripts/test_tsan.sh" || status=$? ;;
     fuzz) "$repo_root/scripts/test_fuzz.sh" || status=$? ;;
   esac
   result=passed

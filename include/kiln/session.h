@@ -135,6 +135,13 @@ class Session {
   // run: an output tensor the caller has released by then has its buffer
   // written over by the next run (saving a fresh allocation's page faults);
   // one the caller still holds is left alone.
+  //
+  // Thread safety: run() may be called from several threads at once on one
+  // session; each call gets its own intermediate buffers (the spare arena is
+  // handed to one run at a time) and the kernels' packed weights are only
+  // read. The other members are safe to call concurrently with run() except
+  // moving or destroying the session. Tested under ThreadSanitizer by the
+  // tsan stage of scripts/test.sh (tests/unit/session_threads_test.cpp).
   NamedTensors run(const NamedTensors& inputs);
 
   struct Impl;
