@@ -199,6 +199,7 @@ void tensor_to_proto(const Tensor& tensor, onnx::TensorProto* proto) {
 
 Tensor tensor_from_pb_bytes(const std::string& bytes, const std::string& base_dir, const std::string& what) {
   if (bytes.size() > static_cast<size_t>(INT_MAX)) fail(what, " is larger than 2 GiB");
+  if (bytes.empty()) fail(what, " is empty (an ONNX TensorProto file holds at least a data type)");
   google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
   google::protobuf::io::CodedInputStream coded(&raw);
   coded.SetTotalBytesLimit(INT_MAX);

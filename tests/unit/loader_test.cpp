@@ -93,6 +93,12 @@ TEST(TensorFromProto, RejectsSizeMismatches) {
   expect_error([&] { graph::tensor_from_proto(huge, ".", "huge"); }, "huge");
 }
 
+TEST(TensorFromProto, EmptyPbFileSaysItIsEmpty) {
+  expect_error([&] { graph::tensor_from_pb_bytes("", ".", "'input_0.pb'"); }, "'input_0.pb' is empty");
+  // One byte short of a whole field is still "not a TensorProto", not "empty".
+  expect_error([&] { graph::tensor_from_pb_bytes(std::string(1, '\x08'), ".", "'x.pb'"); }, "not a valid ONNX TensorProto");
+}
+
 class ExternalData : public ::testing::Test {
  protected:
   void SetUp() override {
