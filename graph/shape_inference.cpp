@@ -1,5 +1,7 @@
 #include "graph/shape_inference.h"
 
+#include "platform/checked_math.h"
+
 namespace kiln::graph {
 
 namespace {
@@ -31,7 +33,13 @@ std::vector<ValueInfo> infer_node(const Node& node, const std::vector<const Valu
   if (!schema || !schema->shape) return {};
   ShapeContext ctx{node, inputs, constants};
   std::vector<ValueInfo> out = schema->shape(ctx);
-  for (size_t i = 0; i < out.size() && i < node.outputs.size(); ++i) out[i].name = node.outputs[i];
+  for (size_t i = 0; i < out.size() && i < node.outputs.size(); ++i) {
+    out[i].name = node.outputs[i];
+    // The limit every Tensor has at run time (platform/tensor.cpp), applied
+    // to what the rules compute at build time.
+    for (const Dim& d : out[i].dims)
+      if (d.is_fixed()) checked::dim(d.value, node.describe(), ("a dim of output '" + node.outputs[i] + "'").c_str());
+  }
   return out;
 }
 

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <functional>
 
-#include "graph/window_attrs.h"
 #include <onnx/onnx_pb.h>
+
+#include "graph/window_attrs.h"
+#include "platform/checked_math.h"
 
 namespace kiln::graph {
 
@@ -23,19 +25,6 @@ namespace {
 
 Dim fixed(int64_t v) { return Dim{v, ""}; }
 
-// Checked arithmetic for dims: a hostile model's attributes and constants can
-// push products and sums past int64 (undefined behaviour); inference then
-// fails with kiln::Error instead, which costs only the memory plan.
-int64_t mul(int64_t a, int64_t b) {
-  int64_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r)) fail("shape inference: ", a, " x ", b, " overflows int64");
-  return r;
-}
-int64_t add(int64_t a, int64_t b) {
-  int64_t r = 0;
-  if (__builtin_add_overflow(a, b, &r)) fail("shape inference: ", a, " + ", b, " overflows int64");
-  return r;
-}
 Dim unknown() { return Dim{}; }
 
 ValueInfo make(DataType type, std::vector<Dim> dims) {
@@ -149,7 +138,8 @@ std::vector<ValueInfo> conv_transpose_impl(const ShapeContext& c) {
   if (!x || !w || x->dims.size() < 3 || w->rank() != x->dims.size()) return {unknown_shape(c.dtype(0))};
   size_t spatial = x->dims.size() - 2;
   int64_t group = c.node.attr_int("group", 1);
-  std::vector<Dim> dims = {x->dims[0], fixed(mul(w->dim(1), group))};
+  const std::string who = c.node.describe();
+  std::vector<Dim> dims = {x->dims[0], fixed(checked::mul(w->dim(1), group, who, "the output channel count"))};
   auto output_shape = c.node.attr_ints("output_shape");
   if (output_shape.size() == spatial) {
     for (int64_t d : output_shape) dims.push_back(fixed(d));
@@ -171,11 +161,16 @@ std::vector<ValueInfo> conv_transpose_impl(const ShapeContext& c) {
     if (!in.is_fixed()) {
       dims.push_back(unknown());
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      dims.push_back(fixed(mul(in.value, strides[i])));
+      dims.push_back(fixed(checked::mul(in.value, strides[i], who, "the output size")));
     } else {
-      int64_t pad_total = auto_pad == "VALID" ? 0 : add(pads[i], pads[i + spatial]);
-      int64_t extent = add(mul(add(kernel[i], -1), dilations[i]), 1);
-      dims.push_back(fixed(add(add(add(mul(strides[i], add(in.value, -1)), output_padding[i]), extent), -pad_total)));
+      // stride * (in - 1) + output_padding + dilation * (kernel - 1) + 1 - pads
+      const char* what = "the output size";
+      int64_t pad_total = auto_pad == "VALID" ? 0 : checked::add(pads[i], pads[i + spatial], who, "the pads");
+      int64_t extent = checked::add(checked::mul(checked::add(kernel[i], -1, who, what), dilations[i], who, what), 1,
+                                    who, what);
+      int64_t span = checked::mul(strides[i], checked::add(in.value, -1, who, what), who, what);
+      int64_t full = checked::add(checked::add(span, output_padding[i], who, what), extent, who, what);
+      dims.push_back(fixed(checked::sub(full, pad_total, who, what)));
     }
   }
   return {make(c.dtype(0), dims)};
@@ -275,7 +270,7 @@ std::vector<ValueInfo> reshape_impl(const ShapeContext& c) {
     if (in && rest_fixed) {
       int64_t total = element_count(*in), rest = 1;
       for (size_t i = 0; i < dims.size(); ++i)
-        if (static_cast<int>(i) != infer_at) rest = mul(rest, dims[i].value);
+        if (static_cast<int>(i) != infer_at) rest = checked::mul(rest, dims[i].value, c.node.describe(), "the target shape's element count");
       if (rest == 0 || total % rest != 0)
         fail(c.node.describe(), ": cannot reshape ", shape_to_string(*in), " to the target shape");
       dims[static_cast<size_t>(infer_at)] = fixed(total / rest);
@@ -291,15 +286,20 @@ std::vector<ValueInfo> flatten_impl(const ShapeContext& c) {
   int64_t axis = c.node.attr_int("axis", 1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis > rank) fail(c.node.describe(), ": axis out of range");
-  auto product = [&](int64_t from, int64_t to) {
-    int64_t p = 1;
+  // A fixed 0 makes the product 0 even next to unknown or huge dims.
+  auto product = [&](int64_t from, int64_t to, const char* what) {
+    Shape values;
+    bool all_fixed = true;
     for (int64_t i = from; i < to; ++i) {
-      if (!x->dims[static_cast<size_t>(i)].is_fixed()) return unknown();
-      p = mul(p, x->dims[static_cast<size_t>(i)].value);
+      const Dim& d = x->dims[static_cast<size_t>(i)];
+      if (d.is_fixed() && d.value == 0) return fixed(0);
+      all_fixed = all_fixed && d.is_fixed();
+      values.push_back(d.value);
     }
-    return fixed(p);
+    if (!all_fixed) return unknown();
+    return fixed(checked::product(values, 0, values.size(), c.node.describe(), what));
   };
-  return {make(c.dtype(0), {product(0, axis), product(axis, rank)})};
+  return {make(c.dtype(0), {product(0, axis, "the outer dim"), product(axis, rank, "the inner dim")})};
 }
 
 std::vector<ValueInfo> squeeze_impl(const ShapeContext& c) {
@@ -364,7 +364,9 @@ std::vector<ValueInfo> concat_impl(const ShapeContext& c) {
     if (v->dims.size() != dims.size()) fail(c.node.describe(), ": inputs have different ranks");
     for (size_t d = 0; d < dims.size(); ++d) {
       if (d == axis) {
-        dims[d] = dims[d].is_fixed() && v->dims[d].is_fixed() ? fixed(dims[d].value + v->dims[d].value) : unknown();
+        dims[d] = dims[d].is_fixed() && v->dims[d].is_fixed()
+                      ? fixed(checked::add(dims[d].value, v->dims[d].value, c.node.describe(), "the concatenated dim"))
+                      : unknown();
       } else if (dims[d].is_fixed() && v->dims[d].is_fixed() && dims[d].value != v->dims[d].value) {
         fail(c.node.describe(), ": inputs differ in dimension ", d, " (", dims[d].value, " vs ", v->dims[d].value, ")");
       } else if (!dims[d].is_fixed()) {
@@ -375,6 +377,28 @@ std::vector<ValueInfo> concat_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
+// Split sizes must be >= 0 and add up to the axis length (when it is known);
+// the sum is checked, so sizes like [INT64_MAX, 2] are an error, not a wrap.
+void check_split_sizes(const Node& node, const std::vector<int64_t>& sizes, const Dim& axis_dim) {
+  int64_t total = 0;
+  bool fits = true;
+  for (int64_t s : sizes) {
+    if (s < 0) fail(node.describe(), ": split sizes ", shape_to_string(sizes), " contain a negative size");
+    if (fits) {
+      std::optional<int64_t> sum = checked::try_add(total, s);
+      fits = sum.has_value();
+      total = sum.value_or(0);
+    }
+  }
+  if (!axis_dim.is_fixed()) {
+    if (!fits) fail(node.describe(), ": split sizes ", shape_to_string(sizes), " add up to more than 2^63");
+    return;
+  }
+  if (!fits || total != axis_dim.value)
+    fail(node.describe(), ": split sizes ", shape_to_string(sizes), " add up to ", fits ? std::to_string(total) : "more than 2^63",
+         ", not the axis length ", axis_dim.value);
+}
+
 std::vector<ValueInfo> split_impl(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   size_t n = c.node.outputs.size();
@@ -382,15 +406,21 @@ std::vector<ValueInfo> split_impl(const ShapeContext& c) {
   size_t axis = static_cast<size_t>(normalize_axis(c.node, c.node.attr_int("axis", 0), x->dims.size()));
   bool known = true;
   std::vector<int64_t> sizes = c.ints_from("split", 1, known);
+  if (known && !sizes.empty()) {
+    if (sizes.size() != n) fail(c.node.describe(), ": split has ", sizes.size(), " sizes for ", n, " outputs");
+    check_split_sizes(c.node, sizes, x->dims[axis]);
+  }
   std::vector<ValueInfo> out;
   for (size_t i = 0; i < n; ++i) {
     std::vector<Dim> dims = x->dims;
     if (known && !sizes.empty()) {
-      if (sizes.size() != n) fail(c.node.describe(), ": split has ", sizes.size(), " sizes for ", n, " outputs");
       dims[axis] = fixed(sizes[i]);
     } else if (known && x->dims[axis].is_fixed()) {
-      int64_t total = x->dims[axis].value, chunk = add(total, static_cast<int64_t>(n) - 1) / static_cast<int64_t>(n);
-      dims[axis] = fixed(std::min<int64_t>(chunk, std::max<int64_t>(0, total - mul(chunk, static_cast<int64_t>(i)))));
+      // ceil(total / n) per output, the last ones taking what is left.
+      const int64_t total = x->dims[axis].value, parts = static_cast<int64_t>(n);
+      const int64_t chunk = total / parts + (total % parts != 0 ? 1 : 0);
+      const int64_t taken = std::min(total, checked::mul(chunk, static_cast<int64_t>(i), c.node.describe(), "a split offset"));
+      dims[axis] = fixed(std::min<int64_t>(chunk, total - taken));
     } else {
       dims[axis] = unknown();
     }
@@ -423,23 +453,8 @@ std::vector<ValueInfo> slice_impl(const ShapeContext& c) {
       dims[a] = unknown();
       continue;
     }
-    int64_t n = dims[a].value, step = steps[i];
-    if (step == 0) fail(c.node.describe(), ": slice step 0");
-    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(hi, v)); };
-    int64_t s = starts[i] < 0 ? starts[i] + n : starts[i];
-    int64_t e = ends[i] < 0 ? ends[i] + n : ends[i];
-    if (ends[i] > n) e = n;
-    int64_t count;
-    if (step > 0) {
-      s = clamp(s, 0, n);
-      e = clamp(e, 0, n);
-      count = e > s ? (e - s + step - 1) / step : 0;
-    } else {
-      s = clamp(s, -1, n - 1);
-      e = clamp(ends[i] < -n ? -1 : e, -1, n - 1);
-      count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
-    }
-    dims[a] = fixed(count);
+    if (steps[i] == 0) fail(c.node.describe(), ": slice step 0");
+    dims[a] = fixed(checked::clamp_slice_axis(starts[i], ends[i], steps[i], dims[a].value).count);
   }
   return {make(c.dtype(0), dims)};
 }
@@ -509,7 +524,7 @@ std::vector<ValueInfo> tile_impl(const ShapeContext& c) {
   std::vector<int64_t> r = repeats->to_int64_vector();
   if (r.size() != x->dims.size()) fail(c.node.describe(), ": repeats has ", r.size(), " values for rank ", x->dims.size());
   std::vector<Dim> dims = x->dims;
-  for (size_t i = 0; i < dims.size(); ++i) dims[i] = dims[i].is_fixed() ? fixed(mul(dims[i].value, r[i])) : r[i] == 1 ? dims[i] : unknown();
+  for (size_t i = 0; i < dims.size(); ++i) dims[i] = dims[i].is_fixed() ? fixed(checked::mul(dims[i].value, r[i], c.node.describe(), "a tiled dim")) : r[i] == 1 ? dims[i] : unknown();
   return {make(c.dtype(0), dims)};
 }
 
@@ -523,7 +538,8 @@ std::vector<ValueInfo> pad_impl(const ShapeContext& c) {
   if (pads.size() != 2 * rank) fail(c.node.describe(), ": pads has ", pads.size(), " values for rank ", rank);
   std::vector<Dim> dims = x->dims;
   for (size_t i = 0; i < rank; ++i)
-    dims[i] = dims[i].is_fixed() ? fixed(dims[i].value + pads[i] + pads[i + rank])
+    dims[i] = dims[i].is_fixed() ? fixed(checked::add(checked::add(dims[i].value, pads[i], c.node.describe(), "a padded dim"),
+                                                      pads[i + rank], c.node.describe(), "a padded dim"))
                                  : (pads[i] == 0 && pads[i + rank] == 0 ? dims[i] : unknown());
   return {make(c.dtype(0), dims)};
 }
@@ -571,7 +587,9 @@ std::vector<ValueInfo> depth_space_impl(const ShapeContext& c, bool to_space) {
   if (!x || x->dims.size() != 4) return {unknown_shape(c.dtype(0))};
   int64_t b = c.node.attr_int("blocksize", 0);
   if (b <= 0) fail(c.node.describe(), ": blocksize must be positive");
-  auto scale = [](const Dim& d, int64_t num, int64_t den) {
+  const std::string who = c.node.describe();
+  auto mul = [&](int64_t a, int64_t b) { return checked::mul(a, b, who, "a dim times blocksize"); };
+  auto scale = [&](const Dim& d, int64_t num, int64_t den) {
     return d.is_fixed() ? Dim{mul(d.value, num) / den, ""} : Dim{};
   };
   std::vector<Dim> dims = x->dims;

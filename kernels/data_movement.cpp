@@ -1,5 +1,6 @@
 #include "kernels/data_movement.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace kiln::kernels {
@@ -158,6 +159,7 @@ void fill_elements(void* dst, const void* element, size_t element_bytes, int64_t
 
 std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape) {
   std::vector<int64_t> strides(shape.size(), 1);
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return strides;
   for (size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * shape[i];
   return strides;
 }

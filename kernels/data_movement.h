@@ -38,7 +38,9 @@ void gather_by_axis_tables(void* dst, const void* src, size_t element_bytes, con
 // Fills `count` elements with copies of the `element_bytes` bytes at `element`.
 void fill_elements(void* dst, const void* element, size_t element_bytes, int64_t count);
 
-// Row-major element strides of a contiguous tensor of this shape.
+// Row-major element strides of a contiguous tensor of this shape. A shape
+// with a 0 dim holds no element to address: its strides are all 1 (the
+// products of its other dims may not fit in int64).
 std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape);
 
 // Runs body(begin, end) over [0, total) cut into contiguous ranges on the

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <type_traits>
+
+#include "platform/checked_math.h"
 
 namespace kiln::kernels {
 
@@ -12,6 +15,19 @@ ReductionPlan plan_reduction(const std::vector<int64_t>& shape, const std::vecto
   for (size_t d = 0; d < shape.size(); ++d) {
     if (!reduced[d]) plan.output_shape.push_back(shape[d]);
     else if (keepdims) plan.output_shape.push_back(1);
+  }
+  // An empty input has nothing to visit, and its other dims may multiply
+  // past int64: no runs, offsets or strides. The output is empty too unless
+  // the 0 dims are all reduced; then each output is the reduction of nothing.
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) {
+    plan.reduced_count = 0;
+    plan.outer_offsets.clear();
+    const std::optional<int64_t> outputs = checked::try_product(plan.output_shape);
+    if (!outputs)
+      fail("the reduction of shape ", shape_to_string(shape), " would have ", shape_to_string(plan.output_shape),
+           " outputs, more than fit in 64 bits");
+    plan.outputs = *outputs;
+    return plan;
   }
   plan.outputs = 1;
   for (int64_t size : plan.output_shape) plan.outputs *= size;
@@ -51,12 +67,6 @@ ReductionPlan plan_reduction(const std::vector<int64_t>& shape, const std::vecto
         for (int64_t k = 0; k < reduced_runs[i].size; ++k) next.push_back(base + k * reduced_strides[i]);
       plan.outer_offsets = std::move(next);
     }
-  }
-  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) {  // empty input: nothing to visit
-    plan.reduced_count = 0;
-    plan.kept_sizes.clear();
-    plan.kept_strides.clear();
-    plan.outer_offsets.clear();
   }
   return plan;
 }

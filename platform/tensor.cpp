@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 
+#include "platform/checked_math.h"
 #include "platform/memory_budget.h"
 
 namespace kiln {
@@ -45,16 +46,15 @@ const char* dtype_name(DataType type) {
 bool is_supported_dtype(DataType type) { return element_size(type) != 0; }
 
 int64_t element_count(const Shape& shape) {
-  int64_t count = 1;
   for (int64_t d : shape) {
     if (d < 0) fail("negative dimension ", d, " in shape ", shape_to_string(shape));
     if (d > kMaxDimension)
       fail("dimension ", d, " in shape ", shape_to_string(shape), " is absurdly large (more than 2^40)");
-    if (d != 0 && count > std::numeric_limits<int64_t>::max() / d)
-      fail("shape ", shape_to_string(shape), " has more elements than fit in 64 bits");
-    count *= d;
   }
-  return count;
+  // A 0 anywhere makes the count 0, however large the other dims are.
+  std::optional<int64_t> count = checked::try_product(shape);
+  if (!count) fail("shape ", shape_to_string(shape), " has more elements than fit in 64 bits");
+  return *count;
 }
 
 std::string shape_to_string(const Shape& shape) {

@@ -19,6 +19,7 @@
 #include "kernels/f32_gemm_packed.h"
 #include "kernels/f32_im2col_panels.h"
 #include "kernels/gemm.h"
+#include "platform/checked_math.h"
 #include "platform/cpu_info.h"
 #include "platform/memory_budget.h"
 #include "platform/thread_pool.h"
@@ -561,13 +562,20 @@ class ConvTransposeKernel : public OpKernel {
       const int64_t stride = attrs_.strides.empty() ? 1 : attrs_.strides[i];
       const int64_t dilation = attrs_.dilations.empty() ? 1 : attrs_.dilations[i];
       const int64_t extra = output_padding_.empty() ? 0 : output_padding_[i];
-      const int64_t full = stride * (in - 1) + extra + dilation * (kernel - 1) + 1;  // unpadded output size
+      // The unpadded output size, stride * (in - 1) + extra + dilation * (kernel - 1) + 1, checked: hostile
+      // attributes and dims must not wrap it around.
+      const std::string who = node.describe();
+      const char* what = "the output size";
+      const int64_t span = checked::mul(stride, checked::add(in, -1, who, what), who, what);
+      const int64_t extent = checked::add(checked::mul(dilation, kernel - 1, who, what), 1, who, what);
+      const int64_t full = checked::add(checked::add(span, extra, who, what), extent, who, what);
       int64_t pad_begin = 0, pad_end = 0, out = 0;
       const bool same = attrs_.auto_pad == AutoPad::kSameUpper || attrs_.auto_pad == AutoPad::kSameLower;
       if (!output_shape_.empty() || same) {
-        out = !output_shape_.empty() ? output_shape_[output_shape_.size() - rank + i] : in * stride;
+        out = !output_shape_.empty() ? output_shape_[output_shape_.size() - rank + i]
+                                     : checked::mul(in, stride, who, what);
         // A larger requested output than `full` adds zeros (bias) at the end, as output_padding would.
-        const int64_t total = std::max<int64_t>(0, full - out);
+        const int64_t total = std::max<int64_t>(0, checked::sub(full, out, who, what));
         pad_begin = attrs_.auto_pad == AutoPad::kSameUpper ? total / 2 : total - total / 2;
         pad_end = total - pad_begin;
       } else {
@@ -575,11 +583,11 @@ class ConvTransposeKernel : public OpKernel {
           pad_begin = attrs_.pads[i];
           pad_end = attrs_.pads[i + rank];
         }
-        out = full - pad_begin - pad_end;
+        out = checked::sub(checked::sub(full, pad_begin, who, what), pad_end, who, what);
       }
-      if (out < 0)
+      if (out < 0 || out > kMaxDimension)
         fail(node.describe(), ": spatial dim ", i, " of the output would be ", out, " (input ", in, ", pads ",
-             pad_begin, "+", pad_end, ")");
+             pad_begin, "+", pad_end, ")", out < 0 ? "" : ", more than the 2^40 a dim may have");
       g.in[dim] = out;
       g.out[dim] = in;
       g.kernel[dim] = kernel;

@@ -17,6 +17,7 @@
 #include "kernels/f32_affine_activation.h"
 #include "kernels/f32_gemm_epilogue.h"
 #include "kernels/f32_norm.h"
+#include "platform/checked_math.h"
 #include "platform/thread_pool.h"
 #include "graph/expansion_builder.h"
 #include "graph/pass.h"
@@ -61,10 +62,10 @@ RowBroadcast row_broadcast(const graph::Node& node, const char* what, const Tens
   }
   b.values = t->data<float>();
   if (first < 0) return b;  // one value
-  b.inner = 1;
-  for (size_t d = static_cast<size_t>(last) + 1; d < x.size(); ++d) b.inner *= x[d];
-  b.count = 1;
-  for (int64_t d = first; d <= last; ++d) b.count *= x[static_cast<size_t>(d)];
+  // Checked products: an empty X's other dims may multiply past int64.
+  const std::string who = node.describe();
+  b.inner = checked::product(x, static_cast<size_t>(last) + 1, x.size(), who, "the dims after the parameter's");
+  b.count = checked::product(x, static_cast<size_t>(first), static_cast<size_t>(last) + 1, who, "the parameter's dims");
   return b;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "kernels/data_movement.h"
+#include "platform/checked_math.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/shape_util.h"
 #include "runtime/ops/tensor_groups.h"
@@ -25,34 +26,7 @@ struct SliceSpec {
   std::vector<int64_t> starts, ends, axes, steps;  // axes/steps may be empty = defaults
 };
 
-// One axis after clamping: the view starts at `start` and takes `count`
-// elements `step` apart.
-struct SliceAxis {
-  int64_t start = 0, count = 0, step = 1;
-};
-
-// Clamps one axis as the ONNX spec says: negative positions count from the
-// back; then start/end are clamped to [0, dim] for positive steps and to
-// [0, dim-1] / [-1, dim-1] for negative steps (so INT64_MAX/INT64_MIN mean
-// "to the end" in either direction).
-SliceAxis clamp_slice_axis(int64_t start, int64_t end, int64_t step, int64_t dim) {
-  SliceAxis axis;
-  axis.step = step;
-  if (dim == 0) return axis;
-  if (start < 0) start += dim;
-  if (end < 0) end += dim;
-  if (step > 0) {
-    start = std::clamp(start, int64_t{0}, dim);
-    end = std::clamp(end, int64_t{0}, dim);
-    axis.count = end > start ? (end - start + step - 1) / step : 0;
-  } else {
-    start = std::clamp(start, int64_t{0}, dim - 1);
-    end = std::clamp(end, int64_t{-1}, dim - 1);
-    axis.count = start > end ? (start - end + (-step) - 1) / (-step) : 0;
-  }
-  axis.start = start;
-  return axis;
-}
+using checked::SliceAxis;
 
 // Slice: attributes starts/ends/axes before opset 10; from 10 the inputs
 // starts, ends, axes (optional) and steps (optional).
@@ -113,20 +87,24 @@ class SliceKernel : public OpKernel {
       if (seen[a]) fail(node.describe(), ": axes ", shape_to_string(spec.axes), " repeat axis ", axis);
       seen[a] = true;
       int64_t step = spec.steps.empty() ? 1 : spec.steps[i];
-      axes[a] = clamp_slice_axis(spec.starts[i], spec.ends[i], step, input.dim(a));
+      axes[a] = checked::clamp_slice_axis(spec.starts[i], spec.ends[i], step, input.dim(a));
     }
 
-    const std::vector<int64_t> in_strides = kernels::contiguous_strides(input.shape());
     Shape out_shape(rank);
+    for (size_t d = 0; d < rank; ++d) out_shape[d] = axes[d].count;
+    Tensor& out = ctx.allocate_output(0, input.dtype(), out_shape);
+    if (out.size() == 0) return;
+    // The input is not empty either, so its strides and every in-bounds
+    // offset fit in int64. A step is only multiplied out when it takes more
+    // than one element (then |step| < dim); a lone element's huge step
+    // (INT64_MAX, INT64_MIN) is never used.
+    const std::vector<int64_t> in_strides = kernels::contiguous_strides(input.shape());
     std::vector<int64_t> strides(rank);
     int64_t offset = 0;
     for (size_t d = 0; d < rank; ++d) {
-      out_shape[d] = axes[d].count;
-      strides[d] = axes[d].step * in_strides[d];
+      strides[d] = axes[d].count > 1 ? axes[d].step * in_strides[d] : in_strides[d];
       offset += axes[d].start * in_strides[d];
     }
-    Tensor& out = ctx.allocate_output(0, input.dtype(), out_shape);
-    if (out.size() == 0) return;
     const size_t eb = element_size(input.dtype());
     kernels::copy_view_to_contiguous(out.raw(), static_cast<const char*>(input.raw()) + offset * static_cast<int64_t>(eb),
                                      eb, out_shape, strides, ctx.threads());

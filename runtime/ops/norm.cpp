@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/f32_norm.h"
+#include "platform/checked_math.h"
 #include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
@@ -162,8 +163,11 @@ class LayerNormKernel : public OpKernel {
     const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
     if (axis < 0 || axis >= rank)
       fail(node.describe(), ": axis ", axis_, " is out of range for X ", shape_to_string(x.shape()));
-    int64_t rows = 1, row_size = 1;
-    for (int64_t d = 0; d < rank; ++d) (d < axis ? rows : row_size) *= x.dim(static_cast<size_t>(d));
+    // A checked product (0 with a 0 among the dims): an empty X's other dims
+    // may multiply past int64. An empty X has no rows to normalize.
+    const int64_t row_size =
+        checked::product(x.shape(), static_cast<size_t>(axis), x.rank(), node.describe(), "the normalized row");
+    const int64_t rows = x.size() == 0 ? 0 : x.size() / row_size;
     auto check_param = [&](const Tensor& t, const char* what) {
       if (t.size() != row_size && t.size() != 1)
         fail(node.describe(), ": ", what, " has shape ", shape_to_string(t.shape()), ", expected ", row_size,

@@ -8,6 +8,7 @@
 
 #include "kernels/convert_elements.h"
 #include "kernels/data_movement.h"
+#include "platform/checked_math.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/shape_util.h"
 #include "runtime/ops/tensor_groups.h"
@@ -63,8 +64,10 @@ class PadKernel : public OpKernel {
     Shape out_shape(rank);
     for (size_t k = 0; k < rank; ++k) {
       const int64_t dim = input.dim(k), before = pads[k], after = pads[k + rank];
-      if (__builtin_add_overflow(dim, before, &out_shape[k]) || __builtin_add_overflow(out_shape[k], after, &out_shape[k]))
-        fail(node.describe(), ": pads ", shape_to_string(pads), " overflow the output shape");
+      const std::optional<int64_t> padded = checked::try_add(dim, before);
+      const std::optional<int64_t> total = padded ? checked::try_add(*padded, after) : std::nullopt;
+      if (!total) fail(node.describe(), ": pads ", shape_to_string(pads), " overflow the output shape");
+      out_shape[k] = *total;
       if (out_shape[k] < 0 || before < -dim || after < -dim)
         fail(node.describe(), ": pads ", shape_to_string(pads), " crop more than input shape ",
              shape_to_string(input.shape()), " holds");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/reduce.h"
+#include "platform/checked_math.h"
 #include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/parallel_work.h"
@@ -126,16 +127,18 @@ class ArgExtremeKernel : public OpKernel {
     if (x.rank() == 0) fail(node.describe(), ": input must have rank >= 1");
     const size_t axis = static_cast<size_t>(normalize_axis(node, axis_, x.rank()));
     Shape y_shape;
-    int64_t outer = 1, inner = 1;
     for (size_t d = 0; d < x.rank(); ++d) {
-      if (d < axis) outer *= x.dim(d);
-      if (d > axis) inner *= x.dim(d);
       if (d != axis) y_shape.push_back(x.dim(d));
       else if (keepdims_) y_shape.push_back(1);
     }
     const int64_t n = x.dim(axis);
-    if (n == 0 && outer * inner != 0) fail(node.describe(), ": cannot take the arg-extreme of an empty axis");
     Tensor& y = ctx.allocate_output(0, DataType::kInt64, y_shape);
+    if (n == 0 && y.size() != 0) fail(node.describe(), ": cannot take the arg-extreme of an empty axis");
+    if (y.size() == 0) return;
+    // Past here X is not empty, so these products fit.
+    const std::string who = node.describe();
+    const int64_t outer = checked::product(x.shape(), 0, axis, who, "the row count");
+    const int64_t inner = checked::product(x.shape(), axis + 1, x.rank(), who, "the row");
     switch (x.dtype()) {
       case DataType::kFloat32: return scan<float>(x, y, outer, n, inner);
       case DataType::kFloat64: return scan<double>(x, y, outer, n, inner);

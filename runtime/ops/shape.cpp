@@ -12,6 +12,7 @@
 
 #include "kernels/convert_elements.h"
 #include "kernels/data_movement.h"
+#include "platform/checked_math.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/shape_util.h"
 
@@ -109,8 +110,14 @@ class FlattenKernel : public OpKernel {
     if (axis_ < -rank || axis_ > rank)
       fail(ctx.node().describe(), ": axis ", axis_, " is out of range for rank ", rank);
     const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < rank; ++i) (i < axis ? outer : inner) *= input.dim(static_cast<size_t>(i));
+    // Checked products (a 0 among the dims makes one 0, never an overflow),
+    // each a dim within 2^40: e.g. 2^32 x 2^32 x 0 is 2^64 x 0, an error, not 0 x 0.
+    const std::string who = ctx.node().describe();
+    const Shape& dims = input.shape();
+    const size_t split = static_cast<size_t>(axis);
+    const int64_t outer = checked::dim(checked::product(dims, 0, split, who, "the outer dim"), who, "the outer dim");
+    const int64_t inner =
+        checked::dim(checked::product(dims, split, dims.size(), who, "the inner dim"), who, "the inner dim");
     ctx.set_output(0, input.reshaped({outer, inner}));
   }
 

@@ -9,6 +9,7 @@
 
 #include "graph/ir.h"
 #include "kiln/tensor.h"
+#include "platform/checked_math.h"
 
 namespace kiln::ops {
 
@@ -22,10 +23,7 @@ inline int64_t normalize_axis(int64_t axis, int64_t rank, const graph::Node& nod
 // a * b for dims and counts computed from data; kiln::Error naming the node
 // (and `what`) when the product does not fit in int64.
 inline int64_t checked_mul(int64_t a, int64_t b, const graph::Node& node, const char* what) {
-  int64_t product = 0;
-  if (__builtin_mul_overflow(a, b, &product))
-    fail(node.describe(), ": ", what, " overflows 64 bits (", a, " x ", b, ")");
-  return product;
+  return checked::mul(a, b, node.describe(), what);
 }
 
 // An int attribute that must be present (kiln::Error naming the node otherwise).

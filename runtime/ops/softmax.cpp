@@ -38,6 +38,9 @@ class SoftmaxKernel : public OpKernel {
     // The old form allows axis == rank (rows of one element).
     if (axis < 0 || axis > rank || (!coerce_2d_ && axis == rank) || (rank == 0 && !coerce_2d_))
       fail(node.describe(), ": axis ", axis_, " is out of range for input ", shape_to_string(x.shape()));
+    Tensor& y = ctx.allocate_output(0, DataType::kFloat32, x.shape());
+    // Past here X is not empty, so no product of its dims overflows.
+    if (y.size() == 0) return;
     int64_t outer = 1, n = 1, inner = 1;
     for (int64_t d = 0; d < rank; ++d) {
       const int64_t size = x.dim(static_cast<size_t>(d));
@@ -45,8 +48,6 @@ class SoftmaxKernel : public OpKernel {
       else if (d == axis || coerce_2d_) n *= size;
       else inner *= size;
     }
-    Tensor& y = ctx.allocate_output(0, DataType::kFloat32, x.shape());
-    if (y.size() == 0) return;
     const float* x_data = x.data<float>();
     float* y_data = y.data<float>();
     const int threads = threads_for_work(ctx.threads(), x.size());

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "kernels/data_movement.h"
+#include "platform/checked_math.h"
 #include "platform/thread_pool.h"
 #include "runtime/op_registry.h"
 #include "runtime/ops/shape_util.h"
@@ -21,12 +22,6 @@ namespace {
 using graph::Node;
 using ops::normalize_axis;
 using ops::read_int_list;
-
-int64_t product(const Shape& shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t i = begin; i < end; ++i) p *= shape[i];
-  return p;
-}
 
 // ----------------------------------------------------------------- Concat --
 
@@ -64,7 +59,8 @@ class ConcatKernel : public OpKernel {
       if (!compatible)
         fail(node.describe(), ": cannot concatenate shape ", shape_to_string(t.shape()), " (input ", i,
              ") with ", shape_to_string(first.shape()), " on axis ", axis_);
-      out_shape[axis] += t.dim(axis);
+      out_shape[axis] = checked::dim(checked::add(out_shape[axis], t.dim(axis), node.describe(), "the output dim"),
+                                     node.describe(), "the output dim");
       inputs.push_back(&t);
     }
     if (inputs.size() == 1) {
@@ -72,11 +68,14 @@ class ConcatKernel : public OpKernel {
       return;
     }
 
-    const int64_t eb = static_cast<int64_t>(element_size(first.dtype()));
-    const int64_t outer = product(first.shape(), 0, axis);
-    const int64_t inner_bytes = product(first.shape(), axis + 1, first.rank()) * eb;
-    const int64_t out_row_bytes = out_shape[axis] * inner_bytes;
     Tensor& out = ctx.allocate_output(0, first.dtype(), out_shape);
+    // An empty output's other dims may multiply past int64 (0 x 2^40 x 2^40);
+    // a non-empty one's row and row count fit, as its element count does.
+    if (out.size() == 0) return;
+    const int64_t eb = static_cast<int64_t>(element_size(first.dtype()));
+    const int64_t outer = checked::product(out_shape, 0, axis, node.describe(), "the row count");
+    const int64_t inner_bytes = checked::product(out_shape, axis + 1, out_shape.size(), node.describe(), "the row") * eb;
+    const int64_t out_row_bytes = out_shape[axis] * inner_bytes;
     char* dst = static_cast<char*>(out.raw());
     if (outer >= 16) {  // rows enough to share among the threads
       kernels::parallel_byte_ranges(outer, ctx.threads(), out_row_bytes, [&](int64_t begin, int64_t end) {
@@ -166,18 +165,36 @@ class SplitKernel : public OpKernel {
              parts, " equal parts");
       sizes.assign(parts, dim / static_cast<int64_t>(parts));
     }
+    // Checked sum: sizes like [INT64_MAX, 2] must not wrap around to dim.
     int64_t total = 0;
+    bool fits = true;
     for (int64_t s : sizes) {
       if (s < 0) fail(node.describe(), ": split sizes ", shape_to_string(sizes), " contain a negative size");
-      total += s;
+      if (fits) {
+        const std::optional<int64_t> sum = checked::try_add(total, s);
+        fits = sum.has_value();
+        total = sum.value_or(0);
+      }
     }
-    if (total != dim)
-      fail(node.describe(), ": split sizes ", shape_to_string(sizes), " add up to ", total, ", but axis ", axis_,
-           " of shape ", shape_to_string(input.shape()), " has ", dim);
+    if (!fits || total != dim)
+      fail(node.describe(), ": split sizes ", shape_to_string(sizes), " add up to ",
+           fits ? std::to_string(total) : "more than 2^63", ", but axis ", axis_, " of shape ",
+           shape_to_string(input.shape()), " has ", dim);
 
+    // An empty input's other dims may multiply past int64 (0 x 2^40 x 2^40):
+    // its outputs are empty too and nothing is copied.
+    if (input.size() == 0) {
+      for (size_t k = 0; k < parts; ++k) {
+        if (node.outputs[k].empty()) continue;
+        Shape shape = input.shape();
+        shape[axis] = sizes[k];
+        ctx.allocate_output(k, input.dtype(), shape);
+      }
+      return;
+    }
     const int64_t eb = static_cast<int64_t>(element_size(input.dtype()));
-    const int64_t outer = product(input.shape(), 0, axis);
-    const int64_t inner_bytes = product(input.shape(), axis + 1, input.rank()) * eb;
+    const int64_t outer = checked::product(input.shape(), 0, axis, node.describe(), "the row count");
+    const int64_t inner_bytes = checked::product(input.shape(), axis + 1, input.rank(), node.describe(), "the row") * eb;
     const int64_t in_row_bytes = dim * inner_bytes;
     const char* src = static_cast<const char*>(input.raw());
     int64_t offset = 0;  // bytes into each input row

@@ -2,7 +2,8 @@
 """Writes the malformed and hostile ONNX models of tests/bad_models/.
 
 Each model breaks one rule; tests/bad_models/expected_errors.txt lists, per
-file, the kiln::Error text it must produce (tests/unit/bad_models_test.cpp).
+file, the kiln::Error text it must produce, or for a hostile but valid model
+the output shapes it must give (tests/unit/bad_models_test.cpp).
 
     make_bad_models.py OUT_DIR
 
@@ -215,6 +216,47 @@ def cases(out):
     yield "resize_absurd.onnx", model(
         [helper.make_node("Resize", ["x", "", "scales"], ["y"], name="resize")], [vi("x", [1, 1, 2, 2])],
         [vi("y", None)], [helper.make_tensor("scales", F, [4], [1, 1, 1e30, 1])])
+
+    # ---- extreme Slice/Split values and empty tensors with huge dims: exact
+    # results or clean errors, no signed overflow (platform/checked_math.h)
+    int64_max, int64_min, huge = (1 << 63) - 1, -(1 << 63), 1 << 40
+
+    def slice_model(start, end, axis, step):
+        return model([helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"], name="slice")],
+                     [vi("x", [1, 5])], [vi("y", None)],
+                     [int64s("starts", [start]), int64s("ends", [end]), int64s("axes", [axis]),
+                      int64s("steps", [step])])
+
+    yield "slice_int64_max_step.onnx", slice_model(0, int64_max, 0, int64_max)
+    yield "slice_int64_min_step.onnx", slice_model(int64_max, int64_min, 1, int64_min)
+    yield "slice_reversed_to_int64_min.onnx", slice_model(int64_max, int64_min, 1, -1)
+    yield "split_sizes_overflow.onnx", model(
+        [helper.make_node("Split", ["x", "split"], ["a", "b"], name="split", axis=1)], [vi("x", [1, 5])],
+        [vi("a", None), vi("b", None)], [int64s("split", [int64_max, 2])])
+
+    def empty_huge(op, x_dims, initializers=(), extra_inputs=(), **attrs):
+        return model([helper.make_node(op, ["x"] + list(extra_inputs), ["y"], name=op.lower(), **attrs)],
+                     [vi("x", list(x_dims))], [vi("y", None)], list(initializers))
+
+    yield "concat_empty_huge_dims.onnx", model(
+        [helper.make_node("Concat", ["x", "x"], ["y"], name="concat", axis=0)], [vi("x", [0, huge, huge])],
+        [vi("y", None)])
+    yield "concat_dim_over_limit.onnx", model(
+        [helper.make_node("Concat", ["x", "x"], ["y"], name="concat", axis=1)], [vi("x", [0, huge, huge])],
+        [vi("y", None)])
+    yield "split_empty_huge_dims.onnx", model(
+        [helper.make_node("Split", ["x"], ["a", "b"], name="split", axis=0)], [vi("x", [0, huge, huge])],
+        [vi("a", None), vi("b", None)])
+    yield "transpose_empty_huge_dims.onnx", empty_huge("Transpose", [0, huge, huge], perm=[2, 1, 0])
+    yield "reduce_sum_empty_huge_dims.onnx", empty_huge("ReduceSum", [0, huge, huge], [int64s("axes", [1])],
+                                                        ["axes"])
+    yield "pad_empty_huge_dims.onnx", empty_huge("Pad", [huge, huge, 0], [int64s("pads", [0, 0, 0, 0, 0, 0])],
+                                                 ["pads"])
+    yield "layer_norm_empty_huge_dims.onnx", empty_huge("LayerNormalization", [huge, huge, 0], [floats("scale", [0])],
+                                                        ["scale"])
+    yield "flatten_empty_wraps.onnx", empty_huge("Flatten", [1 << 32, 1 << 32, 0], axis=2)
+    yield "conv_transpose_output_overflow.onnx", empty_huge("ConvTranspose", [0, 1, huge], [floats("w", [1, 1, 1])],
+                                                            ["w"], strides=[(1 << 31) - 1])
 
     # ---- subgraph ops and unknown ops
     body = helper.make_graph([helper.make_node("Identity", ["x"], ["z"])], "body", [], [vi("z", [2])])
