@@ -41,10 +41,10 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
   std::vector<std::string> items;
   std::stringstream in(text);
   for (std::string item; std::getline(in, item, ',');) {
-    if (item.empty()) fail("bad ", option, " '", text, "': empty item (write e.g. 1,2,4)");
+    if (item.empty()) fail_usage("bad ", option, " '", text, "': empty item (write e.g. 1,2,4)");
     items.push_back(item);
   }
-  if (items.empty() || text.back() == ',') fail("bad ", option, " '", text, "': empty item (write e.g. 1,2,4)");
+  if (items.empty() || text.back() == ',') fail_usage("bad ", option, " '", text, "': empty item (write e.g. 1,2,4)");
   return items;
 }
 

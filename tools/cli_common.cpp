@@ -33,9 +33,9 @@ void apply_shape_args(const ShapeArgs& args, SessionOptions& options) {
     try {
       shape = parse_shape(dims);
     } catch (const Error& e) {
-      fail("bad --shape '", text, "': ", e.what());
+      fail_usage("bad --shape '", text, "': ", e.what());
     }
-    if (!options.input_shapes.emplace(name, shape).second) fail("--shape given twice for input '", name, "'");
+    if (!options.input_shapes.emplace(name, shape).second) fail_usage("--shape given twice for input '", name, "'");
   }
   for (const std::string& text : args.dims) {
     auto [symbol, value] = split_assignment(text, "--dim", /*split_at_last=*/true);
@@ -43,9 +43,9 @@ void apply_shape_args(const ShapeArgs& args, SessionOptions& options) {
     try {
       parsed = parse_shape(value);
     } catch (const Error& e) {
-      fail("bad --dim '", text, "': ", e.what());
+      fail_usage("bad --dim '", text, "': ", e.what());
     }
-    if (parsed.size() != 1) fail("bad --dim '", text, "': expected SYMBOL=N with one non-negative integer");
+    if (parsed.size() != 1) fail_usage("bad --dim '", text, "': expected SYMBOL=N with one non-negative integer");
     if (!options.dim_values.emplace(symbol, parsed[0]).second) fail("--dim given twice for '", symbol, "'");
   }
 }
@@ -101,7 +101,7 @@ Shape parse_shape(const std::string& text) {
 
 uint64_t parse_byte_size(const std::string& text) {
   auto bad = [&](const char* why) {
-    fail("bad size '", text, "': ", why, " (write bytes, or a number with K, M, G or T, e.g. 512M or 1G)");
+    fail_usage("bad size '", text, "': ", why, " (write bytes, or a number with K, M, G or T, e.g. 512M or 1G)");
   };
   size_t end = 0;
   while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) ++end;
@@ -140,7 +140,7 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
                                                      bool split_at_last) {
   size_t eq = split_at_last ? text.rfind('=') : text.find('=');
   if (eq == std::string::npos || eq == 0)
-    fail("bad ", option, " '", text, "': expected NAME=VALUE");
+    fail_usage("bad ", option, " '", text, "': expected NAME=VALUE");
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "kiln/error.h"
 #include "kiln/session.h"
 #include "kiln/tensor.h"
 
@@ -18,6 +20,20 @@ class App;
 }
 
 namespace kiln::cli {
+
+// A bad command line that parsed (an option's value makes no sense): the
+// command exits 2 like for an unknown option, not 1 like for a bad model.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+template <class... Parts>
+[[noreturn]] void fail_usage(Parts&&... parts) {
+  std::ostringstream out;
+  (out << ... << std::forward<Parts>(parts));
+  throw UsageError(out.str());
+}
 
 // What main runs after a subcommand's options parsed successfully; returns the exit code.
 using Action = std::function<int()>;

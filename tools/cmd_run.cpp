@@ -42,7 +42,7 @@ std::map<std::string, std::string> input_files(const RunArgs& args, const Sessio
   std::map<std::string, std::string> files;
   for (const std::string& text : args.inputs) {
     auto [name, path] = split_assignment(text, "--input");
-    if (path.empty()) fail("bad --input '", text, "': the file name is empty");
+    if (path.empty()) fail_usage("bad --input '", text, "': the file name is empty");
     bool known = false;
     for (const TensorInfo& info : session.inputs()) known |= info.name == name;
     if (!known) fail("--input names '", name, "', but the model has no such input (inputs: ", input_names(session), ")");

@@ -82,7 +82,7 @@ int sweep_model(const SweepArgs& args) {
   std::vector<int> threads;
   for (const std::string& t : thread_list) {
     Shape parsed = parse_shape(t);
-    if (parsed.size() != 1 || parsed[0] < 1 || parsed[0] > 4096) fail("bad --threads value '", t, "'");
+    if (parsed.size() != 1 || parsed[0] < 1 || parsed[0] > 4096) fail_usage("bad --threads value '", t, "'");
     threads.push_back(static_cast<int>(parsed[0]));
   }
   std::vector<std::string> levels = split_list(settings.opt_level.value, "--opt-level");
@@ -96,7 +96,7 @@ int sweep_model(const SweepArgs& args) {
   if (!args.batches.empty()) {
     for (const std::string& b : split_list(args.batches, "--batch")) {
       Shape parsed = parse_shape(b);
-      if (parsed.size() != 1 || parsed[0] < 1) fail("bad --batch value '", b, "'");
+      if (parsed.size() != 1 || parsed[0] < 1) fail_usage("bad --batch value '", b, "'");
       batches.push_back(parsed[0]);
     }
     DescribeOptions declared_only;

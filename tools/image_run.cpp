@@ -24,7 +24,7 @@ std::pair<int, int> parse_image_size(const std::string& text) {
                   std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); });
     int value = digits ? std::stoi(part) : 0;
     if (value < 1 || value > kMaxImageDimension)
-      fail("bad --size '", text, "': expected WIDTHxHEIGHT, e.g. 1280x720, each 1..", kMaxImageDimension);
+      fail_usage("bad --size '", text, "': expected WIDTHxHEIGHT, e.g. 1280x720, each 1..", kMaxImageDimension);
     return value;
   };
   if (x == std::string::npos) parse_side("");
@@ -43,7 +43,7 @@ PixelRange parse_range_option(const std::string& text) {
   };
   for (const Spelling& spelling : kSpellings)
     if (text == spelling.text) return spelling.range;
-  fail("bad --range '", text, "': use -1,1 or 0,1 or 0,255");
+  fail_usage("bad --range '", text, "': use -1,1 or 0,1 or 0,255");
 }
 
 std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string& option) {
@@ -51,7 +51,7 @@ std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string
   size_t start = 0;
   for (int c = 0; c < 3; ++c) {
     size_t comma = text.find(',', start);
-    if ((c < 2) != (comma != std::string::npos)) fail("bad ", option, " '", text, "': expected three numbers R,G,B");
+    if ((c < 2) != (comma != std::string::npos)) fail_usage("bad ", option, " '", text, "': expected three numbers R,G,B");
     std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     size_t used = 0;
     try {
@@ -60,7 +60,7 @@ std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string
       used = 0;
     }
     if (part.empty() || used != part.size() || !std::isfinite(values[c]))
-      fail("bad ", option, " '", text, "': '", part, "' is not a finite number");
+      fail_usage("bad ", option, " '", text, "': '", part, "' is not a finite number");
     start = comma + 1;
   }
   return values;
@@ -150,7 +150,7 @@ ImageModel describe_image_model(const ImageRunArgs& args, const Model& parsed) {
   if (!args.mean.empty()) model.format.mean = parse_rgb_triple(args.mean, "--mean");
   if (!args.stddev.empty()) model.format.stddev = parse_rgb_triple(args.stddev, "--std");
   for (float s : model.format.stddev)
-    if (s == 0.f) fail("bad --std '", args.stddev, "': a standard deviation of 0 divides by zero");
+    if (s == 0.f) fail_usage("bad --std '", args.stddev, "': a standard deviation of 0 divides by zero");
 
   if (input.has_shape && input.dims.size() == 4) {
     bool nhwc = model.format.layout == TensorLayout::kNHWC;
@@ -369,7 +369,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   try {
     image_format_from_path("x." + extension);
   } catch (const Error&) {
-    fail("bad --format '", args.format, "': use png, jpg, jpeg or bmp");
+    fail_usage("bad --format '", args.format, "': use png, jpg, jpeg or bmp");
   }
   std::vector<fs::path> images = list_images(args.images_dir);
   if (same_file(args.out, args.images_dir))

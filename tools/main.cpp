@@ -2,7 +2,8 @@
 // turns every failure into one line on stderr.
 //
 // Exit codes: 0 success, 1 a kiln error (bad model, bad input, unsupported op),
-// 2 a usage error (unknown option, missing argument).
+// 2 a usage error (unknown option, missing argument, an option value that
+// makes no sense: cli::UsageError).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -28,6 +29,7 @@ void print_error(const std::string& message) {
 
 int main(int argc, char** argv) {
   CLI::App app{"kiln: run and inspect ONNX models on the CPU.", "kiln"};
+  app.set_version_flag("--version", std::string("kiln ") + KILN_VERSION);
   app.require_subcommand(1, 1);
   app.footer(
       "Run 'kiln COMMAND --help' for the options of a command.\n"
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::vector<CLI::App*> chosen = app.get_subcommands();
     std::string help = chosen.empty() ? "kiln --help" : "kiln " + chosen.back()->get_name() + " --help";
@@ -65,6 +69,9 @@ int main(int argc, char** argv) {
 
   try {
     return action();
+  } catch (const kiln::cli::UsageError& e) {
+    print_error(e.what());
+    return kExitUsage;
   } catch (const kiln::Error& e) {
     print_error(e.what());
   } catch (const std::bad_alloc&) {

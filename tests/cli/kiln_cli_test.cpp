@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -172,15 +173,26 @@ TEST_F(KilnCli, UnsupportedOpIsNamed) {
   EXPECT_NE(r.out.find("KilnNoSuchOp  1       not supported"), std::string::npos) << r.out;
 }
 
-TEST_F(KilnCli, BadInputsGiveOneLineAndExitOne) {
+TEST_F(KilnCli, VersionPrintsTheProjectVersion) {
+  KilnResult r = kiln({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, std::regex("kiln [0-9]+\\.[0-9]+\\.[0-9]+\n"))) << r.out;
+  r = kiln({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("subcommand is required"), std::string::npos) << r.err;
+}
+
+// Exit 1 for a bad model or input, 2 for a bad command line (an option value
+// that does not parse included), as `kiln --help` says.
+TEST_F(KilnCli, BadInputsGiveOneLineAndExitOneOrTwo) {
   std::string m = save_model("pass.onnx", passthrough_model({"x"}, {"N", "3"}));
   expect_one_line_error({"run", m}, 1, "--shape x=");  // dynamic and not given
-  expect_one_line_error({"run", m, "--shape", "x=2xx3"}, 1, "bad --shape");
-  expect_one_line_error({"run", m, "--shape", "x=2x-3"}, 1, "bad --shape");
-  expect_one_line_error({"run", m, "--shape", "x"}, 1, "bad --shape");
+  expect_one_line_error({"run", m, "--shape", "x=2xx3"}, 2, "bad --shape");
+  expect_one_line_error({"run", m, "--shape", "x=2x-3"}, 2, "bad --shape");
+  expect_one_line_error({"run", m, "--shape", "x"}, 2, "bad --shape");
   expect_one_line_error({"run", m, "--shape", "y=2x3"}, 1, "'y'");
   expect_one_line_error({"run", m, "--shape", "x=2x4"}, 1, "2x4");  // fixed dim 3
-  expect_one_line_error({"run", m, "--dim", "N=two"}, 1, "bad --dim");
+  expect_one_line_error({"run", m, "--dim", "N=two"}, 2, "bad --dim");
   expect_one_line_error({"run", m, "--input", "y=" + path("y.npy")}, 1, "no such input");
   expect_one_line_error({"run", m, "--input", "x=" + path("absent.npy")}, 1, "absent.npy");
   std::ofstream(path("plain_file")) << "x";

@@ -346,11 +346,11 @@ TEST_F(KilnImageCli, BadImageOptions) {
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   };
-  expect_one_line_error(with({"--size", "1280"}), 1, "bad --size '1280'");
-  expect_one_line_error(with({"--size", "0x720"}), 1, "bad --size");
-  expect_one_line_error(with({"--range", "0,2"}), 1, "bad --range '0,2'");
-  expect_one_line_error(with({"--mean", "1,2"}), 1, "bad --mean");
-  expect_one_line_error(with({"--std", "1,0,1"}), 1, "divides by zero");
+  expect_one_line_error(with({"--size", "1280"}), 2, "bad --size '1280'");
+  expect_one_line_error(with({"--size", "0x720"}), 2, "bad --size");
+  expect_one_line_error(with({"--range", "0,2"}), 2, "bad --range '0,2'");
+  expect_one_line_error(with({"--mean", "1,2"}), 2, "bad --mean");
+  expect_one_line_error(with({"--std", "1,0,1"}), 2, "divides by zero");
   expect_one_line_error(with({"--layout", "hwc"}), 2, "--layout");
   expect_one_line_error(with({"--format", "png"}), 1, "--format is for --images");
   expect_one_line_error({"run", model, "--image", path("in.png"), "--out", path("o.tiff")}, 1, ".tiff");
@@ -447,7 +447,7 @@ TEST_F(KilnImageCli, FolderModeRefusesCollidingNamesAndEmptyFolders) {
   pillow_write(test_image(4, 4), path("frames/x.png"));
   pillow_write(test_image(4, 4), path("frames/x.jpg"));
   expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("out")}, 1, "would both be written");
-  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("out"), "--format", "gif"}, 1,
+  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("out"), "--format", "gif"}, 2,
                         "bad --format 'gif'");
   EXPECT_FALSE(fs::exists(path("out")));
 }
