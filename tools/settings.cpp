@@ -2,8 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "kiln/error.h"
 #include "platform/cpu_info.h"
@@ -105,6 +107,14 @@ Settings resolve_settings(const std::string& model_path, const GivenSettings& gi
                             from_file([](const TuneChoice& c) { return c.opt_level; }), settings.tune_file, "all");
 
   settings.max_memory = given.max_memory ? Setting{*given.max_memory, "--max-memory"} : Setting{"available", "default"};
+
+  // More threads than CPUs only makes them wait for each other (the pool's
+  // workers spin, then sleep): say so before the run, not after it.
+  const unsigned cpus = std::thread::hardware_concurrency();
+  if (cpus > 0 && settings.thread_count() > static_cast<int>(cpus))
+    std::fprintf(stderr, "kiln: warning: threads %s (from %s) is more than this machine's %u logical CPUs; the extra "
+                 "threads can only slow the run down\n",
+                 settings.threads.value.c_str(), settings.threads.source.c_str(), cpus);
 
   const char* env_isa = std::getenv("KILN_ISA");
   if (given.isa) {

@@ -13,6 +13,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "graph/onnx_tensor.h"
@@ -237,6 +238,24 @@ TEST_F(KilnSettings, DefaultsWithNoTuneOrWithoutATuneFile) {
     EXPECT_TRUE(std::regex_search(settings_of(args), defaults)) << args[0] << ":\n" << last_out;
   settings_of({"run", model, "--no-tune"});
   EXPECT_NE(last_out.find("graph    all 2 -> 1 nodes"), std::string::npos) << last_out;
+}
+
+// More threads than logical CPUs: a warning on stderr before the run, naming
+// where the number came from; none at the default.
+TEST_F(KilnSettings, ThreadsAboveTheCpuCountAreWarnedAbout) {
+  std::string model = save_model("m.onnx", conv_relu_model());
+  const unsigned cpus = std::thread::hardware_concurrency();
+  ASSERT_GT(cpus, 0u);
+  const std::string many = std::to_string(cpus + 1);
+  KilnResult r = kiln({"bench", model, "-t", many, "--runs", "1", "--warmup", "0", "--no-tune"}, kNoIsaEnv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("kiln: warning: threads " + many + " (from --threads) is more than this machine's " +
+                       std::to_string(cpus) + " logical CPUs"),
+            std::string::npos)
+      << r.err;
+  r = kiln({"bench", model, "--runs", "1", "--warmup", "0", "--no-tune"}, kNoIsaEnv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning: threads"), std::string::npos) << r.err;
 }
 
 TEST_F(KilnSettings, KilnIsaComesBeforeTheTuneFile) {
