@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 
 #include <onnx/onnx_pb.h>
 
@@ -21,38 +20,38 @@ std::vector<int64_t> ShapeContext::ints_from(const std::string& attr, size_t ind
   return {};
 }
 
-namespace {
+namespace shape_rules {
 
-Dim fixed(int64_t v) { return Dim{v, ""}; }
+static Dim fixed(int64_t v) { return Dim{v, ""}; }
 
-Dim unknown() { return Dim{}; }
+static Dim unknown() { return Dim{}; }
 
-ValueInfo make(DataType type, std::vector<Dim> dims) {
+static ValueInfo make(DataType type, std::vector<Dim> dims) {
   ValueInfo v;
   v.dtype = type;
   v.has_shape = true;
   v.dims = std::move(dims);
   return v;
 }
-ValueInfo make_fixed(DataType type, const Shape& shape) {
+static ValueInfo make_fixed(DataType type, const Shape& shape) {
   std::vector<Dim> dims;
   for (int64_t d : shape) dims.push_back(fixed(d));
   return make(type, dims);
 }
-ValueInfo unknown_shape(DataType type) {
+static ValueInfo unknown_shape(DataType type) {
   ValueInfo v;
   v.dtype = type;
   return v;
 }
 
-int64_t normalize_axis(const Node& node, int64_t axis, size_t rank) {
+static int64_t normalize_axis(const Node& node, int64_t axis, size_t rank) {
   int64_t r = static_cast<int64_t>(rank);
   if (axis < -r || axis >= r) fail(node.describe(), ": axis ", axis, " is out of range for rank ", rank);
   return axis < 0 ? axis + r : axis;
 }
 
 // Numpy broadcasting of two dims.
-Dim broadcast_dim(const Node& node, const Dim& a, const Dim& b) {
+static Dim broadcast_dim(const Node& node, const Dim& a, const Dim& b) {
   if (a.is_fixed() && b.is_fixed()) {
     if (a.value == b.value || b.value == 1) return a;
     if (a.value == 1) return b;
@@ -66,7 +65,7 @@ Dim broadcast_dim(const Node& node, const Dim& a, const Dim& b) {
   return unknown();
 }
 
-std::vector<Dim> broadcast(const Node& node, const std::vector<Dim>& a, const std::vector<Dim>& b) {
+static std::vector<Dim> broadcast(const Node& node, const std::vector<Dim>& a, const std::vector<Dim>& b) {
   size_t rank = std::max(a.size(), b.size());
   std::vector<Dim> out(rank);
   for (size_t i = 0; i < rank; ++i) {
@@ -78,7 +77,7 @@ std::vector<Dim> broadcast(const Node& node, const std::vector<Dim>& a, const st
   return out;
 }
 
-std::vector<ValueInfo> same_as_input_impl(const ShapeContext& c) {
+Out same_as_input(const ShapeContext& c) {
   if (!c.in.empty() && c.in[0]) {
     ValueInfo v = *c.in[0];
     v.name.clear();
@@ -87,7 +86,7 @@ std::vector<ValueInfo> same_as_input_impl(const ShapeContext& c) {
   return {};
 }
 
-std::vector<ValueInfo> broadcast_all(const ShapeContext& c, DataType out_type) {
+static std::vector<ValueInfo> broadcast_all(const ShapeContext& c, DataType out_type) {
   std::vector<Dim> dims;
   for (size_t i = 0; i < c.in.size(); ++i) {
     if (!c.has_input(i)) continue;
@@ -98,7 +97,7 @@ std::vector<ValueInfo> broadcast_all(const ShapeContext& c, DataType out_type) {
   return {make(out_type, dims)};
 }
 
-std::vector<ValueInfo> conv_like(const ShapeContext& c, bool is_pool) {
+static std::vector<ValueInfo> conv_like(const ShapeContext& c, bool is_pool) {
   const ValueInfo* x = c.shaped(0);
   if (!x || x->dims.size() < 3) return {unknown_shape(c.dtype(0))};
   const size_t spatial = x->dims.size() - 2;
@@ -132,7 +131,7 @@ std::vector<ValueInfo> conv_like(const ShapeContext& c, bool is_pool) {
   return out;
 }
 
-std::vector<ValueInfo> conv_transpose_impl(const ShapeContext& c) {
+Out conv_transpose(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   const Tensor* w = c.constant(1);
   if (!x || !w || x->dims.size() < 3 || w->rank() != x->dims.size()) return {unknown_shape(c.dtype(0))};
@@ -176,7 +175,7 @@ std::vector<ValueInfo> conv_transpose_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> global_pool_impl(const ShapeContext& c) {
+Out global_pool(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x || x->dims.size() < 2) return {unknown_shape(c.dtype(0))};
   std::vector<Dim> dims = {x->dims[0], x->dims[1]};
@@ -184,7 +183,7 @@ std::vector<ValueInfo> global_pool_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> gemm_impl(const ShapeContext& c) {
+Out gemm(const ShapeContext& c) {
   const ValueInfo* a = c.shaped(0);
   const ValueInfo* b = c.shaped(1);
   if (!a || !b || a->dims.size() != 2 || b->dims.size() != 2) return {unknown_shape(c.dtype(0))};
@@ -192,7 +191,7 @@ std::vector<ValueInfo> gemm_impl(const ShapeContext& c) {
   return {make(c.dtype(0), {a->dims[ta ? 1 : 0], b->dims[tb ? 0 : 1]})};
 }
 
-std::vector<ValueInfo> matmul_impl(const ShapeContext& c) {
+Out matmul(const ShapeContext& c) {
   const ValueInfo* a = c.shaped(0);
   const ValueInfo* b = c.shaped(1);
   if (!a || !b || a->dims.empty() || b->dims.empty()) return {unknown_shape(c.dtype(0))};
@@ -210,7 +209,7 @@ std::vector<ValueInfo> matmul_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> reduce(const ShapeContext& c, DataType out_type, bool axes_from_input) {
+static std::vector<ValueInfo> reduce(const ShapeContext& c, DataType out_type, bool axes_from_input) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(out_type)};
   bool known = true;
@@ -231,7 +230,7 @@ std::vector<ValueInfo> reduce(const ShapeContext& c, DataType out_type, bool axe
   return {make(out_type, dims)};
 }
 
-std::vector<ValueInfo> arg_reduce_impl(const ShapeContext& c) {
+Out arg_reduce(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(DataType::kInt64)};
   int64_t axis = normalize_axis(c.node, c.node.attr_int("axis", 0), x->dims.size());
@@ -241,7 +240,7 @@ std::vector<ValueInfo> arg_reduce_impl(const ShapeContext& c) {
   return {make(DataType::kInt64, dims)};
 }
 
-std::vector<ValueInfo> reshape_impl(const ShapeContext& c) {
+Out reshape(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   bool known = true;
   std::vector<int64_t> target = c.ints_from("shape", 1, known);
@@ -279,7 +278,7 @@ std::vector<ValueInfo> reshape_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> flatten_impl(const ShapeContext& c) {
+Out flatten(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(c.dtype(0))};
   int64_t rank = static_cast<int64_t>(x->dims.size());
@@ -302,7 +301,7 @@ std::vector<ValueInfo> flatten_impl(const ShapeContext& c) {
   return {make(c.dtype(0), {product(0, axis, "the outer dim"), product(axis, rank, "the inner dim")})};
 }
 
-std::vector<ValueInfo> squeeze_impl(const ShapeContext& c) {
+Out squeeze(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   bool known = true;
   std::vector<int64_t> axes = c.ints_from("axes", 1, known);
@@ -321,7 +320,7 @@ std::vector<ValueInfo> squeeze_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> unsqueeze_impl(const ShapeContext& c) {
+Out unsqueeze(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   bool known = true;
   std::vector<int64_t> axes = c.ints_from("axes", 1, known);
@@ -339,7 +338,7 @@ std::vector<ValueInfo> unsqueeze_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> transpose_impl(const ShapeContext& c) {
+Out transpose(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(c.dtype(0))};
   std::vector<int64_t> perm = c.node.attr_ints("perm");
@@ -351,7 +350,7 @@ std::vector<ValueInfo> transpose_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> concat_impl(const ShapeContext& c) {
+Out concat(const ShapeContext& c) {
   const ValueInfo* first = c.shaped(0);
   if (!first) return {unknown_shape(c.dtype(0))};
   // Concat before opset 4 defaults the axis to 1; from 4 it is required.
@@ -379,7 +378,7 @@ std::vector<ValueInfo> concat_impl(const ShapeContext& c) {
 
 // Split sizes must be >= 0 and add up to the axis length (when it is known);
 // the sum is checked, so sizes like [INT64_MAX, 2] are an error, not a wrap.
-void check_split_sizes(const Node& node, const std::vector<int64_t>& sizes, const Dim& axis_dim) {
+static void check_split_sizes(const Node& node, const std::vector<int64_t>& sizes, const Dim& axis_dim) {
   int64_t total = 0;
   bool fits = true;
   for (int64_t s : sizes) {
@@ -399,7 +398,7 @@ void check_split_sizes(const Node& node, const std::vector<int64_t>& sizes, cons
          ", not the axis length ", axis_dim.value);
 }
 
-std::vector<ValueInfo> split_impl(const ShapeContext& c) {
+Out split(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   size_t n = c.node.outputs.size();
   if (!x) return std::vector<ValueInfo>(n, unknown_shape(c.dtype(0)));
@@ -429,7 +428,7 @@ std::vector<ValueInfo> split_impl(const ShapeContext& c) {
   return out;
 }
 
-std::vector<ValueInfo> slice_impl(const ShapeContext& c) {
+Out slice(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(c.dtype(0))};
   bool k1 = true, k2 = true, k3 = true, k4 = true;
@@ -459,7 +458,7 @@ std::vector<ValueInfo> slice_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> gather_impl(const ShapeContext& c) {
+Out gather(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   const ValueInfo* idx = c.shaped(1);
   if (!x || !idx) return {unknown_shape(c.dtype(0))};
@@ -470,7 +469,7 @@ std::vector<ValueInfo> gather_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> shape_impl(const ShapeContext& c) {
+Out shape(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(DataType::kInt64)};
   int64_t rank = static_cast<int64_t>(x->dims.size());
@@ -482,7 +481,7 @@ std::vector<ValueInfo> shape_impl(const ShapeContext& c) {
   return {make(DataType::kInt64, {fixed(std::max<int64_t>(0, end - start))})};
 }
 
-std::vector<ValueInfo> from_constant_shape(const ShapeContext& c, size_t index, DataType type, const ValueInfo* broadcast_with) {
+static std::vector<ValueInfo> from_constant_shape(const ShapeContext& c, size_t index, DataType type, const ValueInfo* broadcast_with) {
   const Tensor* shape = c.constant(index);
   if (!shape) return {unknown_shape(type)};
   std::vector<Dim> dims;
@@ -494,13 +493,13 @@ std::vector<ValueInfo> from_constant_shape(const ShapeContext& c, size_t index, 
   return {make(type, dims)};
 }
 
-std::vector<ValueInfo> constant_of_shape_impl(const ShapeContext& c) {
+Out constant_of_shape(const ShapeContext& c) {
   DataType type = DataType::kFloat32;
   if (const Tensor* v = c.node.attr_tensor("value")) type = v->dtype();
   return from_constant_shape(c, 0, type, nullptr);
 }
 
-std::vector<ValueInfo> constant_impl(const ShapeContext& c) {
+Out constant(const ShapeContext& c) {
   if (const Tensor* v = c.node.attr_tensor("value")) return {make_fixed(v->dtype(), v->shape())};
   if (c.node.has_attr("value_float")) return {make_fixed(DataType::kFloat32, {})};
   if (c.node.has_attr("value_int")) return {make_fixed(DataType::kInt64, {})};
@@ -511,13 +510,13 @@ std::vector<ValueInfo> constant_impl(const ShapeContext& c) {
   return {};
 }
 
-std::vector<ValueInfo> expand_impl(const ShapeContext& c) {
+Out expand(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(c.dtype(0))};
   return from_constant_shape(c, 1, c.dtype(0), x);
 }
 
-std::vector<ValueInfo> tile_impl(const ShapeContext& c) {
+Out tile(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   const Tensor* repeats = c.constant(1);
   if (!x || !repeats) return {unknown_shape(c.dtype(0))};
@@ -528,7 +527,7 @@ std::vector<ValueInfo> tile_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> pad_impl(const ShapeContext& c) {
+Out pad(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   bool known = true;
   std::vector<int64_t> pads = c.ints_from(c.node.opset < 11 ? "pads" : "__none__", 1, known);
@@ -544,7 +543,7 @@ std::vector<ValueInfo> pad_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> resize_impl(const ShapeContext& c) {
+Out resize(const ShapeContext& c) {
   const ValueInfo* x = c.shaped(0);
   if (!x) return {unknown_shape(c.dtype(0))};
   size_t rank = x->dims.size();
@@ -582,7 +581,7 @@ std::vector<ValueInfo> resize_impl(const ShapeContext& c) {
   return {make(c.dtype(0), dims)};
 }
 
-std::vector<ValueInfo> depth_space_impl(const ShapeContext& c, bool to_space) {
+static std::vector<ValueInfo> depth_space(const ShapeContext& c, bool to_space) {
   const ValueInfo* x = c.shaped(0);
   if (!x || x->dims.size() != 4) return {unknown_shape(c.dtype(0))};
   int64_t b = c.node.attr_int("blocksize", 0);
@@ -598,13 +597,9 @@ std::vector<ValueInfo> depth_space_impl(const ShapeContext& c, bool to_space) {
   return {make(c.dtype(0), dims)};
 }
 
-}  // namespace
 
-namespace shape_rules {
-
-Out same_as_input(const ShapeContext& c) { return same_as_input_impl(c); }
 Out same_shape_bool(const ShapeContext& c) {
-  Out out = same_as_input_impl(c);
+  Out out = same_as_input(c);
   if (out.empty()) out.push_back(ValueInfo{});
   out[0].dtype = DataType::kBool;
   return out;
@@ -624,19 +619,19 @@ DataType cast_target(const Node& node) {
 }
 
 Out cast(const ShapeContext& c) {
-  Out out = same_as_input_impl(c);
+  Out out = same_as_input(c);
   if (out.empty()) out.push_back(ValueInfo{});
   out[0].dtype = cast_target(c.node);
   return out;
 }
 Out cast_like(const ShapeContext& c) {
-  Out out = same_as_input_impl(c);
+  Out out = same_as_input(c);
   if (out.empty()) out.push_back(ValueInfo{});
   out[0].dtype = c.dtype(1);
   return out;
 }
 Out dropout(const ShapeContext& c) {
-  Out out = same_as_input_impl(c);
+  Out out = same_as_input(c);
   if (!out.empty() && c.node.outputs.size() > 1) {
     out.push_back(out[0]);
     out[1].dtype = DataType::kBool;
@@ -646,41 +641,20 @@ Out dropout(const ShapeContext& c) {
 Out type_of_input(const ShapeContext& c) { return {unknown_shape(c.dtype(0))}; }
 
 Out conv(const ShapeContext& c) { return conv_like(c, false); }
-Out conv_transpose(const ShapeContext& c) { return conv_transpose_impl(c); }
 Out pool(const ShapeContext& c) { return conv_like(c, true); }
-Out global_pool(const ShapeContext& c) { return global_pool_impl(c); }
-Out gemm(const ShapeContext& c) { return gemm_impl(c); }
-Out matmul(const ShapeContext& c) { return matmul_impl(c); }
 Out reduce_axes_attribute(const ShapeContext& c) { return reduce(c, c.dtype(0), false); }
 Out reduce_axes_input(const ShapeContext& c) { return reduce(c, c.dtype(0), true); }
 Out reduce_sum(const ShapeContext& c) { return reduce(c, c.dtype(0), c.node.opset >= 13); }
 Out reduce_other(const ShapeContext& c) { return reduce(c, c.dtype(0), c.node.opset >= 18); }
-Out arg_reduce(const ShapeContext& c) { return arg_reduce_impl(c); }
 
-Out reshape(const ShapeContext& c) { return reshape_impl(c); }
-Out flatten(const ShapeContext& c) { return flatten_impl(c); }
-Out squeeze(const ShapeContext& c) { return squeeze_impl(c); }
-Out unsqueeze(const ShapeContext& c) { return unsqueeze_impl(c); }
-Out transpose(const ShapeContext& c) { return transpose_impl(c); }
-Out concat(const ShapeContext& c) { return concat_impl(c); }
-Out split(const ShapeContext& c) { return split_impl(c); }
-Out slice(const ShapeContext& c) { return slice_impl(c); }
-Out gather(const ShapeContext& c) { return gather_impl(c); }
 Out gather_elements(const ShapeContext& c) {
   const ValueInfo* indices = c.shaped(1);
   if (!indices) return {unknown_shape(c.dtype(0))};
   return {make(c.dtype(0), indices->dims)};
 }
-Out shape(const ShapeContext& c) { return shape_impl(c); }
 Out size(const ShapeContext&) { return {make_fixed(DataType::kInt64, {})}; }
-Out constant_of_shape(const ShapeContext& c) { return constant_of_shape_impl(c); }
-Out constant(const ShapeContext& c) { return constant_impl(c); }
-Out expand(const ShapeContext& c) { return expand_impl(c); }
-Out tile(const ShapeContext& c) { return tile_impl(c); }
-Out pad(const ShapeContext& c) { return pad_impl(c); }
-Out resize(const ShapeContext& c) { return resize_impl(c); }
-Out depth_to_space(const ShapeContext& c) { return depth_space_impl(c, true); }
-Out space_to_depth(const ShapeContext& c) { return depth_space_impl(c, false); }
+Out depth_to_space(const ShapeContext& c) { return depth_space(c, true); }
+Out space_to_depth(const ShapeContext& c) { return depth_space(c, false); }
 
 }  // namespace shape_rules
 

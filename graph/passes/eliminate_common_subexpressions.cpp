@@ -1,7 +1,6 @@
 #include "graph/passes/eliminate_common_subexpressions.h"
 
 #include <cstring>
-#include <set>
 #include <unordered_map>
 
 #include "graph/graph_editor.h"

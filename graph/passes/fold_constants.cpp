@@ -1,7 +1,6 @@
 #include "graph/passes/fold_constants.h"
 
 #include <optional>
-#include <set>
 
 #include "graph/graph_editor.h"
 
