@@ -82,6 +82,7 @@ int bench_model(const BenchArgs& args) {
                           {"arena_bytes", memory.arena_bytes},
                           {"largest_live_bytes", memory.peak_live_bytes},
                           {"in_place_values", memory.in_place_values},
+                          {"concat_slice_values", memory.concat_slice_values},
                           {"constant_bytes", memory.constant_bytes}};
     std::printf("%s\n", out.dump().c_str());
     return 0;

@@ -87,6 +87,7 @@ struct MemorySummary {
   size_t unplanned_bytes = 0;    // sum of planned values if nothing were reused
   size_t planned_values = 0;     // intermediates placed in the arena
   size_t in_place_values = 0;    // of those, element-wise results written over their input
+  size_t concat_slice_values = 0;  // of those, Concat inputs written straight into the Concat's output
   size_t dynamic_values = 0;     // intermediates whose size is only known at run time
   size_t constant_bytes = 0;     // weights and folded constants
   std::string note;              // why planning was skipped, if it was
