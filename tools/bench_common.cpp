@@ -35,6 +35,7 @@ RunSetup resolve_run_setup(const ModelRunArgs& args) {
   setup.options.isa = setup.settings.isa.value;
   setup.options.max_memory_bytes = setup.settings.max_memory_bytes();
   apply_shape_args(args.shape_args, setup.options);
+  setup.options.batch = args.batch;
   return setup;
 }
 

@@ -17,6 +17,7 @@ struct ModelRunArgs {
   ShapeArgs shape_args;
   int runs = 10;
   int warmup = 1;
+  int64_t batch = 0;    // --batch (bench only): SessionOptions::batch; 0 = as the model declares
   GivenSettings given;  // --threads, --opt-level, --no-tune; set by the command's callback
 };
 

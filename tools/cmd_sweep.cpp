@@ -34,39 +34,24 @@ struct SweepArgs {
   std::string csv_file, plot_file;
 };
 
-// --shape/--dim arguments for one batch size: the first dim of every input is
-// set to `batch`. Needs every input's dim 0 to be free in the model.
-void apply_batch(const std::vector<TensorInfo>& model_inputs, const ShapeArgs& user, int64_t batch,
-                 std::vector<std::string>& shapes, std::vector<std::string>& dims) {
-  shapes = user.shapes;
-  dims = user.dims;
+// --batch replaces dim 0 of every input in the child (`kiln bench --batch`,
+// SessionOptions::batch), also a dim the model fixes. Says so on stderr for
+// the fixed ones: the user should know the model was not exported for it.
+// kiln::Error when no input has a dim 0 to replace.
+void announce_batch(const std::vector<TensorInfo>& model_inputs, const std::vector<int64_t>& batches) {
+  bool any = false;
   for (const TensorInfo& input : model_inputs) {
-    if (!input.has_shape || input.dims.empty() || input.dims[0] >= 0)
-      fail("--batch needs a free first dimension, but input '", input.name, "' of the model has shape ",
-           input.shape_string(), " (its batch size is fixed)");
-    bool shaped = false;
-    for (std::string& text : shapes) {
-      auto [name, dims_text] = split_assignment(text, "--shape", /*split_at_last=*/true);
-      if (name != input.name) continue;
-      Shape shape = parse_shape(dims_text);
-      if (shape.empty()) fail("--shape for '", name, "' has rank 0; --batch needs a first dimension");
-      shape[0] = batch;
-      text = name + "=" + shape_to_string(shape);
-      shaped = true;
-    }
-    if (shaped) continue;
-    if (!input.dim_names[0].empty()) {
-      dims.push_back(input.dim_names[0] + "=" + std::to_string(batch));
-    } else {
-      Shape shape{batch};
-      for (size_t i = 1; i < input.dims.size(); ++i) {
-        if (input.dims[i] < 0)
-          fail("input '", input.name, "' has shape ", input.shape_string(), "; give the other dims with --shape");
-        shape.push_back(input.dims[i]);
-      }
-      shapes.push_back(input.name + "=" + shape_to_string(shape));
-    }
+    if (!input.has_shape || input.dims.empty()) continue;
+    any = true;
+    if (input.dims[0] < 0) continue;
+    std::string replaced;
+    for (int64_t b : batches)
+      if (b != input.dims[0]) replaced += (replaced.empty() ? "" : ", ") + std::to_string(b);
+    if (!replaced.empty())
+      std::fprintf(stderr, "kiln: input %s: batch dim %lld replaced by %s\n", input.name.c_str(),
+                   static_cast<long long>(input.dims[0]), replaced.c_str());
   }
+  if (!any) fail("--batch: no input of the model has a known first dimension to set");
 }
 
 std::string fixed(double value, int digits) {
@@ -92,7 +77,6 @@ int sweep_model(const SweepArgs& args) {
     if (!cpu_info().supports(parse_isa_name(isa)))
       fail("--isa ", isa, ": this CPU does not support it (best: ", isa_name(cpu_info().best_isa()), ")");
   std::vector<int64_t> batches;
-  std::vector<TensorInfo> model_inputs;
   if (!args.batches.empty()) {
     for (const std::string& b : split_list(args.batches, "--batch")) {
       Shape parsed = parse_shape(b);
@@ -101,9 +85,7 @@ int sweep_model(const SweepArgs& args) {
     }
     DescribeOptions declared_only;
     declared_only.infer_shapes = false;
-    model_inputs = describe_model(args.model, declared_only).inputs;
-    std::vector<std::string> s, d;
-    apply_batch(model_inputs, args.shape_args, batches[0], s, d);  // fails early on a fixed batch
+    announce_batch(describe_model(args.model, declared_only).inputs, batches);
   }
 
   std::vector<SweepRow> rows;
@@ -125,8 +107,9 @@ int sweep_model(const SweepArgs& args) {
       request.runs = args.runs;
       request.warmup = args.warmup;
       request.max_memory = args.given.max_memory.value_or("");
-      if (row.batch > 0) apply_batch(model_inputs, args.shape_args, row.batch, request.shapes, request.dims);
-      else request.shapes = args.shape_args.shapes, request.dims = args.shape_args.dims;
+      request.shapes = args.shape_args.shapes;
+      request.dims = args.shape_args.dims;
+      request.batch = row.batch;
       nlohmann::json result = run_bench_child(request);
       row.median_ms = result.at("median_ms").get<double>();
       row.p90_ms = result.at("p90_ms").get<double>();
@@ -180,7 +163,9 @@ void add_sweep_command(CLI::App& app, Action& action) {
       "rows do not share caches, thread pools or the ISA choice. A list not given is one value: from\n"
       "MODEL.kiln-tune.json (saved by 'kiln tune'; --no-tune skips it), else the default (KILN_ISA, when\n"
       "set, comes before the tune file's ISA).\n"
-      "--batch sets the first dimension of every input and needs it to be free in the model.\n\n"
+      "--batch replaces the first dimension of every input, also one the model fixes (stderr names\n"
+      "each fixed one replaced); a graph that hard-codes its batch inside is an error naming the node\n"
+      "or the output that keeps the old batch.\n\n"
       "Example:\n"
       "  kiln sweep det.onnx --shape x=1x3x320x320 --threads 1,2 --opt-level none,all --isa sse41,avx2 \\\n"
       "      --csv sweep.csv --plot sweep.svg\n");
@@ -195,7 +180,7 @@ void add_sweep_command(CLI::App& app, Action& action) {
   command->add_option("--isa", args->isas, "ISA levels, e.g. sse41,avx2 (default: KILN_ISA, else the tune file's, "
                       "else the best this CPU has)")
       ->type_name("LIST");
-  command->add_option("-b,--batch", args->batches, "Batch sizes, e.g. 1,2,4 (first input dim must be free)")
+  command->add_option("-b,--batch", args->batches, "Batch sizes, e.g. 1,2,4: dim 0 of every input, fixed or not")
       ->type_name("LIST");
   command->add_option("-r,--runs", args->runs, "Timed runs per combination")
       ->type_name("K")

@@ -220,14 +220,6 @@ TEST_F(KilnTuning, SweepHasOneRowPerCombination) {
   EXPECT_NE(plot.find("</svg>"), std::string::npos);
 }
 
-TEST_F(KilnTuning, SweepBatchNeedsAFreeFirstDim) {
-  std::string model = save_model("fixed_batch.onnx", conv_model("1"));
-  KilnResult r = kiln({"sweep", model, "--batch", "1,2", "--runs", "1"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("--batch needs a free first dimension"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("'x'"), std::string::npos) << r.err;
-}
-
 // The row of the top-N table for `node`, "" when it has none.
 std::string table_row(const std::string& top, const std::string& node) {
   std::istringstream lines(top);

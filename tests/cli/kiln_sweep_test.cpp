@@ -1,0 +1,166 @@
+// Runs the built `kiln` binary's benchmarking commands (bench, sweep) on
+// small models built here with the ONNX protobuf API: batch sizes on models
+// that fix their batch, concurrent instances, plots and the busy-machine
+// warning. Checks the reports' structure and consistency, never timing
+// thresholds.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "graph/onnx_tensor.h"
+#include "kiln/tensor_io.h"
+#include "kiln_binary_test.h"
+
+namespace kiln {
+namespace {
+
+using nlohmann::json;
+using testing::KilnResult;
+using testing::lines_of;
+using testing::read_text;
+
+// What follows the Conv in the test model.
+enum class Tail {
+  kNone,           // x -> Conv -> Relu -> y: any batch works
+  kReshapeFixed,   // ... -> Reshape to the constant 1x(C*H*W): another batch cannot reshape
+  kReshapeMinus1,  // ... -> Reshape to 1x-1: another batch runs, and the output keeps batch 1
+};
+
+// x: 1x4x16x16 (batch fixed at 1, as exporters write it) -> Conv(8, 3x3, pad 1) -> Relu -> [tail] -> y.
+onnx::ModelProto fixed_batch_model(Tail tail) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.set_producer_name("kiln-sweep-test");
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(17);
+  auto* g = model.mutable_graph();
+  g->set_name("fixed_batch");
+  auto set_info = [](onnx::ValueInfoProto* value, const std::string& name, const Shape& dims) {
+    value->set_name(name);
+    auto* type = value->mutable_type()->mutable_tensor_type();
+    type->set_elem_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) type->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  set_info(g->add_input(), "x", {1, 4, 16, 16});
+  onnx::TensorProto* w = g->add_initializer();
+  graph::tensor_to_proto(random_tensor(DataType::kFloat32, {8, 4, 3, 3}, 7), w);
+  w->set_name("W");
+  auto add_node = [&](const std::string& op, const std::string& name, const std::vector<std::string>& inputs,
+                      const std::string& output) {
+    auto* node = g->add_node();
+    node->set_op_type(op);
+    node->set_name(name);
+    for (const auto& in : inputs) node->add_input(in);
+    node->add_output(output);
+    return node;
+  };
+  auto* conv = add_node("Conv", "conv", {"x", "W"}, "c");
+  auto* pads = conv->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  if (tail == Tail::kNone) {
+    add_node("Relu", "relu", {"c"}, "y");
+    set_info(g->add_output(), "y", {1, 8, 16, 16});
+    return model;
+  }
+  add_node("Relu", "relu", {"c"}, "r");
+  Tensor target = Tensor::from_int64s({2}, {1, tail == Tail::kReshapeFixed ? 8 * 16 * 16 : -1});
+  onnx::TensorProto* shape = g->add_initializer();
+  graph::tensor_to_proto(target, shape);
+  shape->set_name("flat_shape");
+  add_node("Reshape", "flatten", {"r", "flat_shape"}, "y");
+  set_info(g->add_output(), "y", {1, 8 * 16 * 16});
+  return model;
+}
+
+class KilnSweep : public testing::KilnBinaryTest {};
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& text, std::string* header) {
+  std::istringstream in(text);
+  std::getline(in, *header);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream fields(line);
+    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+// The index of `name` in the CSV header, -1 when missing.
+int column(const std::string& header, const std::string& name) {
+  std::stringstream fields(header);
+  int i = 0;
+  for (std::string cell; std::getline(fields, cell, ','); ++i)
+    if (cell == name) return i;
+  return -1;
+}
+
+// Most exported CNNs fix the batch at 1: --batch replaces it, says so, and
+// the rows run at the batch asked for.
+TEST_F(KilnSweep, BatchReplacesAFixedBatchDim) {
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  std::string csv = path("sweep.csv");
+  KilnResult r = kiln({"sweep", model, "--threads", "1", "--batch", "1,2,4", "--runs", "1", "--warmup", "0",
+                       "--csv", csv});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("input x: batch dim 1 replaced by 2, 4\n"), std::string::npos) << r.err;
+  std::string header;
+  auto rows = csv_rows(read_text(csv), &header);
+  const int batch = column(header, "batch");
+  ASSERT_GE(batch, 0) << header;
+  std::vector<std::string> batches;
+  for (const auto& row : rows) batches.push_back(row.at(static_cast<size_t>(batch)));
+  EXPECT_EQ(batches, (std::vector<std::string>{"1", "2", "4"})) << read_text(csv);
+
+  // bench --batch on its own: the input is made at that batch.
+  KilnResult bench = kiln({"bench", model, "--batch", "3", "--threads", "1", "--runs", "1", "--json"});
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  json report = json::parse(bench.out);
+  EXPECT_EQ(report.at("batch"), 3);
+  EXPECT_EQ(report.at("inputs"), "x=3x4x16x16");
+}
+
+// A graph that hard-codes its batch: one error line naming the node (the
+// Reshape that cannot take the new batch) or the output that keeps the old
+// batch; never a table of wrong numbers.
+TEST_F(KilnSweep, BatchOnAGraphThatFixesItsBatchIsAClearError) {
+  std::string hard = save_model("reshape_fixed.onnx", fixed_batch_model(Tail::kReshapeFixed));
+  KilnResult r = kiln({"sweep", hard, "--threads", "1", "--batch", "1,2", "--runs", "1", "--warmup", "0"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::vector<std::string> lines = lines_of(r.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("kiln: error: ", 0), 0u) << r.err;
+  EXPECT_NE(lines.back().find("batch 2"), std::string::npos) << r.err;
+  EXPECT_NE(lines.back().find("'flatten' (Reshape)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("| 1 |"), std::string::npos) << "no table after a failed row:\n" << r.out;
+
+  std::string soft = save_model("reshape_minus1.onnx", fixed_batch_model(Tail::kReshapeMinus1));
+  r = kiln({"bench", soft, "--batch", "2", "--threads", "1", "--runs", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("output 'y' (declared 1x2048) came out as 1x4096"), std::string::npos) << r.err;
+  // Batch 1 is what the model declares: it runs.
+  r = kiln({"bench", soft, "--batch", "1", "--threads", "1", "--runs", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(KilnSweep, BadBatchIsAUsageError) {
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  expect_one_line_error({"sweep", model, "--batch", "1,0"}, 2, "--batch");
+  expect_one_line_error({"sweep", model, "--batch", "1,,2"}, 2, "--batch");
+  KilnResult r = kiln({"bench", model, "--batch", "0"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace kiln
