@@ -1,11 +1,13 @@
 // `kiln sweep MODEL --threads 1,2 --opt-level none,all --isa sse41,avx2
 // [--batch 1,2,4]`: benchmarks every combination of the lists, each in a
 // fresh child process (`kiln bench --json` with KILN_ISA set), then prints a
-// Markdown table and optionally writes CSV and an SVG chart.
+// Markdown table and optionally writes CSV and a PNG or SVG chart (drawn with
+// cairo, tools/sweep_plot.h).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -32,7 +34,16 @@ struct SweepArgs {
   int runs = 5;
   int warmup = 1;
   std::string csv_file, plot_file;
+  std::string plot_size;  // --plot-size WxH; "" for the default per panel
 };
+
+// The folder `file` goes in must exist: found before the sweep runs, not after.
+void check_output_folder(const std::string& file, const std::string& option) {
+  std::filesystem::path parent = std::filesystem::path(file).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+    fail(option, " ", file, ": the folder ", parent.string(), " does not exist");
+}
 
 // --batch replaces dim 0 of every input in the child (`kiln bench --batch`,
 // SessionOptions::batch), also a dim the model fixes. Says so on stderr for
@@ -93,8 +104,39 @@ int sweep_model(const SweepArgs& args) {
     for (const std::string& level : levels)
       for (const std::string& isa : isas) {
         if (batches.empty()) rows.push_back({t, level, isa, 0});
-        for (int64_t b : batches) rows.push_back({t, level, isa, b});
+        for (int64_t b : batches) {
+          SweepRow row{t, level, isa, b};
+          row.batch_run = b;  // as the child will report it; plot_panels() reads it before the runs
+          rows.push_back(row);
+        }
       }
+
+  // A bad --plot or --csv is found before the sweep runs.
+  PlotFormat plot_format = PlotFormat::kSvg;
+  int plot_width = 0, plot_height = 0;
+  std::vector<std::string> panels = plot_panels(rows);
+  if (!args.plot_file.empty()) {
+    plot_format = plot_format_for(args.plot_file);
+    if (panels.empty())
+      fail_usage("--plot: a sweep of one setting has nothing to draw; give --threads, --batch, --opt-level or --isa "
+                 "more than one value");
+    check_output_folder(args.plot_file, "--plot");
+    plot_width = default_plot_width(panels.size());
+    plot_height = default_plot_height();
+    if (!args.plot_size.empty()) {
+      Shape size;
+      try {
+        size = parse_shape(args.plot_size);
+      } catch (const Error&) {
+      }
+      if (size.size() != 2 || size[0] < 240 || size[1] < 200 || size[0] > 20000 || size[1] > 20000)
+        fail_usage("bad --plot-size '", args.plot_size, "': write WxH in pixels, e.g. 1040x420, each from 240x200 "
+                   "up to 20000");
+      plot_width = static_cast<int>(size[0]);
+      plot_height = static_cast<int>(size[1]);
+    }
+  }
+  if (!args.csv_file.empty()) check_output_folder(args.csv_file, "--csv");
 
   {
     Progress progress("sweep", static_cast<long>(rows.size()));
@@ -145,10 +187,12 @@ int sweep_model(const SweepArgs& args) {
     std::printf("\ncsv      %s\n", args.csv_file.c_str());
   }
   if (!args.plot_file.empty()) {
-    std::ofstream svg(args.plot_file);
-    svg << sweep_svg(rows, args.model);
-    if (!svg) fail("cannot write ", args.plot_file);
-    std::printf("plot     %s\n", args.plot_file.c_str());
+    write_sweep_plot(args.plot_file, plot_format, rows, std::filesystem::path(args.model).filename().string(),
+                     plot_width, plot_height);
+    std::string drawn;
+    for (const std::string& panel : panels) drawn += (drawn.empty() ? "" : ", ") + panel;
+    std::printf("plot     %s (%s, %dx%d: %s)\n", args.plot_file.c_str(), plot_format == PlotFormat::kPng ? "PNG" : "SVG",
+                plot_width, plot_height, drawn.c_str());
   }
   return 0;
 }
@@ -168,7 +212,7 @@ void add_sweep_command(CLI::App& app, Action& action) {
       "or the output that keeps the old batch.\n\n"
       "Example:\n"
       "  kiln sweep det.onnx --shape x=1x3x320x320 --threads 1,2 --opt-level none,all --isa sse41,avx2 \\\n"
-      "      --csv sweep.csv --plot sweep.svg\n");
+      "      --csv sweep.csv --plot sweep.png\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
   add_shape_options(*command, args->shape_args);
   command->add_option("-t,--threads", args->threads, "Thread counts, e.g. 1,2 (default: from the tune file, else "
@@ -191,8 +235,12 @@ void add_sweep_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(0, 1000000).description(""))
       ->capture_default_str();
   command->add_option("--csv", args->csv_file, "Write the table as CSV")->type_name("FILE");
-  command->add_option("--plot", args->plot_file, "Draw throughput vs batch and latency vs threads as SVG")
-      ->type_name("FILE.svg");
+  command->add_option("--plot", args->plot_file,
+                      "Draw the results as PNG or SVG, by the file's extension: throughput vs batch, latency vs "
+                      "threads, each only when that list has more than one value (else latency per setting)")
+      ->type_name("FILE.png|FILE.svg");
+  command->add_option("--plot-size", args->plot_size, "The plot's size in pixels (default: 520 wide per panel x 420)")
+      ->type_name("WxH");
   add_max_memory_option(*command);
   add_no_tune_flag(*command);
   command->callback([args, command, &action] {

@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -160,6 +164,104 @@ TEST_F(KilnSweep, BadBatchIsAUsageError) {
   expect_one_line_error({"sweep", model, "--batch", "1,,2"}, 2, "--batch");
   KilnResult r = kiln({"bench", model, "--batch", "0"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+// Runs Debian's Python (Pillow and the standard library) on `script` with the
+// file as argv[1]; its stdout. Skips the test when /usr/bin/python3 or Pillow
+// is missing (scripts/install_deps.sh installs python3-pil).
+std::string python_says(const std::string& script, const std::string& file, const std::string& scratch) {
+  std::string script_file = scratch + "/check.py";
+  std::ofstream(script_file) << script;
+  std::string out_file = scratch + "/python_out.txt";
+  std::string command = "/usr/bin/python3 " + testing::shell_quote(script_file) + " " + testing::shell_quote(file) +
+                        " >" + testing::shell_quote(out_file) + " 2>&1";
+  int status = std::system(command.c_str());
+  std::string out = read_text(out_file);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "python failed: " + out;
+  return out;
+}
+
+// Pillow reads the header (IHDR) and decodes every pixel; "PNG WxH colours".
+const char* const kPngCheck = R"(
+import sys
+from PIL import Image
+with open(sys.argv[1], 'rb') as f:
+    head = f.read(24)
+assert head[:8] == b'\x89PNG\r\n\x1a\n', 'no PNG signature'
+assert head[12:16] == b'IHDR', 'no IHDR first'
+w, h = int.from_bytes(head[16:20], 'big'), int.from_bytes(head[20:24], 'big')
+im = Image.open(sys.argv[1])
+im.load()
+assert im.size == (w, h)
+print(im.format, '%dx%d' % im.size, len(im.convert('RGB').getcolors(1 << 20)))
+)";
+
+bool have_pillow() { return std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1") == 0; }
+
+TEST_F(KilnSweep, PngPlotIsAValidPngOfTheRequestedSize) {
+  if (!have_pillow()) GTEST_SKIP() << "/usr/bin/python3 with Pillow (python3-pil) is needed to read the PNG";
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  std::string png = path("sweep.png");
+  KilnResult r = kiln({"sweep", model, "--threads", "1,2", "--batch", "1,2", "--runs", "1", "--warmup", "0",
+                       "--plot", png, "--plot-size", "700x380"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(PNG, 700x380: throughput vs batch, latency vs threads)"), std::string::npos) << r.out;
+  std::string said = python_says(kPngCheck, png, dir_.string());
+  ASSERT_EQ(said.rfind("PNG 700x380 ", 0), 0u) << said;
+  // Lines, text and grid in several colours, not a blank picture.
+  EXPECT_GT(std::stoi(said.substr(12)), 20) << said;
+
+  // Upper-case extension, default size: one panel per varying list.
+  std::string upper = path("SWEEP.PNG");
+  r = kiln({"sweep", model, "--threads", "1,2", "--runs", "1", "--warmup", "0", "--plot", upper});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(python_says(kPngCheck, upper, dir_.string()).rfind("PNG 520x420 ", 0), 0u);
+}
+
+TEST_F(KilnSweep, SvgPlotParsesAsXml) {
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  std::string svg = path("sweep.svg");
+  KilnResult r = kiln({"sweep", model, "--threads", "1,2", "--batch", "1,2", "--runs", "1", "--warmup", "0",
+                       "--plot", svg});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string said = python_says(R"(
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+print(root.tag, root.get('width'), root.get('height'), len(list(root.iter())))
+)", svg, dir_.string());
+  ASSERT_EQ(said.rfind("{http://www.w3.org/2000/svg}svg 1040px 420px ", 0), 0u) << said;
+  EXPECT_GT(std::stoi(said.substr(said.rfind(' ') + 1)), 50) << "an SVG with drawing in it: " << said;
+}
+
+// A panel is drawn only when its axis has more than one value: a sweep of one
+// batch size has no batch panel (and the picture is one panel wide).
+TEST_F(KilnSweep, SingleBatchSweepDrawsNoBatchPanel) {
+  if (!have_pillow()) GTEST_SKIP() << "/usr/bin/python3 with Pillow (python3-pil) is needed to read the PNG";
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  std::string png = path("one_batch.png");
+  KilnResult r = kiln({"sweep", model, "--threads", "1,2", "--batch", "2", "--runs", "1", "--warmup", "0",
+                       "--plot", png});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(PNG, 520x420: latency vs threads)\n"), std::string::npos) << r.out;
+  EXPECT_EQ(python_says(kPngCheck, png, dir_.string()).rfind("PNG 520x420 ", 0), 0u);
+
+  // Only opt-levels differ: latency per setting as bars.
+  r = kiln({"sweep", model, "--threads", "1", "--opt-level", "none,all", "--runs", "1", "--warmup", "0", "--plot",
+            png});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(PNG, 520x420: latency by setting)\n"), std::string::npos) << r.out;
+}
+
+// Plot problems are found before anything runs, as command-line errors.
+TEST_F(KilnSweep, BadPlotIsAUsageErrorBeforeTheSweep) {
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  expect_one_line_error({"sweep", model, "--threads", "1,2", "--plot", path("sweep.pdf")}, 2, "must end in .png or .svg");
+  expect_one_line_error({"sweep", model, "--threads", "1", "--plot", path("one.png")}, 2, "nothing to draw");
+  expect_one_line_error({"sweep", model, "--threads", "1,2", "--plot", path("p.png"), "--plot-size", "10x10"}, 2,
+                        "--plot-size");
+  expect_one_line_error({"sweep", model, "--threads", "1,2", "--plot", path("no/such/folder/p.png")}, 1,
+                        "does not exist");
+  EXPECT_FALSE(std::filesystem::exists(path("sweep.pdf")));
 }
 
 }  // namespace

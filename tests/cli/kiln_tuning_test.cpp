@@ -214,10 +214,11 @@ TEST_F(KilnTuning, SweepHasOneRowPerCombination) {
   std::istringstream out(r.out);
   for (std::string line; std::getline(out, line);) table_lines += line.rfind("| ", 0) == 0 || line.rfind("|-", 0) == 0;
   EXPECT_EQ(table_lines, 16u + 2);
+  // The plot itself is checked in kiln_sweep_test.cpp.
   std::string plot = read_text(svg);
-  EXPECT_EQ(plot.rfind("<svg", 0), 0u);
-  EXPECT_NE(plot.find("Throughput vs batch"), std::string::npos);
+  EXPECT_NE(plot.find("<svg"), std::string::npos);
   EXPECT_NE(plot.find("</svg>"), std::string::npos);
+  EXPECT_NE(r.out.find("(SVG, 1040x420: throughput vs batch, latency vs threads)"), std::string::npos) << r.out;
 }
 
 // The row of the top-N table for `node`, "" when it has none.
