@@ -1,5 +1,5 @@
 // `kiln sweep MODEL --threads 1,2 --opt-level none,all --isa sse41,avx2
-// [--batch 1,2,4]`: benchmarks every combination of the lists, each in a
+// [--batch 1,2,4] [--instances 1,2]`: benchmarks every combination of the lists, each in a
 // fresh child process (`kiln bench --json` with KILN_ISA set), then prints a
 // Markdown table and optionally writes CSV and a PNG or SVG chart (drawn with
 // cairo, tools/sweep_plot.h).
@@ -31,6 +31,7 @@ struct SweepArgs {
   std::string threads, opt_levels, isas;  // bound to the flags; read through `given`
   GivenSettings given;                    // set by the callback: given_settings(command)
   std::string batches;
+  std::string instances;  // --instances list; "" when not given
   int runs = 5;
   int warmup = 1;
   std::string csv_file, plot_file;
@@ -99,17 +100,28 @@ int sweep_model(const SweepArgs& args) {
     announce_batch(describe_model(args.model, declared_only).inputs, batches);
   }
 
+  std::vector<int> instance_counts;
+  if (!args.instances.empty())
+    for (const std::string& n : split_list(args.instances, "--instances")) {
+      Shape parsed = parse_shape(n);
+      if (parsed.size() != 1 || parsed[0] < 1 || parsed[0] > 1024) fail_usage("bad --instances value '", n, "'");
+      instance_counts.push_back(static_cast<int>(parsed[0]));
+    }
+
   std::vector<SweepRow> rows;
+  const std::vector<int64_t> batch_axis = batches.empty() ? std::vector<int64_t>{0} : batches;
+  const std::vector<int> instance_axis = instance_counts.empty() ? std::vector<int>{0} : instance_counts;
   for (int t : threads)
     for (const std::string& level : levels)
-      for (const std::string& isa : isas) {
-        if (batches.empty()) rows.push_back({t, level, isa, 0});
-        for (int64_t b : batches) {
-          SweepRow row{t, level, isa, b};
-          row.batch_run = b;  // as the child will report it; plot_panels() reads it before the runs
-          rows.push_back(row);
-        }
-      }
+      for (const std::string& isa : isas)
+        for (int64_t b : batch_axis)
+          for (int n : instance_axis) {
+            SweepRow row{t, level, isa, b};
+            row.batch_run = b > 0 ? b : 1;  // as the child will report it; plot_panels() reads it before the runs
+            row.instances = std::max(n, 1);
+            row.instances_flag = n;
+            rows.push_back(row);
+          }
 
   // A bad --plot or --csv is found before the sweep runs.
   PlotFormat plot_format = PlotFormat::kSvg;
@@ -152,11 +164,13 @@ int sweep_model(const SweepArgs& args) {
       request.shapes = args.shape_args.shapes;
       request.dims = args.shape_args.dims;
       request.batch = row.batch;
+      request.instances = row.instances_flag;
       nlohmann::json result = run_bench_child(request);
       row.median_ms = result.at("median_ms").get<double>();
       row.p90_ms = result.at("p90_ms").get<double>();
       row.batch_run = result.at("batch").get<int64_t>();
       row.samples_per_second = result.at("samples_per_second").get<double>();
+      row.inferences_per_second = result.at("inferences_per_second").get<double>();
       row.peak_rss_bytes = result.at("peak_rss_bytes").get<uint64_t>();
       progress.step();
     }
@@ -166,22 +180,28 @@ int sweep_model(const SweepArgs& args) {
   std::printf("Sweep of %s: %d timed runs after %d warm-up per row, each row in a fresh process.\n",
               args.model.c_str(), args.runs, args.warmup);
   std::printf("Settings: %s\n", describe_settings(settings).c_str());
-  std::printf("Speed-up is samples/s relative to row 1.\n\n");
-  std::printf("| # | threads | opt-level | isa | batch | median ms | p90 ms | samples/s | peak RSS | speed-up |\n");
-  std::printf("|--:|--:|---|---|--:|--:|--:|--:|--:|--:|\n");
+  std::printf("Threads are per instance; with --instances, that many sessions run at once and inferences/s and\n"
+              "samples/s count them all (runs over the wall time), else they come from the median. Median and p90\n"
+              "are the latency of one inference. Speed-up is samples/s relative to row 1.\n\n");
+  std::printf("| # | threads | instances | opt-level | isa | batch | inferences/s | samples/s | median ms | p90 ms | "
+              "peak RSS | speed-up |\n");
+  std::printf("|--:|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
   for (size_t i = 0; i < rows.size(); ++i) {
     const SweepRow& r = rows[i];
-    std::printf("| %zu | %d | %s | %s | %lld | %s | %s | %s | %s | %sx |\n", i + 1, r.threads, r.opt_level.c_str(),
-                r.isa.c_str(), static_cast<long long>(r.batch_run), fixed(r.median_ms, 3).c_str(),
-                fixed(r.p90_ms, 3).c_str(), fixed(r.samples_per_second, 2).c_str(),
-                human_bytes(r.peak_rss_bytes).c_str(), fixed(base > 0 ? r.samples_per_second / base : 0, 2).c_str());
+    std::printf("| %zu | %d | %d | %s | %s | %lld | %s | %s | %s | %s | %s | %sx |\n", i + 1, r.threads, r.instances,
+                r.opt_level.c_str(), r.isa.c_str(), static_cast<long long>(r.batch_run),
+                fixed(r.inferences_per_second, 2).c_str(), fixed(r.samples_per_second, 2).c_str(),
+                fixed(r.median_ms, 3).c_str(), fixed(r.p90_ms, 3).c_str(), human_bytes(r.peak_rss_bytes).c_str(),
+                fixed(base > 0 ? r.samples_per_second / base : 0, 2).c_str());
   }
   if (!args.csv_file.empty()) {
     std::ofstream csv(args.csv_file);
-    csv << "threads,opt_level,isa,batch,median_ms,p90_ms,samples_per_second,peak_rss_bytes,speedup\n";
+    csv << "threads,instances,opt_level,isa,batch,inferences_per_second,samples_per_second,median_ms,p90_ms,"
+           "peak_rss_bytes,speedup\n";
     for (const SweepRow& r : rows)
-      csv << r.threads << "," << r.opt_level << "," << r.isa << "," << r.batch_run << "," << fixed(r.median_ms, 4)
-          << "," << fixed(r.p90_ms, 4) << "," << fixed(r.samples_per_second, 4) << "," << r.peak_rss_bytes << ","
+      csv << r.threads << "," << r.instances << "," << r.opt_level << "," << r.isa << "," << r.batch_run << ","
+          << fixed(r.inferences_per_second, 4) << "," << fixed(r.samples_per_second, 4) << ","
+          << fixed(r.median_ms, 4) << "," << fixed(r.p90_ms, 4) << "," << r.peak_rss_bytes << ","
           << fixed(base > 0 ? r.samples_per_second / base : 0, 4) << "\n";
     if (!csv) fail("cannot write ", args.csv_file);
     std::printf("\ncsv      %s\n", args.csv_file.c_str());
@@ -201,7 +221,8 @@ int sweep_model(const SweepArgs& args) {
 
 void add_sweep_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<SweepArgs>();
-  CLI::App* command = app.add_subcommand("sweep", "Benchmark every combination of threads, opt-level, ISA and batch");
+  CLI::App* command =
+      app.add_subcommand("sweep", "Benchmark every combination of threads, opt-level, ISA, batch and instances");
   command->footer(
       "Each combination runs as 'kiln bench --json' in a fresh process (KILN_ISA set for the ISA), so\n"
       "rows do not share caches, thread pools or the ISA choice. A list not given is one value: from\n"
@@ -209,10 +230,15 @@ void add_sweep_command(CLI::App& app, Action& action) {
       "set, comes before the tune file's ISA).\n"
       "--batch replaces the first dimension of every input, also one the model fixes (stderr names\n"
       "each fixed one replaced); a graph that hard-codes its batch inside is an error naming the node\n"
-      "or the output that keeps the old batch.\n\n"
-      "Example:\n"
+      "or the output that keeps the old batch.\n"
+      "--instances runs that many sessions at once in the child, each with the row's threads (the\n"
+      "deployment table: threads x batch x instances -> inferences/s and the latency of one inference).\n"
+      "--plot draws a panel per list with more than one value (throughput vs batch, latency vs threads,\n"
+      "throughput vs instances), as PNG or SVG by the file's extension.\n\n"
+      "Examples:\n"
       "  kiln sweep det.onnx --shape x=1x3x320x320 --threads 1,2 --opt-level none,all --isa sse41,avx2 \\\n"
-      "      --csv sweep.csv --plot sweep.png\n");
+      "      --csv sweep.csv --plot sweep.png\n"
+      "  kiln sweep resnet.onnx --threads 1,2 --batch 1,4 --instances 1,2 --plot deploy.svg\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");
   add_shape_options(*command, args->shape_args);
   command->add_option("-t,--threads", args->threads, "Thread counts, e.g. 1,2 (default: from the tune file, else "
@@ -226,7 +252,11 @@ void add_sweep_command(CLI::App& app, Action& action) {
       ->type_name("LIST");
   command->add_option("-b,--batch", args->batches, "Batch sizes, e.g. 1,2,4: dim 0 of every input, fixed or not")
       ->type_name("LIST");
-  command->add_option("-r,--runs", args->runs, "Timed runs per combination")
+  command->add_option("--instances", args->instances,
+                      "Sessions running at once, e.g. 1,2,4, each with the row's threads: total throughput as a "
+                      "server with that many workers sees it")
+      ->type_name("LIST");
+  command->add_option("-r,--runs", args->runs, "Timed runs per combination (per instance)")
       ->type_name("K")
       ->check(CLI::Range(1, 1000000).description(""))
       ->capture_default_str();
@@ -237,7 +267,8 @@ void add_sweep_command(CLI::App& app, Action& action) {
   command->add_option("--csv", args->csv_file, "Write the table as CSV")->type_name("FILE");
   command->add_option("--plot", args->plot_file,
                       "Draw the results as PNG or SVG, by the file's extension: throughput vs batch, latency vs "
-                      "threads, each only when that list has more than one value (else latency per setting)")
+                      "threads, throughput vs instances, each only when that list has more than one value (else latency per "
+                      "setting)")
       ->type_name("FILE.png|FILE.svg");
   command->add_option("--plot-size", args->plot_size, "The plot's size in pixels (default: 520 wide per panel x 420)")
       ->type_name("WxH");

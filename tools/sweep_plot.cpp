@@ -72,13 +72,15 @@ struct Panel {
 std::vector<Panel> panels_for(const std::vector<SweepRow>& rows) {
   auto throughput = [](const SweepRow& r) { return r.samples_per_second; };
   auto latency = [](const SweepRow& r) { return r.median_ms; };
+  bool several = false;
+  for (const SweepRow& r : rows) several = several || r.instances > 1;
+  const std::string samples = several ? "samples/s (all instances)" : "samples/s";
   std::vector<Panel> panels;
-  if (varies(rows, axis("batch")))
-    panels.push_back({"throughput vs batch", "batch", "samples/s (all instances)", throughput});
+  if (varies(rows, axis("batch"))) panels.push_back({"throughput vs batch", "batch", samples, throughput});
   if (varies(rows, axis("threads")))
     panels.push_back({"latency vs threads", "threads", "median ms per inference", latency});
   if (varies(rows, axis("instances")))
-    panels.push_back({"throughput vs instances", "instances", "samples/s (all instances)", throughput});
+    panels.push_back({"throughput vs instances", "instances", samples, throughput});
   if (panels.empty() && rows.size() > 1) panels.push_back({"latency by setting", "", "median ms per inference", latency});
   return panels;
 }

@@ -15,6 +15,7 @@ struct SweepRow {
   std::string isa;
   int64_t batch = 0;      // requested --batch value; 0 when not swept
   int instances = 1;      // sessions running at once, each with `threads` threads
+  int instances_flag = 0; // the --instances value passed to the child; 0 when not swept
   // Measured (by the child `kiln bench --json`):
   double median_ms = 0;   // median latency of one inference (one run of one instance)
   double p90_ms = 0;

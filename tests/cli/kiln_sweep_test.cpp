@@ -166,6 +166,70 @@ TEST_F(KilnSweep, BadBatchIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
+// --instances N: N sessions at once; every timed run of every instance is
+// reported, and the throughput is all of them over the wall time they shared.
+TEST_F(KilnSweep, BenchInstancesReportsTotalThroughput) {
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  KilnResult r = kiln({"bench", model, "--instances", "3", "--threads", "1", "--runs", "4", "--warmup", "1",
+                       "--batch", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json out = json::parse(r.out);
+  EXPECT_EQ(out.at("instances"), 3);
+  EXPECT_EQ(out.at("throughput_from"), "wall time");
+  std::vector<double> times = out.at("times_ms").get<std::vector<double>>();
+  ASSERT_EQ(times.size(), 12u) << "4 timed runs x 3 instances: " << r.out;
+  const double wall_ms = out.at("wall_ms").get<double>();
+  EXPECT_GE(wall_ms, out.at("max_ms").get<double>()) << "every run lies inside the window";
+  EXPECT_NEAR(out.at("inferences_per_second").get<double>(), 12 * 1000.0 / wall_ms,
+              1e-6 * out.at("inferences_per_second").get<double>());
+  EXPECT_NEAR(out.at("samples_per_second").get<double>(), 2 * out.at("inferences_per_second").get<double>(),
+              1e-6 * out.at("samples_per_second").get<double>());
+
+  // Without --instances: one session, throughput from the median, as before.
+  out = json::parse(kiln({"bench", model, "--threads", "1", "--runs", "3", "--json"}).out);
+  EXPECT_EQ(out.at("instances"), 1);
+  EXPECT_EQ(out.at("throughput_from"), "median");
+  EXPECT_EQ(out.at("times_ms").size(), 3u);
+
+  KilnResult text = kiln({"bench", model, "--instances", "2", "--threads", "1", "--runs", "2"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("in each of 2 instances at once"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("4 runs of 2 instances in"), std::string::npos) << text.out;
+}
+
+// The deployment table: threads x batch x instances, one row each, with the
+// total throughput and the latency of one inference.
+TEST_F(KilnSweep, SweepInstancesGivesTheDeploymentTable) {
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  std::string csv = path("deploy.csv");
+  KilnResult r = kiln({"sweep", model, "--threads", "1,2", "--batch", "1,2", "--instances", "1,2", "--runs", "2",
+                       "--warmup", "0", "--csv", csv});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| # | threads | instances | opt-level | isa | batch | inferences/s | samples/s | median ms |"),
+            std::string::npos)
+      << r.out;
+  std::string header;
+  auto rows = csv_rows(read_text(csv), &header);
+  ASSERT_EQ(rows.size(), 8u) << read_text(csv);
+  const int threads = column(header, "threads"), instances = column(header, "instances"),
+            batch = column(header, "batch"), inferences = column(header, "inferences_per_second"),
+            samples = column(header, "samples_per_second"), median = column(header, "median_ms");
+  ASSERT_TRUE(threads >= 0 && instances >= 0 && batch >= 0 && inferences >= 0 && samples >= 0 && median >= 0)
+      << header;
+  std::set<std::string> combos;
+  for (const auto& row : rows) {
+    auto cell = [&](int i) { return row.at(static_cast<size_t>(i)); };
+    combos.insert(cell(threads) + "t " + cell(batch) + "b " + cell(instances) + "i");
+    EXPECT_GT(std::stod(cell(inferences)), 0);
+    EXPECT_GT(std::stod(cell(median)), 0);
+    EXPECT_NEAR(std::stod(cell(samples)), std::stod(cell(inferences)) * std::stod(cell(batch)),
+                1e-3 * std::stod(cell(samples)) + 1e-3);
+  }
+  EXPECT_EQ(combos.size(), 8u);
+  EXPECT_TRUE(combos.count("2t 2b 2i")) << "every combination once";
+  expect_one_line_error({"sweep", model, "--instances", "0"}, 2, "--instances");
+}
+
 // Runs Debian's Python (Pillow and the standard library) on `script` with the
 // file as argv[1]; its stdout. Skips the test when /usr/bin/python3 or Pillow
 // is missing (scripts/install_deps.sh installs python3-pil).
