@@ -55,7 +55,9 @@ nlohmann::json run_bench_child(const BenchRequest& request) {
   ::close(err_fd);
   std::string err_file = err_template;
 
+  // KILN_LOAD_CHECKED: the parent warned about a busy machine already (warn_if_busy).
   std::string command = request.isa.empty() ? "env -u KILN_ISA " : "env KILN_ISA=" + shell_quote(request.isa) + " ";
+  command += "KILN_LOAD_CHECKED=1 ";
   command += shell_quote(self_executable()) + " bench " + shell_quote(request.model) + " --json --no-tune";
   command += " --threads " + std::to_string(request.threads) + " --opt-level " + shell_quote(request.opt_level);
   command += " --runs " + std::to_string(request.runs) + " --warmup " + std::to_string(request.warmup);

@@ -169,6 +169,8 @@ int bench_model(const BenchArgs& args) {
   auto check_first = [&](const NamedTensors& outputs) {
     if (declared) check_outputs_follow_batch(*declared, outputs, batch_flag);
   };
+  const std::optional<double> load = load_average();
+  warn_if_busy(session.threads() * instance_count);
   try {
     Progress progress("bench", static_cast<long>(args.run.warmup + args.run.runs) * instance_count);
     run_instances(instances, args.run.warmup, args.run.runs, check_first, progress);
@@ -225,6 +227,7 @@ int bench_model(const BenchArgs& args) {
                           {"inferences_per_second", per_second},
                           {"samples_per_second", per_second * static_cast<double>(batch)},
                           {"peak_rss_bytes", rss},
+                          {"load_average_1min", load ? nlohmann::json(*load) : nlohmann::json()},
                           {"arena_bytes", memory.arena_bytes},
                           {"largest_live_bytes", memory.peak_live_bytes},
                           {"in_place_values", memory.in_place_values},
@@ -266,6 +269,8 @@ void add_bench_command(CLI::App& app, Action& action) {
       "when the graph cannot take it, or the output that keeps the old batch.\n"
       "--instances N runs N sessions at once (sharing the weights), each with --threads threads, as a\n"
       "server with N workers would; throughput is then every timed run over the wall time they took.\n"
+      "Before timing it warns on stderr when the machine is busy: a 1-minute load average above\n"
+      "max(0.5, logical CPUs - threads x instances); --json reports the load as load_average_1min.\n"
       "Each setting comes from its flag when given, else from MODEL.kiln-tune.json (saved by 'kiln tune';\n"
       "--no-tune skips it), else the default; the settings line names each source.\n\n"
       "Example:\n"

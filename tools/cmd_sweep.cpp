@@ -17,6 +17,7 @@
 #include "kiln/model_info.h"
 #include "platform/cpu_info.h"
 #include "tools/bench_child.h"
+#include "tools/bench_common.h"
 #include "tools/cli_common.h"
 #include "tools/progress.h"
 #include "tools/settings.h"
@@ -150,6 +151,10 @@ int sweep_model(const SweepArgs& args) {
   }
   if (!args.csv_file.empty()) check_output_folder(args.csv_file, "--csv");
 
+  int threads_needed = 1;
+  for (const SweepRow& row : rows) threads_needed = std::max(threads_needed, row.threads * row.instances);
+  const std::optional<double> load = load_average();
+  const std::string busy = warn_if_busy(threads_needed);
   {
     Progress progress("sweep", static_cast<long>(rows.size()));
     for (SweepRow& row : rows) {
@@ -180,26 +185,27 @@ int sweep_model(const SweepArgs& args) {
   std::printf("Sweep of %s: %d timed runs after %d warm-up per row, each row in a fresh process.\n",
               args.model.c_str(), args.runs, args.warmup);
   std::printf("Settings: %s\n", describe_settings(settings).c_str());
+  if (load) std::printf("Load average (1 minute) when the sweep started: %.2f%s\n", *load, busy.empty() ? "" : " (busy: see the warning)");
   std::printf("Threads are per instance; with --instances, that many sessions run at once and inferences/s and\n"
               "samples/s count them all (runs over the wall time), else they come from the median. Median and p90\n"
               "are the latency of one inference. Speed-up is samples/s relative to row 1.\n\n");
-  std::printf("| # | threads | instances | opt-level | isa | batch | inferences/s | samples/s | median ms | p90 ms | "
+  std::printf("| # | threads | opt-level | isa | batch | instances | inferences/s | samples/s | median ms | p90 ms | "
               "peak RSS | speed-up |\n");
   std::printf("|--:|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
   for (size_t i = 0; i < rows.size(); ++i) {
     const SweepRow& r = rows[i];
-    std::printf("| %zu | %d | %d | %s | %s | %lld | %s | %s | %s | %s | %s | %sx |\n", i + 1, r.threads, r.instances,
-                r.opt_level.c_str(), r.isa.c_str(), static_cast<long long>(r.batch_run),
+    std::printf("| %zu | %d | %s | %s | %lld | %d | %s | %s | %s | %s | %s | %sx |\n", i + 1, r.threads,
+                r.opt_level.c_str(), r.isa.c_str(), static_cast<long long>(r.batch_run), r.instances,
                 fixed(r.inferences_per_second, 2).c_str(), fixed(r.samples_per_second, 2).c_str(),
                 fixed(r.median_ms, 3).c_str(), fixed(r.p90_ms, 3).c_str(), human_bytes(r.peak_rss_bytes).c_str(),
                 fixed(base > 0 ? r.samples_per_second / base : 0, 2).c_str());
   }
   if (!args.csv_file.empty()) {
     std::ofstream csv(args.csv_file);
-    csv << "threads,instances,opt_level,isa,batch,inferences_per_second,samples_per_second,median_ms,p90_ms,"
+    csv << "threads,opt_level,isa,batch,instances,inferences_per_second,samples_per_second,median_ms,p90_ms,"
            "peak_rss_bytes,speedup\n";
     for (const SweepRow& r : rows)
-      csv << r.threads << "," << r.instances << "," << r.opt_level << "," << r.isa << "," << r.batch_run << ","
+      csv << r.threads << "," << r.opt_level << "," << r.isa << "," << r.batch_run << "," << r.instances << ","
           << fixed(r.inferences_per_second, 4) << "," << fixed(r.samples_per_second, 4) << ","
           << fixed(r.median_ms, 4) << "," << fixed(r.p90_ms, 4) << "," << r.peak_rss_bytes << ","
           << fixed(base > 0 ? r.samples_per_second / base : 0, 4) << "\n";
@@ -234,7 +240,9 @@ void add_sweep_command(CLI::App& app, Action& action) {
       "--instances runs that many sessions at once in the child, each with the row's threads (the\n"
       "deployment table: threads x batch x instances -> inferences/s and the latency of one inference).\n"
       "--plot draws a panel per list with more than one value (throughput vs batch, latency vs threads,\n"
-      "throughput vs instances), as PNG or SVG by the file's extension.\n\n"
+      "throughput vs instances), as PNG or SVG by the file's extension.\n"
+      "The report gives the load average when the sweep started, with a warning on stderr when it is\n"
+      "above max(0.5, logical CPUs - the most threads x instances of any row).\n\n"
       "Examples:\n"
       "  kiln sweep det.onnx --shape x=1x3x320x320 --threads 1,2 --opt-level none,all --isa sse41,avx2 \\\n"
       "      --csv sweep.csv --plot sweep.png\n"

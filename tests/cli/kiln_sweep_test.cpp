@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "graph/onnx_tensor.h"
@@ -205,7 +206,7 @@ TEST_F(KilnSweep, SweepInstancesGivesTheDeploymentTable) {
   KilnResult r = kiln({"sweep", model, "--threads", "1,2", "--batch", "1,2", "--instances", "1,2", "--runs", "2",
                        "--warmup", "0", "--csv", csv});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("| # | threads | instances | opt-level | isa | batch | inferences/s | samples/s | median ms |"),
+  EXPECT_NE(r.out.find("| # | threads | opt-level | isa | batch | instances | inferences/s | samples/s | median ms |"),
             std::string::npos)
       << r.out;
   std::string header;
@@ -228,6 +229,67 @@ TEST_F(KilnSweep, SweepInstancesGivesTheDeploymentTable) {
   EXPECT_EQ(combos.size(), 8u);
   EXPECT_TRUE(combos.count("2t 2b 2i")) << "every combination once";
   expect_one_line_error({"sweep", model, "--instances", "0"}, 2, "--instances");
+}
+
+// How often `needle` occurs in `text`.
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// A busy machine (KILN_TEST_LOADAVG fakes the 1-minute load average; ctest
+// sets it to 0 for the other tests): bench, sweep and tune warn once as
+// timing starts, naming the load, and tune notes it with its choice.
+TEST_F(KilnSweep, BusyMachineWarnsWhenTimingStarts) {
+  std::string model = save_model("fixed.onnx", fixed_batch_model(Tail::kNone));
+  const unsigned cpus = std::thread::hardware_concurrency();
+  ASSERT_GT(cpus, 0u);
+  // The rule: a warning when the load is above max(0.5, CPUs - threads needed).
+  const std::string busy = std::to_string(cpus + 1) + ".5";
+  const std::string warning = "kiln: warning: the machine is busy: its 1-minute load average (getloadavg) is " + busy;
+
+  KilnResult r = kiln({"bench", model, "--threads", "1", "--runs", "1", "--json"}, "KILN_TEST_LOADAVG=" + busy);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_of(r.err, warning), 1u) << r.err;
+  EXPECT_NE(r.err.find("on " + std::to_string(cpus) + " logical CPUs, and the timing needs 1 thread;"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("load_average_1min").get<double>(), std::stod(busy));
+
+  // Idle enough: under 0.5, or with the CPUs the run leaves free carrying the load.
+  r = kiln({"bench", model, "--threads", "1", "--runs", "1"}, "KILN_TEST_LOADAVG=0.4");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  if (cpus >= 3) {
+    r = kiln({"bench", model, "--threads", "1", "--runs", "1"},
+             "KILN_TEST_LOADAVG=" + std::to_string(cpus - 1) + ".0");
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << "load = CPUs - threads is not busy yet: " << r.err;
+  }
+  // Instances count: two sessions of one thread need two CPUs.
+  r = kiln({"bench", model, "--threads", "1", "--instances", "2", "--runs", "1"},
+           "KILN_TEST_LOADAVG=" + std::to_string(std::max(cpus, 3u) - 1) + ".5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("the timing needs 2 threads"), std::string::npos) << r.err;
+
+  // sweep: once before its first child, not once per row; the report says the load.
+  r = kiln({"sweep", model, "--threads", "1,2", "--runs", "1", "--warmup", "0"}, "KILN_TEST_LOADAVG=" + busy);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_of(r.err, "kiln: warning: the machine is busy"), 1u) << r.err;
+  EXPECT_NE(r.out.find("Load average (1 minute) when the sweep started: " + busy + "0 (busy"), std::string::npos)
+      << r.out;
+
+  // tune: the warning, a note with its choice, and the load in the tune file.
+  r = kiln({"tune", model, "--budget", "0.5"}, "KILN_TEST_LOADAVG=" + busy);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_of(r.err, warning), 1u) << r.err;
+  EXPECT_NE(r.out.find("\nnote     tuned on a busy machine (1-minute load average " + busy + "0 on "), std::string::npos) << r.out;
+  json saved = json::parse(read_text(model + ".kiln-tune.json"));
+  EXPECT_EQ(saved.at("load_average_1min").get<double>(), std::stod(busy)) << saved.dump();
+  EXPECT_NE(saved.at("busy_note").get<std::string>().find("load average"), std::string::npos) << saved.dump();
+
+  r = kiln({"bench", model, "--runs", "1"}, "KILN_TEST_LOADAVG=busy");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("KILN_TEST_LOADAVG='busy' is not a load average"), std::string::npos) << r.err;
 }
 
 // Runs Debian's Python (Pillow and the standard library) on `script` with the

@@ -194,7 +194,7 @@ TEST_F(KilnTuning, SweepHasOneRowPerCombination) {
   std::istringstream in(read_text(csv));
   std::string header;
   std::getline(in, header);
-  EXPECT_EQ(header, "threads,instances,opt_level,isa,batch,inferences_per_second,samples_per_second,median_ms,"
+  EXPECT_EQ(header, "threads,opt_level,isa,batch,instances,inferences_per_second,samples_per_second,median_ms,"
                     "p90_ms,peak_rss_bytes,speedup");
   std::set<std::string> combos;
   size_t rows = 0;
@@ -204,8 +204,8 @@ TEST_F(KilnTuning, SweepHasOneRowPerCombination) {
     std::stringstream fields(line);
     for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
     ASSERT_EQ(cells.size(), 11u) << line;
-    EXPECT_EQ(cells[1], "1") << "one instance when --instances is not given: " << line;
-    combos.insert(cells[0] + " " + cells[2] + " " + cells[3] + " " + cells[4]);
+    EXPECT_EQ(cells[4], "1") << "one instance when --instances is not given: " << line;
+    combos.insert(cells[0] + " " + cells[1] + " " + cells[2] + " " + cells[3]);
   }
   EXPECT_EQ(rows, 16u);
   EXPECT_EQ(combos.size(), 16u) << "every threads x opt-level x isa x batch combination once";
