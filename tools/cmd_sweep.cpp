@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kiln/model_info.h"
@@ -153,6 +154,13 @@ int sweep_model(const SweepArgs& args) {
 
   int threads_needed = 1;
   for (const SweepRow& row : rows) threads_needed = std::max(threads_needed, row.threads * row.instances);
+  // The children's stderr is only shown when they fail, so their warning for
+  // more threads than CPUs is said here, once.
+  const unsigned cpus = std::thread::hardware_concurrency();
+  if (cpus > 0 && threads_needed > static_cast<int>(cpus))
+    std::fprintf(stderr, "kiln: warning: some rows run %d threads (threads x instances) on this machine's %u logical "
+                 "CPUs; the extra threads can only wait their turn, so those rows are slower\n",
+                 threads_needed, cpus);
   const std::optional<double> load = load_average();
   const std::string busy = warn_if_busy(threads_needed);
   {

@@ -278,6 +278,11 @@ TEST_F(KilnSweep, BusyMachineWarnsWhenTimingStarts) {
   EXPECT_NE(r.out.find("Load average (1 minute) when the sweep started: " + busy + "0 (busy"), std::string::npos)
       << r.out;
 
+  // More threads than CPUs in some row: said once by the sweep (the children's stderr is not shown).
+  r = kiln({"sweep", model, "--threads", "1," + std::to_string(cpus + 1), "--runs", "1", "--warmup", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_of(r.err, "kiln: warning: some rows run " + std::to_string(cpus + 1) + " threads"), 1u) << r.err;
+
   // tune: the warning, a note with its choice, and the load in the tune file.
   r = kiln({"tune", model, "--budget", "0.5"}, "KILN_TEST_LOADAVG=" + busy);
   ASSERT_EQ(r.exit_code, 0) << r.err;
