@@ -28,6 +28,7 @@ set -euo pipefail
 #   python3 python3-onnx python3-numpy    model inspection and test-data generation helpers
 #   python3-pil                           Pillow: the image tests' independent PNG/BMP/JPEG writer and decoder
 #   libcairo2-dev                         cairo, which draws `kiln sweep --plot` as PNG or SVG (the tool only)
+#   python3-torch python3-torchvision     the model zoo's torchvision models (benchmarks/zoo/make_zoo.py)
 #   ca-certificates                       npm's HTTPS downloads (scripts/fetch_models.sh)
 #   nodejs npm                            onnxruntime-node reference runs (only when node/npm are absent)
 packages=(
@@ -37,7 +38,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libstb-dev
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
   qemu-user
-  python3 python3-onnx python3-numpy python3-pil
+  python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision
   libcairo2-dev
   ca-certificates
 )
