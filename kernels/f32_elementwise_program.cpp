@@ -41,11 +41,13 @@ const OpInfo& info(F32ElementwiseOp op) {
 }
 
 // A value during one block: a buffer of the block's elements, or one scalar
-// shared by all of them.
+// shared by all of them. No member initializers: the per-block array of
+// values is written before it is read, and zeroing it would cost a block's
+// worth of stores.
 struct Value {
-  const float* p = nullptr;
-  float s = 0.0f;
-  bool scalar = true;
+  const float* p;
+  float s;
+  bool scalar;
   float at(size_t j) const { return scalar ? s : p[j]; }
 };
 
@@ -91,7 +93,8 @@ Value binary(const Value& a, const Value& b, float* dst, size_t n, F f) {
 Value evaluate(const F32ElementwiseInstruction& in, const Value* values, const F32ElementwiseOperand* inputs,
                float* dst, size_t n) {
   const float p0 = in.p0, p1 = in.p1;
-  const Value& a = values[in.a < 0 ? 0 : in.a];
+  // (Input's `a` is an input index, not a value.)
+  const Value& a = values[in.a < 0 || in.op == F32ElementwiseOp::input ? 0 : in.a];
   const Value& b = values[in.b < 0 ? 0 : in.b];
   switch (in.op) {
     case F32ElementwiseOp::input: {
