@@ -11,6 +11,7 @@
 #include "graph/passes/fuse_conv_batchnorm.h"
 #include "graph/passes/fuse_conv_mul.h"
 #include "graph/passes/fuse_conv_output_affine.h"
+#include "graph/passes/fuse_elementwise.h"
 #include "graph/passes/fuse_layer_norm.h"
 #include "graph/passes/fuse_pad_conv.h"
 #include "graph/passes/remove_identity.h"
@@ -65,6 +66,8 @@ const std::vector<Pass>& all_passes() {
       {"fuse_pad_conv", OptLevel::kExtended, "FusedConv", without_context<fuse_pad_conv>},
       {"fuse_conv_activation", OptLevel::kExtended, "FusedConv", without_context<fuse_conv_activation>},
       {"fuse_conv_output_affine", OptLevel::kExtended, "FusedConv", without_context<fuse_conv_output_affine>},
+      // After the Conv and layer-norm fusions, so it does not take their patterns.
+      {"fuse_elementwise", OptLevel::kExtended, "FusedElementwise", with_ops<fuse_elementwise>},
       {"eliminate_dead_nodes", OptLevel::kBasic, nullptr, without_context<eliminate_dead_nodes>},
   };
   return passes;

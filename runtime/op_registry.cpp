@@ -39,6 +39,7 @@ const OpRegistry& OpRegistry::global() {
     register_conv_ops(r);
     register_fused_conv_ops(r);
     register_fused_layer_norm_ops(r);
+    register_fused_elementwise_ops(r);
     register_matmul_ops(r);
     register_norm_ops(r);
     register_pool_ops(r);

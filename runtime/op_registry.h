@@ -68,6 +68,7 @@ void register_activation_ops(OpRegistry& registry);    // Relu Sigmoid Tanh Clip
 void register_conv_ops(OpRegistry& registry);          // Conv ConvTranspose
 void register_fused_conv_ops(OpRegistry& registry);    // com.kiln FusedConv
 void register_fused_layer_norm_ops(OpRegistry& registry);  // com.kiln FusedLayerNorm
+void register_fused_elementwise_ops(OpRegistry& registry);  // com.kiln FusedElementwise
 void register_matmul_ops(OpRegistry& registry);        // Gemm MatMul
 void register_norm_ops(OpRegistry& registry);          // BatchNormalization InstanceNormalization
 void register_pool_ops(OpRegistry& registry);          // MaxPool AveragePool Global*Pool

@@ -109,12 +109,13 @@ TEST(MemoryBudget, WeightsCountAgainstTheBudgetWhenLoading) {
       << message;
 }
 
-// x -> Relu -> a -> Relu -> y with x of shape dims: `a` is the one value in the arena.
-std::string two_relu_model(std::vector<int64_t> dims) {
+// x -> Relu -> a -> Softmax -> y with x of shape dims: `a` is the one value
+// in the arena (two Relus would become one FusedElementwise, without `a`).
+std::string relu_softmax_model(std::vector<int64_t> dims) {
   ModelBuilder m;
   m.input("x", dims);
   m.node("Relu", {"x"}, {"a"}, "relu1");
-  m.node("Relu", {"a"}, {"y"}, "relu2");
+  m.node("Softmax", {"a"}, {"y"}, "softmax");
   m.output("y");
   return m.bytes();
 }
@@ -123,17 +124,17 @@ TEST(MemoryBudget, ArenaOverBudgetFailsWhenTheSessionIsBuilt) {
   SessionOptions options;
   options.max_memory_bytes = 2 << 20;
   // 1000x1000 floats: the arena needs 4000000 bytes, the budget allows 2 MiB.
-  std::string message = error_of([&] { Session::from_bytes(two_relu_model({1000, 1000}), options); });
+  std::string message = error_of([&] { Session::from_bytes(relu_softmax_model({1000, 1000}), options); });
   EXPECT_NE(message.find("the memory arena of the model's 1 planned intermediate values (largest 'a' float32 "
                          "1000x1000 3.8 MiB) needs 3.8 MiB (4000000 bytes), over the session's memory budget of "
                          "2.0 MiB (2097152 bytes)"),
             std::string::npos)
       << message;
   // A plan of 40 GB fails as fast, without allocating it.
-  message = error_of([&] { Session::from_bytes(two_relu_model({100000, 100000}), options); });
+  message = error_of([&] { Session::from_bytes(relu_softmax_model({100000, 100000}), options); });
   EXPECT_NE(message.find("(largest 'a' float32 100000x100000 37.3 GiB) needs 37.3 GiB"), std::string::npos) << message;
   options.max_memory_bytes = 5 << 20;
-  Session session = Session::from_bytes(two_relu_model({1000, 1000}), options);
+  Session session = Session::from_bytes(relu_softmax_model({1000, 1000}), options);
   EXPECT_EQ(session.memory_summary().arena_bytes, 4000000u);
   EXPECT_TRUE(session.memory_summary().warning.empty());
 }
@@ -144,7 +145,7 @@ TEST(MemoryBudget, LargePlansWarnWithoutAnExplicitBudget) {
   // An arena of about three quarters of the available memory: within the
   // default budget, over half of it. Nothing is run, so nothing is allocated.
   const int64_t floats = static_cast<int64_t>(available / 4 * 3 / 4);
-  Session session = Session::from_bytes(two_relu_model({1, floats}));
+  Session session = Session::from_bytes(relu_softmax_model({1, floats}));
   const std::string& warning = session.memory_summary().warning;
   EXPECT_NE(warning.find("more than half of the"), std::string::npos) << warning;
   EXPECT_NE(warning.find("largest planned values 'a' float32 1x" + std::to_string(floats)), std::string::npos)
@@ -153,15 +154,15 @@ TEST(MemoryBudget, LargePlansWarnWithoutAnExplicitBudget) {
   // The same plan with an explicit budget is the caller's choice: no warning.
   SessionOptions options;
   options.max_memory_bytes = available;
-  EXPECT_TRUE(Session::from_bytes(two_relu_model({1, floats}), options).memory_summary().warning.empty());
+  EXPECT_TRUE(Session::from_bytes(relu_softmax_model({1, floats}), options).memory_summary().warning.empty());
   // A small plan never warns.
-  EXPECT_TRUE(Session::from_bytes(two_relu_model({4, 4})).memory_summary().warning.empty());
+  EXPECT_TRUE(Session::from_bytes(relu_softmax_model({4, 4})).memory_summary().warning.empty());
 }
 
 TEST(MemoryBudget, ReservedBytesCountUntilTheSessionEnds) {
   SessionOptions options;
   options.max_memory_bytes = 1 << 20;
-  Session session = Session::from_bytes(two_relu_model({16, 16}), options);
+  Session session = Session::from_bytes(relu_softmax_model({16, 16}), options);
   const uint64_t before = session.memory_in_use_bytes();
   session.reserve_memory(512 << 10, "input 'x'");
   EXPECT_EQ(session.memory_in_use_bytes(), before + (512u << 10));
