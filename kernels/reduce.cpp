@@ -164,10 +164,87 @@ T reduce_one(ReduceKind kind, const T* x, const ReductionPlan& plan, int64_t bas
   return T{};
 }
 
+// Reductions over outer dims with the innermost dim kept (NHWC's mean over
+// H and W, a batch sum): output by output, each would walk the input with a
+// large stride and every output would pull in the whole tensor's cache
+// lines. Instead, outputs that are neighbours in the innermost kept dim (a
+// contiguous run of lanes in every input row) are reduced together, row by
+// row, in contiguous loops that vectorize, so the input is read once. Each
+// lane sees its inputs in the same order as reduce_one, so the results are
+// the same to the bit. Returns false for the kinds it does not handle.
+template <class T>
+bool reduce_lanes(ReduceKind kind, const ReductionPlan& plan, const T* x, int64_t begin, int64_t end, T* y) {
+  if constexpr (!std::is_floating_point_v<T>) {
+    return false;
+  } else {
+    if (kind != ReduceKind::kSum && kind != ReduceKind::kMean && kind != ReduceKind::kMax &&
+        kind != ReduceKind::kMin && kind != ReduceKind::kSumSquare && kind != ReduceKind::kL1 &&
+        kind != ReduceKind::kL2)
+      return false;
+    constexpr int64_t kLanes = 256;
+    double acc[kLanes];
+    const int64_t width = plan.kept_sizes.back();
+    const double count = static_cast<double>(plan.reduced_count);
+    for (int64_t o = begin; o < end;) {
+      const int64_t lane = o % width;
+      const int64_t n = std::min({end - o, width - lane, kLanes});
+      const int64_t base = plan.base_offset(o);
+      auto for_each_row = [&](auto&& visit) {
+        for (int64_t offset : plan.outer_offsets)
+          for (int64_t i = 0; i < plan.inner_count; ++i) visit(x + base + offset + i * plan.inner_stride);
+      };
+      switch (kind) {
+        case ReduceKind::kMax:
+        case ReduceKind::kMin: {
+          T best[kLanes];
+          const bool is_max = kind == ReduceKind::kMax;
+          for (int64_t k = 0; k < n; ++k)
+            best[k] = is_max ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+          if (is_max)
+            for_each_row([&](const T* row) {
+              for (int64_t k = 0; k < n; ++k) best[k] = row[k] > best[k] || row[k] != row[k] ? row[k] : best[k];
+            });
+          else
+            for_each_row([&](const T* row) {
+              for (int64_t k = 0; k < n; ++k) best[k] = row[k] < best[k] || row[k] != row[k] ? row[k] : best[k];
+            });
+          for (int64_t k = 0; k < n; ++k) y[o + k] = best[k];
+          break;
+        }
+        default: {
+          for (int64_t k = 0; k < n; ++k) acc[k] = 0.0;
+          if (kind == ReduceKind::kSumSquare || kind == ReduceKind::kL2)
+            for_each_row([&](const T* row) {
+              for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<double>(row[k]) * static_cast<double>(row[k]);
+            });
+          else if (kind == ReduceKind::kL1)
+            for_each_row([&](const T* row) {
+              for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<double>(std::abs(row[k]));
+            });
+          else
+            for_each_row([&](const T* row) {
+              for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<double>(row[k]);
+            });
+          for (int64_t k = 0; k < n; ++k) {
+            const double v = kind == ReduceKind::kMean ? acc[k] / count
+                             : kind == ReduceKind::kL2 ? std::sqrt(acc[k])
+                                                       : acc[k];
+            y[o + k] = static_cast<T>(v);
+          }
+        }
+      }
+      o += n;
+    }
+    return true;
+  }
+}
+
 }  // namespace
 
 template <class T>
 void reduce_outputs(ReduceKind kind, const ReductionPlan& plan, const T* x, int64_t begin, int64_t end, T* y) {
+  const bool innermost_kept = !plan.kept_sizes.empty() && plan.kept_strides.back() == 1 && plan.kept_sizes.back() > 1;
+  if (innermost_kept && plan.reduced_count > 1 && reduce_lanes<T>(kind, plan, x, begin, end, y)) return;
   for (int64_t o = begin; o < end; ++o) y[o] = reduce_one<T>(kind, x, plan, plan.base_offset(o));
 }
 
