@@ -158,13 +158,14 @@ TEST_F(KilnCli, UnknownIsaNamesItsSource) {
       "sse2, sse41, avx2, avx512 (or unset it for the best level this CPU has)\n";
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"run", m}, {"bench", m, "--runs", "1"}, {"profile", m, "--runs", "1"},
-        {"sweep", m, "--runs", "1"}, {"optimize", m, path("out.onnx")}}) {
+        {"sweep", m, "--runs", "1"}, {"tune", m, "--budget", "1"}, {"optimize", m, path("out.onnx")}}) {
     KilnResult r = kiln(args, "KILN_ISA=avx");
     EXPECT_EQ(r.exit_code, 1) << args[0] << "\n" << r.err;
     EXPECT_EQ(r.err, env_message) << args[0];
     EXPECT_EQ(r.err.find("conv"), std::string::npos) << "names a node: " << r.err;
   }
   EXPECT_FALSE(fs::exists(path("out.onnx")));
+  EXPECT_FALSE(fs::exists(m + ".kiln-tune.json"));
   KilnResult info = kiln({"info"}, "KILN_ISA=avx");
   EXPECT_NE(info.out.find("ISA selected: none: the environment variable KILN_ISA='avx' is not"), std::string::npos)
       << info.out;
