@@ -136,10 +136,22 @@ const char* isa_name(Isa isa) {
   return "unknown";
 }
 
+namespace {
+
+// How an error names where an ISA name came from: a bare "KILN_ISA" reads like
+// a setting of the model, so the variable is called what it is.
+std::string isa_source_label(const char* source) {
+  return std::string_view(source) == "KILN_ISA" ? "the environment variable KILN_ISA" : source;
+}
+
+}  // namespace
+
 Isa parse_isa_name(std::string_view name, const char* source) {
   for (Isa isa : {Isa::sse2, Isa::sse41, Isa::avx2, Isa::avx512})
     if (name == isa_name(isa)) return isa;
-  fail(source, "='", name, "' is not an instruction-set level kiln knows; use one of sse2, sse41, avx2, avx512");
+  fail(isa_source_label(source), "='", name,
+       "' is not an instruction-set level kiln knows; use one of sse2, sse41, avx2, avx512",
+       std::string_view(source) == "KILN_ISA" ? " (or unset it for the best level this CPU has)" : "");
 }
 
 Isa CpuInfo::best_isa() const {
@@ -235,7 +247,7 @@ Isa select_isa(const CpuInfo& cpu, const char* requested, const char* source) {
   if (requested == nullptr || *requested == '\0') return cpu.best_isa();
   Isa isa = parse_isa_name(requested, source);
   if (!cpu.supports(isa))
-    fail(source, "=", requested, " asks for an instruction set this CPU (", cpu.brand,
+    fail(isa_source_label(source), "=", requested, " asks for an instruction set this CPU (", cpu.brand,
          ") or its OS does not support; the highest available is ", isa_name(cpu.best_isa()));
   return isa;
 }

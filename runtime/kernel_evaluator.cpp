@@ -6,13 +6,15 @@
 namespace kiln {
 
 graph::NodeEvaluator kernel_evaluator(const OpRegistry& registry, std::optional<kernels::KernelTable> kernels) {
-  return [&registry, kernels](const graph::Node& node,
+  // Chosen here, not per node: an invalid KILN_ISA is the caller's error, not
+  // a reason to leave every node unfolded.
+  const kernels::KernelTable table = kernels ? *kernels : kernels::KernelTable::for_isa(selected_isa());
+  return [&registry, table](const graph::Node& node,
                               const std::vector<const Tensor*>& inputs) -> std::optional<std::vector<Tensor>> {
     KernelFactory factory = registry.kernel(node.domain, node.op_type, node.opset);
     if (!factory) return std::nullopt;
     std::vector<Tensor> outputs(node.outputs.size());
     try {
-      const kernels::KernelTable table = kernels ? *kernels : kernels::KernelTable::for_isa(selected_isa());
       std::unique_ptr<OpKernel> kernel = factory(KernelInit(node, inputs, 1, table));
       KernelContext ctx(node, inputs, outputs, 1);
       kernel->run(ctx);

@@ -17,9 +17,9 @@ namespace kiln {
 // executor would, with the microkernels of `kernels` (a session's table;
 // std::nullopt: the default level's, KILN_ISA or the best, for callers
 // without a session); std::nullopt when the registry has no kernel for it or
-// the kernel rejects it (the executor reports that later, naming the node),
-// or when KILN_ISA is invalid and no table was given. `registry` must outlive
-// the evaluator.
+// the kernel rejects it (the executor reports that later, naming the node).
+// Throws kiln::Error naming KILN_ISA when no table was given and KILN_ISA is
+// invalid. `registry` must outlive the evaluator.
 graph::NodeEvaluator kernel_evaluator(const OpRegistry& registry,
                                       std::optional<kernels::KernelTable> kernels = std::nullopt);
 

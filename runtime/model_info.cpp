@@ -7,6 +7,7 @@
 #include "graph/optimizer.h"
 #include "graph/shape_inference.h"
 #include "kiln/error.h"
+#include "platform/cpu_info.h"
 #include "runtime/kernel_evaluator.h"
 #include "runtime/model_impl.h"
 #include "runtime/op_registry.h"
@@ -86,7 +87,11 @@ std::optional<int64_t> count_macs_after_folding(const graph::Graph& g) {
         folding.push_back(pass);
     graph::OptimizeOptions options;
     options.validate = false;
-    graph::run_passes(folded, folding, with_kernels(options));
+    // Folding here only makes shapes known, which no ISA changes: the best
+    // level's kernels, so that an invalid KILN_ISA (reported by whatever
+    // builds a session) does not turn the count into "unknown".
+    graph::run_passes(folded, folding,
+                      with_kernels(options, OpRegistry::global(), kernels::KernelTable::for_isa(cpu_info().best_isa())));
     if (counted_nodes(folded) != counted_nodes(g)) return std::nullopt;
     const graph::ValueInfoMap inferred = graph::infer_shapes(folded, OpRegistry::global());
     int64_t macs = 0;

@@ -14,16 +14,41 @@
 
 namespace kiln::cli {
 
+namespace {
+
+// Checks one --shape (or --dim) value while the command line is parsed, with
+// the parser apply_shape_args uses: a typo exits 2 before any work, also in
+// commands (`sweep`) that only hand the text on to child processes.
+CLI::Validator shape_syntax_check(bool dim) {
+  return CLI::Validator(
+      [dim](std::string& text) -> std::string {
+        ShapeArgs one;
+        (dim ? one.dims : one.shapes).push_back(text);
+        SessionOptions options;
+        try {
+          apply_shape_args(one, options);
+        } catch (const Error& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "", dim ? "DIM" : "SHAPE");
+}
+
+}  // namespace
+
 void add_shape_options(CLI::App& command, ShapeArgs& args) {
   command
       .add_option("--shape", args.shapes,
                   "Shape of an input, e.g. --shape x=1x3x736x1280 ('scalar' for rank 0). Repeat for more inputs.")
       ->type_name("NAME=DIMS")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->check(shape_syntax_check(false));
   command
       .add_option("--dim", args.dims, "Value of a named dynamic dimension, e.g. --dim batch=1. Repeatable.")
       ->type_name("SYMBOL=N")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->check(shape_syntax_check(true));
 }
 
 void apply_shape_args(const ShapeArgs& args, SessionOptions& options) {

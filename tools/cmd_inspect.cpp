@@ -100,14 +100,35 @@ void print_declared(const std::string& path, const ModelDescription& g) {
       std::printf("  %-*s  %-6d  not supported\n", static_cast<int>(width), op.c_str(), use.count);
 }
 
-// Which input keeps the model from running on pseudo-random inputs, or ""
-// when all have known shapes (with the --shape / --dim values applied).
+// The dims of `input` that are not numbers, by name ("H, W"; "dim 2" for an
+// unnamed one), or "unknown rank".
+std::string dynamic_dims(const TensorInfo& input) {
+  if (!input.has_shape) return "unknown rank";
+  std::string dims;
+  for (size_t i = 0; i < input.dims.size(); ++i) {
+    if (input.dims[i] >= 0) continue;
+    const bool named = i < input.dim_names.size() && !input.dim_names[i].empty();
+    dims += (dims.empty() ? "" : ", ") + (named ? input.dim_names[i] : "dim " + std::to_string(i));
+  }
+  return dims;
+}
+
+// Which inputs keep the model from running on pseudo-random inputs, with
+// their unknown dims ("input 'x' has dynamic dims H, W (1x3xHxW); give
+// --shape x=DIMS or --dim H=N"), or "" when all have known shapes (with the
+// --shape / --dim values applied).
 std::string dynamic_input_note(const ModelDescription& g) {
-  for (const TensorInfo& input : g.fixed_inputs)
-    if (!has_static_shape(input))
-      return "input '" + input.name + "' has dynamic shape " + input.shape_string() + "; pass --shape " +
-             input.name + "=DIMS (or --dim)";
-  return "";
+  std::string inputs, shape_flags, first_dim;
+  for (const TensorInfo& input : g.fixed_inputs) {
+    if (has_static_shape(input)) continue;
+    inputs += (inputs.empty() ? "" : ", ") + ("input '" + input.name + "' has dynamic dims " + dynamic_dims(input) +
+                                              " (" + input.shape_string() + ")");
+    shape_flags += (shape_flags.empty() ? "--shape " : " --shape ") + input.name + "=DIMS";
+    for (size_t i = 0; first_dim.empty() && i < input.dims.size() && i < input.dim_names.size(); ++i)
+      if (input.dims[i] < 0) first_dim = input.dim_names[i];
+  }
+  if (inputs.empty()) return "";
+  return inputs + "; give " + shape_flags + (first_dim.empty() ? "" : " or --dim " + first_dim + "=N");
 }
 
 struct RunShapes {
@@ -136,8 +157,12 @@ RunShapes run_for_shapes(const Model& model, SessionOptions options) {
                                     (input_shapes.empty() ? "no inputs" : input_shapes) + timing + ")"};
 }
 
-void print_shapes(const std::vector<NodeShapes>& nodes, const std::string& source, const std::string& note,
-                  bool list_nodes) {
+void print_node_list(const std::vector<NodeShapes>& nodes, bool list_nodes);
+
+// `model_counted_nodes`: how many of the model's nodes are ops whose MACs are
+// counted (`nodes` is empty when shape inference and the run both failed).
+void print_shapes(const std::vector<NodeShapes>& nodes, size_t model_counted_nodes, const std::string& source,
+                  const std::string& note, bool list_nodes) {
   std::printf("%-12s%s\n", "shapes", source.c_str());
   std::map<std::string, int64_t> macs_by_op;
   int64_t total = 0;
@@ -157,15 +182,26 @@ void print_shapes(const std::vector<NodeShapes>& nodes, const std::string& sourc
   std::string parts;
   for (const auto& [op, macs] : sorted)
     parts += (parts.empty() ? "" : ", ") + op + " " + with_si_suffix(static_cast<double>(macs));
-  if (counted + uncounted == 0) {
+  if (model_counted_nodes == 0) {
     std::printf("%-12s0 (no Conv, ConvTranspose, Gemm or MatMul nodes)\n", "MACs");
-  } else {
-    std::printf("%-12s%s (%s)%s%s\n", "MACs", with_si_suffix(static_cast<double>(total)).c_str(),
-                with_commas(total).c_str(), parts.empty() ? "" : ": ", parts.c_str());
+    return print_node_list(nodes, list_nodes);
   }
+  if (counted == 0) {
+    // Nothing could be counted: a 0 here would read as a model without work.
+    std::printf("%-12sunknown (%s)\n", "MACs",
+                note.empty() ? "no Conv/ConvTranspose/Gemm/MatMul node has known shapes" : note.c_str());
+    return print_node_list(nodes, list_nodes);
+  }
+  std::printf("%-12s%s%s (%s)%s%s\n", "MACs", uncounted ? "at least " : "",
+              with_si_suffix(static_cast<double>(total)).c_str(), with_commas(total).c_str(),
+              parts.empty() ? "" : ": ", parts.c_str());
   if (uncounted)
     std::printf("%-12s%zu of %zu Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted%s%s\n",
                 "", uncounted, counted + uncounted, note.empty() ? "" : ": ", note.c_str());
+  print_node_list(nodes, list_nodes);
+}
+
+void print_node_list(const std::vector<NodeShapes>& nodes, bool list_nodes) {
   if (!list_nodes) return;
   std::printf("%-12s%zu (name  op  input shapes -> output shapes  MACs)\n", "per node", nodes.size());
   for (const NodeShapes& node : nodes) {
@@ -237,7 +273,9 @@ int inspect_model(const InspectArgs& args) {
     }
   }
   print_memory_plan(model, g, options);
-  print_shapes(nodes, source, note, args.list_nodes);
+  const size_t counted_nodes = static_cast<size_t>(std::count_if(
+      g.nodes.begin(), g.nodes.end(), [](const NodeDescription& n) { return counts_macs(n.op_type); }));
+  print_shapes(nodes, counted_nodes, source, note, args.list_nodes);
   return 0;
 }
 
@@ -251,7 +289,8 @@ void add_inspect_command(CLI::App& app, Action& action) {
       "count, parameter count and size, and the MACs of Conv, ConvTranspose, Gemm and MatMul.\n"
       "Shapes and MACs come from static shape inference; what it leaves unknown is filled by running the\n"
       "model once on pseudo-random inputs, which needs every input shape to be known: static in the model,\n"
-      "or given with --shape / --dim.\n"
+      "or given with --shape / --dim. MACs that stay unknown are reported as unknown, naming the dynamic\n"
+      "dims (\"at least N\" when only some nodes could be counted), never as 0.\n"
       "With every input shape known, it also prints the static memory plan a session would make (opt level\n"
       "all): the arena all intermediate values share, how many run in place, and the largest set of values\n"
       "alive at one time, the lower bound for any arena.\n"

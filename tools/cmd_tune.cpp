@@ -68,6 +68,9 @@ std::string utc_now() {
 int tune_model(const TuneArgs& args) {
   SessionOptions parsed;  // validates --shape/--dim before any child runs
   apply_shape_args(args.shape_args, parsed);
+  // Every ISA is measured with its own KILN_ISA, but a set one decides the
+  // ISA when the tune file is used: a typo in it is an error now, not later.
+  selected_isa();
   std::vector<Candidate> list = candidates();
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };

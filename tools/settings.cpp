@@ -92,6 +92,20 @@ uint64_t Settings::max_memory_bytes() const {
 }
 
 Settings resolve_settings(const std::string& model_path, const GivenSettings& given) {
+  // `sweep`'s --isa list, checked name by name: a typo there is a bad command
+  // line naming the flag (exit 2), not an error of the KILN_ISA the children get.
+  if (given.isa) {
+    for (size_t begin = 0;;) {
+      const size_t comma = given.isa->find(',', begin);
+      try {
+        parse_isa_name(given.isa->substr(begin, comma == std::string::npos ? comma : comma - begin), "--isa");
+      } catch (const Error& e) {
+        throw UsageError(e.what());
+      }
+      if (comma == std::string::npos) break;
+      begin = comma + 1;
+    }
+  }
   std::optional<TuneChoice> tuned = given.use_tune_file ? load_tune_choice(model_path) : std::nullopt;
   Settings settings;
   if (tuned) settings.tune_file = tune_file_path(model_path);

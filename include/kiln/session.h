@@ -8,6 +8,9 @@
 //
 // Every failure (missing file, malformed model, unsupported ops, wrong input
 // shape) throws kiln::Error with a message meant for a person.
+//
+// include/kiln/ is kiln's public API: docs/public_api.md says what is stable
+// and which calls may run on several threads at once.
 #pragma once
 
 #include <functional>

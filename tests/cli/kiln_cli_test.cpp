@@ -128,6 +128,59 @@ TEST_F(KilnCli, UsageErrorsExitTwo) {
   expect_one_line_error({"run", "m.onnx", "--opt-level", "fast"}, 2, "opt-level");
 }
 
+// Every command that takes a model: no model, an unknown flag, and a --shape
+// or --dim that does not parse are a bad command line (exit 2) before any
+// work, `sweep` included (it hands --shape on to child processes).
+TEST_F(KilnCli, EveryCommandExitsTwoOnABadCommandLine) {
+  std::string m = save_model("pass.onnx", passthrough_model({"x"}, {"N", "3"}));
+  for (const char* command : {"run", "inspect", "profile", "bench", "sweep", "tune", "optimize"}) {
+    SCOPED_TRACE(command);
+    expect_one_line_error({command}, 2, "is required");
+    // optimize's OUT too: CLI11 reports a missing positional before an unknown flag.
+    expect_one_line_error({command, m, path("out.onnx"), "--no-such-flag"}, 2, "--no-such-flag");
+    expect_one_line_error({command, m, "--shape", "x=2xx3"}, 2, "bad --shape 'x=2xx3'");
+    expect_one_line_error({command, m, "--shape", "x"}, 2, "bad --shape 'x'");
+    expect_one_line_error({command, m, "--dim", "N=-1"}, 2, "bad --dim 'N=-1'");
+  }
+  expect_one_line_error({"optimize", m}, 2, "is required");  // OUT missing
+  expect_one_line_error({"info", "extra"}, 2, "extra");
+  expect_one_line_error({"--no-such-flag"}, 2, "subcommand is required");
+}
+
+// An ISA name that is not a level is reported as an error of where it came
+// from, with the valid names, before any node is built: KILN_ISA (exit 1, the
+// environment is not the command line) for every command that builds a
+// session or folds constants, and sweep's --isa (exit 2).
+TEST_F(KilnCli, UnknownIsaNamesItsSource) {
+  std::string m = save_model("conv.onnx", conv_relu_model());
+  const std::string env_message =
+      "kiln: error: the environment variable KILN_ISA='avx' is not an instruction-set level kiln knows; use one of "
+      "sse2, sse41, avx2, avx512 (or unset it for the best level this CPU has)\n";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"run", m}, {"bench", m, "--runs", "1"}, {"profile", m, "--runs", "1"},
+        {"sweep", m, "--runs", "1"}, {"tune", m, "--budget", "1"}, {"optimize", m, path("out.onnx")}}) {
+    KilnResult r = kiln(args, "KILN_ISA=avx");
+    EXPECT_EQ(r.exit_code, 1) << args[0] << "\n" << r.err;
+    EXPECT_EQ(r.err, env_message) << args[0];
+    EXPECT_EQ(r.err.find("conv"), std::string::npos) << "names a node: " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("out.onnx")));
+  EXPECT_FALSE(fs::exists(m + ".kiln-tune.json"));
+  KilnResult info = kiln({"info"}, "KILN_ISA=avx");
+  EXPECT_NE(info.out.find("ISA selected: none: the environment variable KILN_ISA='avx' is not"), std::string::npos)
+      << info.out;
+  // inspect builds no session to run: its counts do not depend on the ISA.
+  KilnResult inspect = kiln({"inspect", m}, "KILN_ISA=avx");
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("MACs        6.91 K (6,912)"), std::string::npos) << inspect.out;
+
+  KilnResult sweep = kiln({"sweep", m, "--isa", "sse2,avx", "--runs", "1"}, "env -u KILN_ISA");
+  EXPECT_EQ(sweep.exit_code, 2) << sweep.err;
+  EXPECT_EQ(sweep.err,
+            "kiln: error: --isa='avx' is not an instruction-set level kiln knows; use one of sse2, sse41, avx2, "
+            "avx512\n");
+}
+
 // KILN_CACHES replaces the detected sizes (and the GEMM blocking with them);
 // a malformed value is one error line, exit 1.
 TEST_F(KilnCli, InfoFollowsKilnCaches) {
@@ -365,15 +418,13 @@ TEST_F(KilnCli, InspectRunsTheModelForShapesInferenceMisses) {
 
   KilnResult r = kiln({"inspect", m, "--no-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("1 of 1 Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted: not run"),
-            std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("\nMACs        unknown (not run (--no-run))\n"), std::string::npos) << r.out;
   // A Range whose inputs disagree in type cannot run; inspect says so and still exits 0.
   onnx::ModelProto broken = model;
   broken.mutable_graph()->mutable_initializer(1)->set_data_type(onnx::TensorProto::INT32);
   r = kiln({"inspect", save_model("broken.onnx", broken)});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("not counted: the model cannot run: node 'range' (Range)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nMACs        unknown (the model cannot run: node 'range' (Range)"), std::string::npos) << r.out;
 
   r = kiln({"inspect", m, "--nodes"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -393,8 +444,30 @@ TEST_F(KilnCli, InspectSaysWhyShapesAreUnknown) {
   KilnResult r = kiln({"inspect", m});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("x  float32  1x3xHxW"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("1 of 1 Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted: "
-                       "input 'x' has dynamic shape 1x3xHxW; pass --shape x=DIMS"),
+  // Not "MACs 0": nothing could be counted, and the line says which dims are missing.
+  EXPECT_NE(r.out.find("\nMACs        unknown (input 'x' has dynamic dims H, W (1x3xHxW); give --shape x=DIMS or "
+                       "--dim H=N)\n"),
+            std::string::npos)
+      << r.out;
+  r = kiln({"inspect", m, "--no-run", "--dim", "H=8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nMACs        unknown (not run (--no-run))\n"), std::string::npos) << r.out;
+
+  // A second Conv on an input with fixed dims is counted; the total is then a
+  // lower bound and says so, and the note names the input still dynamic.
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "x2", onnx::TensorProto::FLOAT, {"1", "3", "8", "8"});
+  set_value_info(g->add_output(), "y2", onnx::TensorProto::FLOAT, {"1", "4", "8", "8"});
+  onnx::NodeProto* conv2 = g->add_node();
+  *conv2 = g->node(0);
+  conv2->set_name("conv2");
+  conv2->set_input(0, "x2");
+  conv2->set_output(0, "y2");
+  r = kiln({"inspect", save_model("half_dynamic.onnx", model)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nMACs        at least 6.91 K (6,912): Conv 6.91 K\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 of 2 Conv/ConvTranspose/Gemm/MatMul nodes have unknown shapes and are not counted: "
+                       "input 'x' has dynamic dims H, W (1x3xHxW); give --shape x=DIMS or --dim H=N"),
             std::string::npos)
       << r.out;
   r = kiln({"inspect", m, "--dim", "H=8", "--dim", "W=8"});
@@ -441,7 +514,7 @@ TEST_F(KilnCli, RunAndInspectPrintTheMemoryPlan) {
   dims->mutable_dim(2)->set_dim_param("H");
   r = kiln({"inspect", save_model("chain_dynamic.onnx", model)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("memory plan not planned: input 'x' has dynamic shape 1x3xHx8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory plan not planned: input 'x' has dynamic dims H (1x3xHx8); give --shape x=DIMS or --dim H=N"), std::string::npos) << r.out;
 }
 
 TEST_F(KilnCli, InspectCountsConstantNodeWeights) {
