@@ -132,13 +132,10 @@ kiln::Tensor input_tensor(const kiln::TensorInfo& info, const py::handle& value,
   if (!array.dtype().is(wanted) && !array.dtype().equal(wanted))
     kiln::fail("input '", info.name, "' has type ", std::string(py::str(array.dtype())), " (shape ", shape_text(array),
                "), the model expects ", kiln::dtype_name(info.dtype), " (", info.shape_string(), ")");
-  const int flags = py::array::c_style;
   *copied = false;
   const bool aligned = (array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
   if (!(array.flags() & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_) || !aligned) {
-    array = py::array::ensure(array, flags | py::array::forcecast);
-    py::module_ numpy = py::module_::import("numpy");
-    array = numpy.attr("ascontiguousarray")(array);  // also aligns: numpy allocates aligned buffers
+    array = py::module_::import("numpy").attr("require")(array, py::none(), "CA");  // C order, aligned
     *copied = true;
   }
   kiln::Shape shape(array.shape(), array.shape() + array.ndim());

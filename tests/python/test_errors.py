@@ -76,7 +76,9 @@ def test_byte_misaligned_array_is_copied(sess):
     raw = bytearray(1 * 3 * 4 * 5 * 4 + 1)
     x = np.frombuffer(raw, dtype=np.float32, offset=1, count=60).reshape(1, 3, 4, 5)
     assert not x.flags.aligned
+    copies = sess._session.info()["input_copies"]
     assert np.array_equal(sess.run(None, {"x": x})[0], np.zeros((1, 3, 4, 5), np.float32))
+    assert sess._session.info()["input_copies"] == copies + 1
 
 
 def test_bad_model_files(tmp_path):
