@@ -15,6 +15,7 @@ Errors are kiln.Error (a RuntimeError) with kiln's one-line message.
 import datetime as _datetime
 import enum as _enum
 import json as _json
+import operator as _operator
 import os as _os
 import tempfile as _tempfile
 import time as _time
@@ -85,9 +86,13 @@ class SessionOptions:
 
     def add_free_dimension_override_by_name(self, dim_name, dim_value):
         """Fixes symbolic dim `dim_name` to `dim_value` (kiln::SessionOptions::dim_values)."""
-        if not isinstance(dim_value, int) or dim_value < 0:
+        try:
+            value = _operator.index(dim_value)  # int, numpy integers; not floats or strings
+        except TypeError:
+            value = -1
+        if value < 0:
             raise Error(f"free dimension '{dim_name}': {dim_value!r} is not a size (an int >= 0)")
-        self._dims[str(dim_name)] = int(dim_value)
+        self._dims[str(dim_name)] = value
 
     def add_free_dimension_override_by_denotation(self, dim_denotation, dim_value):
         raise Error("add_free_dimension_override_by_denotation is not supported by kiln: "
@@ -261,6 +266,8 @@ class InferenceSession:
         """
         if not isinstance(input_feed, dict):
             raise TypeError(f"input_feed must be a dict of input name -> array, not {type(input_feed).__name__}")
+        if isinstance(output_names, str):
+            raise TypeError("output_names must be a list of names (or None), not a str")
         if output_names is not None and len(output_names) == 0:
             output_names = None
         start = _time.monotonic_ns() / 1000.0 if self._profiling else 0.0

@@ -169,7 +169,7 @@ def local_client(workers=None, threads_per_worker=1, **kwargs):
         raise kiln.Error(f"{workers} workers x {threads_per_worker} threads is more than this machine's "
                          f"{cores} cores")
     kwargs.setdefault("processes", True)
-    kwargs.setdefault("dashboard_address", None)
+    kwargs.setdefault("dashboard_address", ":0")  # a free port: several clusters may run at once
     cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, **kwargs)
     return Client(cluster)
 

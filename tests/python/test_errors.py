@@ -53,6 +53,11 @@ def test_unknown_output_name(sess):
         sess.run(["nope"], {"x": np.zeros((1, 3, 4, 5), np.float32)})
 
 
+def test_output_names_must_be_a_list(sess):
+    with pytest.raises(TypeError):
+        sess.run("y", {"x": np.zeros((1, 3, 4, 5), np.float32)})
+
+
 def test_not_an_array(sess):
     with pytest.raises(kiln.Error, match="'x'"):
         sess.run(None, {"x": "a string"})
@@ -108,5 +113,8 @@ def test_bad_options():
         kiln.InferenceSession(model, opts)
     with pytest.raises(kiln.Error):
         kiln.SessionOptions().add_free_dimension_override_by_name("batch", -3)
+    with pytest.raises(kiln.Error):
+        kiln.SessionOptions().add_free_dimension_override_by_name("batch", 1.5)
+    kiln.SessionOptions().add_free_dimension_override_by_name("batch", np.int64(2))  # numpy ints are sizes
     with pytest.raises(TypeError):
         kiln.InferenceSession(model, providers="CPUExecutionProvider")
