@@ -288,7 +288,10 @@ class InferenceSession:
             return ""
         self._profiling = False
         self._session.stop_profiling()
-        path = self._options.profile_file_prefix + self._profile_wall.strftime("%Y-%m-%d_%H-%M-%S") + ".json"
+        # onnxruntime's name: PREFIX_YYYY-MM-DD_HH-MM-SS_mmm.json (the default prefix already ends in "_").
+        wall = self._profile_wall
+        stamp = f"{wall.strftime('%Y-%m-%d_%H-%M-%S')}_{wall.microsecond // 1000:03d}"
+        path = f"{self._options.profile_file_prefix}_{stamp}.json"
         with open(path, "w") as f:
             _json.dump(self._profile_json(), f, indent=0)
         return path
@@ -316,7 +319,7 @@ class InferenceSession:
                       *self._info["load_us"])
         session_event("session_initialization", *self._info["init_us"])
         for name, op, kernel, ts, dur, tid, ins, outs in self._session.profile_events():
-            args = {"op_name": op, "provider": _CPU,
+            args = {"op_name": op, "provider": _CPU, "output_size": str(sum(_nbytes(d, s) for d, s in outs)),
                     "input_type_shape": type_shapes(ins), "output_type_shape": type_shapes(outs)}
             if kernel:
                 args["kiln_kernel"] = kernel
@@ -332,6 +335,18 @@ class InferenceSession:
 _ORT_TYPE_NAME = {"float32": "float", "float64": "double", "float16": "float16", "int8": "int8", "uint8": "uint8",
                   "int16": "int16", "uint16": "uint16", "int32": "int32", "uint32": "uint32", "int64": "int64",
                   "uint64": "uint64", "bool": "bool"}
+
+
+def _nbytes(dtype, shape):
+    count = 1
+    for d in shape:
+        count *= d
+    return count * _np_itemsize(dtype)
+
+
+def _np_itemsize(dtype):
+    import numpy
+    return numpy.dtype(dtype).itemsize
 
 
 def profile_table(session):

@@ -90,6 +90,14 @@ class ImageCodec:
         return np.ascontiguousarray(np.clip(np.rint(value), 0, 255).astype(np.uint8))
 
 
+def _inputs(images, suffix):
+    """list_images, leaving out a folder's files kiln wrote there earlier (stem ending in `suffix`)."""
+    found = list_images(images)
+    if isinstance(images, (str, os.PathLike)) and os.path.isdir(images) and suffix:
+        found = [p for p in found if not os.path.splitext(os.path.basename(p))[0].endswith(suffix)]
+    return found
+
+
 def default_output_path(path, out_dir=None, suffix="_kiln", extension=".png"):
     stem = os.path.splitext(os.path.basename(path))[0]
     folder = out_dir if out_dir is not None else os.path.dirname(path)
@@ -177,11 +185,11 @@ def local_client(workers=None, threads_per_worker=1, **kwargs):
 def process_images(client, images, model, out_dir=None, suffix="_kiln", extension=".png", range_="0,1",
                    mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), layout=None, return_arrays=False,
                    opt_level=kiln.GraphOptimizationLevel.ORT_ENABLE_ALL, progress=True, session_threads=None):
-    """Runs `model` (a path or the model's bytes) on every image of `images` (a folder or a list of paths)
-    over `client`'s cluster. Returns a Result (outputs in input order, errors by path); a broken image is
+    """Runs `model` (a path or the model's bytes) on every image of `images` (a folder, whose files named
+    *SUFFIX.* are taken for earlier outputs and left out, or a list of paths) over `client`'s cluster. Returns a Result (outputs in input order, errors by path); a broken image is
     reported there without stopping the others. session_threads: kiln's intra-op threads per worker
     (default: see session_threads_by_worker)."""
-    paths = list_images(images)
+    paths = _inputs(images, suffix)
     codec = ImageCodec(range_, mean, std, layout)
     if isinstance(model, (bytes, bytearray)):
         model_bytes = bytes(model)
@@ -214,7 +222,7 @@ def process_images_locally(images, model, out_dir=None, suffix="_kiln", extensio
                            opt_level=kiln.GraphOptimizationLevel.ORT_ENABLE_ALL, session_threads=0):
     """The same work in this process with one session (session_threads 0: kiln's default), for
     comparison and for machines without a cluster."""
-    paths = list_images(images)
+    paths = _inputs(images, suffix)
     codec = ImageCodec(range_, mean, std, layout)
     if isinstance(model, (bytes, bytearray)):
         model_bytes = bytes(model)

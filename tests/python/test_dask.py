@@ -60,4 +60,9 @@ def test_two_workers_equal_one_process(tmp_path, style_model):
         assert (mine is None) == (theirs is None)
         if mine is not None:
             assert mine.shape[:2] == (1, 3) and np.array_equal(mine, theirs)
+    # Outputs written next to the inputs are not taken as inputs the next time.
+    again = kiln.dask.process_images_locally(folder, style_model, range_="0,255", session_threads=1)
+    assert len(again.outputs) == 7 and all(p is None or p.endswith("_kiln.png") for p in again.outputs)
+    again = kiln.dask.process_images_locally(folder, style_model, range_="0,255", session_threads=1)
+    assert len(again.outputs) == 7
     assert time.monotonic() - start < 60

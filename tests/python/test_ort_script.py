@@ -56,6 +56,12 @@ def test_script_runs_unchanged_and_matches_kiln_run(tmp_path, kiln_binary, style
     ops = {e["args"]["op_name"] for e in nodes}
     assert ops == {"Conv", "Pad", "InstanceNormalization", "Relu", "Add", "Resize"}
     assert all(e["name"].endswith("_kernel_time") for e in nodes)
+    # As onnxruntime-node 1.30 writes them (checked by hand against its profile of this model).
+    assert all(set(e["args"]) >= {"op_name", "provider", "output_size", "input_type_shape", "output_type_shape"}
+               for e in nodes)
+    first = min(nodes, key=lambda e: e["ts"])
+    assert first["args"]["input_type_shape"] == [{"float": [1, 3, 64, 96]}, {"int64": [8]}], first
+    assert first["args"]["output_size"] == str(1 * 3 * 72 * 104 * 4), first
     run_start, run_end = runs[0]["ts"], runs[0]["ts"] + runs[0]["dur"]
     assert all(run_start - 1 <= e["ts"] and e["ts"] + e["dur"] <= run_end + 1 for e in nodes)
     assert sum(e["dur"] for e in nodes) <= runs[0]["dur"] + len(nodes)
