@@ -186,7 +186,6 @@ struct PySessionOptions {
   std::string isa;
   int opt_level = 3;  // kiln::OptLevel
   std::map<std::string, int64_t> dim_values;
-  std::map<std::string, kiln::Shape> input_shapes;
   uint64_t max_memory_bytes = 0;
   bool profile = false;
 };
@@ -210,7 +209,6 @@ class PySession {
     options.isa = o.isa;
     options.opt_level = opt_level_from_int(o.opt_level);
     options.dim_values = o.dim_values;
-    options.input_shapes = o.input_shapes;
     options.max_memory_bytes = o.max_memory_bytes;
     if (o.profile) {
       profile_->on = true;
@@ -463,7 +461,6 @@ PYBIND11_MODULE(_kiln, m) {
       .def_readwrite("isa", &PySessionOptions::isa)
       .def_readwrite("opt_level", &PySessionOptions::opt_level)
       .def_readwrite("dim_values", &PySessionOptions::dim_values)
-      .def_readwrite("input_shapes", &PySessionOptions::input_shapes)
       .def_readwrite("max_memory_bytes", &PySessionOptions::max_memory_bytes)
       .def_readwrite("profile", &PySessionOptions::profile);
 
