@@ -53,4 +53,18 @@ void fix_input_shapes(Graph& g, const std::map<std::string, Shape>& input_shapes
   }
 }
 
+void set_batch(Graph& g, int64_t batch) {
+  if (batch < 1) fail("the batch size must be at least 1, got ", batch);
+  for (ValueInfo& v : g.inputs) {
+    if (!v.has_shape || v.dims.empty()) continue;
+    if (!v.dims[0].is_fixed() && !v.dims[0].symbol.empty()) {
+      const std::string symbol = v.dims[0].symbol;
+      for (ValueInfo& other : g.inputs)
+        for (Dim& d : other.dims)
+          if (!d.is_fixed() && d.symbol == symbol) d.value = batch;
+    }
+    v.dims[0].value = batch;
+  }
+}
+
 }  // namespace kiln::graph

@@ -21,4 +21,13 @@ namespace kiln::graph {
 void fix_input_shapes(Graph& g, const std::map<std::string, Shape>& input_shapes,
                       const std::map<std::string, int64_t>& dim_values);
 
+// Gives dim 0 of every input of rank >= 1 the value `batch`, whether the model
+// declares it fixed (an exporter's batch of 1) or symbolic; a symbolic dim 0
+// passes its value on to every other input dim with the same symbol, as
+// `dim_values` would. Runs after fix_input_shapes (SessionOptions::batch).
+// Inputs of unknown rank or rank 0 are left alone. kiln::Error for batch < 1.
+// Whether the graph can take the new batch is for shape inference to find out:
+// a Reshape to a hard-coded shape fails there, naming the node.
+void set_batch(Graph& g, int64_t batch);
+
 }  // namespace kiln::graph

@@ -9,16 +9,18 @@
 namespace kiln::kernels {
 
 // output[o] = the largest input under window o (lowest() for a window that is
-// all padding). When `indices` is not null it receives, per output, the
-// position of that maximum inside the plane (row-major, or column-major when
-// `column_major`), plus `index_base`; the first maximum wins on ties.
+// all padding; NaN when any tap inside the image is NaN). When `indices` is
+// not null it receives, per output, the position of that maximum inside the
+// plane (row-major, or column-major when `column_major`), plus `index_base`;
+// the first maximum (or the first NaN) wins on ties.
 // Instantiated for float, double, int8_t and uint8_t.
 template <class T>
 void max_pool_plane(const WindowGeometry& geometry, const T* input, T* output, int64_t* indices,
                     int64_t index_base, bool column_major);
 
 // output[o] = the mean of the window's taps: divided by the taps inside the
-// input, or with `count_include_pad` by the taps inside input + pads.
+// input, or with `count_include_pad` by the taps inside input + pads. Sums in
+// float, rows first (the reference sums in double).
 void f32_average_pool_plane(const WindowGeometry& geometry, bool count_include_pad, const float* input,
                             float* output);
 

@@ -153,6 +153,7 @@ void Executor::prepare(const graph::Graph& g, int threads, const kernels::Kernel
     }
     step.kernel_name = step.kernel->kernel_name();
     facts[n].may_alias_inputs = step.kernel->may_alias_inputs();
+    facts[n].concatenation_axis = step.kernel->concatenation_axis();
     for (size_t i = 0; i < node.inputs.size(); ++i)
       facts[n].may_write_over_input.push_back(step.kernel->may_write_over_input(i));
     steps_.push_back(std::move(step));
@@ -188,6 +189,7 @@ void Executor::bind_memory_plan(const graph::Graph& g, const std::vector<NodeMem
   memory_.unplanned_bytes = plan.unplanned_bytes;
   memory_.planned_values = plan.planned_values;
   memory_.in_place_values = plan.in_place_values;
+  memory_.concat_slice_values = plan.concat_slice_values;
   memory_.dynamic_values = plan.dynamic_values;
   for (const auto& [name, bytes] : plan.largest) {
     auto info = infos.find(name);

@@ -220,6 +220,66 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
     }
   }
 
+  // Concatenations written in place: slice_of[v] = (the output, byte offset)
+  // for an input v whose producer writes straight into the output.
+  std::vector<int> uses(count, 0);
+  for (const Step& step : steps)
+    for (int in : step.inputs)
+      if (in >= 0) ++uses[static_cast<size_t>(in)];
+  std::vector<bool> written_over_root(count, false);  // some in-place output takes this value's place
+  for (size_t v = 0; v < count; ++v)
+    if (written_over[v] >= 0) written_over_root[static_cast<size_t>(written_over[v])] = true;
+  std::vector<std::pair<int, size_t>> slice_of(count, {-1, 0});
+  std::vector<bool> holds_slices(count, false);
+  std::vector<int> holder_first(count, -1);  // the first step writing into a holder
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const Step& step = steps[s];
+    const std::optional<int64_t>& axis = facts[step.node].concatenation_axis;
+    if (!axis || step.outputs.empty() || step.outputs[0] < 0) continue;
+    const int out = step.outputs[0];
+    if (find(out) != out || excluded[static_cast<size_t>(out)] || written_over[static_cast<size_t>(out)] >= 0 ||
+        written_over_root[static_cast<size_t>(out)] || slice_of[static_cast<size_t>(out)].first >= 0 ||
+        step.may_alias_inputs || !bytes_of(out))
+      continue;
+    auto out_info = infos->find(names[static_cast<size_t>(out)]);
+    const std::optional<Shape> out_shape =
+        out_info == infos->end() ? std::nullopt : out_info->second.static_shape();
+    if (!out_shape) continue;
+    const int64_t rank = static_cast<int64_t>(out_shape->size());
+    const int64_t a = *axis < 0 ? *axis + rank : *axis;
+    if (a < 0 || a >= rank) continue;
+    bool contiguous = true;  // each input one block: every dim before the axis is 1
+    for (int64_t d = 0; d < a; ++d) contiguous = contiguous && (*out_shape)[static_cast<size_t>(d)] == 1;
+    if (!contiguous) continue;
+    // The inputs' byte offsets in the output, in order; all sizes must be known.
+    std::vector<size_t> offsets;
+    size_t offset = 0;
+    bool sized = true;
+    for (int in : step.inputs) {
+      const std::optional<size_t> b = in >= 0 ? bytes_of(in) : std::nullopt;
+      if (!b) {
+        sized = false;
+        break;
+      }
+      offsets.push_back(offset);
+      offset += *b;
+    }
+    if (!sized || offset != *bytes_of(out)) continue;
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int in = step.inputs[i];
+      const size_t vi = static_cast<size_t>(in);
+      const int p = producer[vi];
+      if (p < 0 || p >= static_cast<int>(s) || steps[static_cast<size_t>(p)].may_alias_inputs || uses[vi] != 1 ||
+          find(in) != in || excluded[vi] || written_over[vi] >= 0 || written_over_root[vi] || holds_slices[vi] ||
+          slice_of[vi].first >= 0 || offsets[i] % ArenaLayout::kAlignment != 0 || *bytes_of(in) == 0)
+        continue;
+      slice_of[vi] = {out, offsets[i]};
+      holds_slices[static_cast<size_t>(out)] = true;
+      int& first = holder_first[static_cast<size_t>(out)];
+      first = first < 0 ? p : std::min(first, p);
+    }
+  }
+
   // One request per buffer that a step really allocates: the group's values
   // that are neither views nor written over an input.
   std::vector<BufferRequest> requests;
@@ -227,7 +287,7 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
   std::vector<int> request_of(count, -1);         // root id -> its request
   for (size_t v = 0; v < count; ++v) {
     const int s = producer[v];
-    if (s < 0 || written_over[v] >= 0) continue;
+    if (s < 0 || written_over[v] >= 0 || slice_of[v].first >= 0) continue;
     const Step& step = steps[static_cast<size_t>(s)];
     const int root = find(static_cast<int>(v));
     if (excluded[static_cast<size_t>(root)] || step.may_alias_inputs) continue;
@@ -240,7 +300,8 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
     size_t output_index = 0;
     while (step.outputs[output_index] != static_cast<int>(v)) ++output_index;
     request_of[v] = static_cast<int>(requests.size());
-    requests.push_back({*bytes, s, std::max(s, group_last[static_cast<size_t>(root)])});
+    const int first = holds_slices[v] ? std::min(s, holder_first[v]) : s;
+    requests.push_back({*bytes, first, std::max(s, group_last[static_cast<size_t>(root)])});
     owners.emplace_back(step.node, output_index);
   }
   const ArenaLayout layout = place_buffers(requests);
@@ -260,6 +321,21 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
     ++plan.in_place_values;
     plan.unplanned_bytes += requests[r].bytes;
   }
+  for (size_t v = 0; v < count; ++v) {
+    const auto [holder, offset] = slice_of[v];
+    if (holder < 0) continue;
+    const int r = request_of[static_cast<size_t>(holder)];
+    if (r < 0) fail("internal error: the memory planner put '", names[v], "' inside '", names[static_cast<size_t>(holder)],
+                    "', which has no place in the arena");
+    const Step& step = steps[static_cast<size_t>(producer[v])];
+    size_t output_index = 0;
+    while (step.outputs[output_index] != static_cast<int>(v)) ++output_index;
+    NodeMemory& node = plan.nodes[step.node];
+    node.arena_offset[output_index] = static_cast<int64_t>(layout.offsets[static_cast<size_t>(r)] + offset);
+    node.arena_bytes[output_index] = *bytes_of(static_cast<int>(v));
+    ++plan.concat_slice_values;
+    plan.unplanned_bytes += node.arena_bytes[output_index];
+  }
   std::vector<size_t> by_size(requests.size());
   std::iota(by_size.begin(), by_size.end(), size_t{0});
   std::stable_sort(by_size.begin(), by_size.end(),
@@ -271,7 +347,7 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
   plan.arena_bytes = layout.arena_bytes;
   plan.peak_live_bytes = layout.peak_live_bytes;
   plan.unplanned_bytes += layout.total_bytes;
-  plan.planned_values = requests.size() + plan.in_place_values;
+  plan.planned_values = requests.size() + plan.in_place_values + plan.concat_slice_values;
   return plan;
 }
 

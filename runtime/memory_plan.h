@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,9 @@ struct NodeMemoryFacts {
   // Per input: the kernel may write output 0 over it (OpKernel::may_write_over_input);
   // missing entries are false.
   std::vector<bool> may_write_over_input;
+  // The kernel's OpKernel::concatenation_axis(): output 0 is the inputs laid
+  // end to end along it, and inputs already in place are not copied.
+  std::optional<int64_t> concatenation_axis;
 };
 
 // The plan for one node (parallel to its outputs).
@@ -64,6 +68,7 @@ struct MemoryPlan {
   size_t unplanned_bytes = 0;
   size_t planned_values = 0;
   size_t in_place_values = 0;
+  size_t concat_slice_values = 0;
   size_t dynamic_values = 0;
   // The largest values placed in the arena (value name, bytes), largest first,
   // at most kLargestKept: what messages about the arena's size name.
@@ -86,6 +91,14 @@ struct MemoryPlan {
 // - An element-wise node writes output 0 over input i (takes its place) when
 //   the kernel allows it, no later step reads that input, both have one static
 //   shape and type, and that input's buffer is in the arena and not a view.
+// - A concatenation whose output is one contiguous block per input (every dim
+//   before the axis is 1: a channel concat at batch 1) has each input's
+//   producer write straight into the input's slice of the output, so no
+//   copy is made, when: the output is in the arena and no view or in-place
+//   result; the input is read by this step only, is made by an earlier step
+//   that is no view and writes no input over, and its slice starts at a
+//   multiple of the arena alignment. The output's buffer then lives from the
+//   first such producer on.
 MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
                        const std::vector<NodeMemoryFacts>& facts);
 

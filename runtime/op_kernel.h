@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,11 @@ class OpKernel {
   // output 0 the storage of input i when no later step reads input i (the
   // operation runs in place).
   virtual bool may_write_over_input(size_t /*i*/) const { return false; }
+  // Set when output 0 is the inputs laid end to end along this axis (Concat)
+  // and run() skips the copy of an input that already sits at its place in
+  // output 0. The memory planner may then have an input's producer write it
+  // straight into that place (see plan_memory).
+  virtual std::optional<int64_t> concatenation_axis() const { return std::nullopt; }
   // The microkernel(s) run() calls, by their inventory names (e.g.
   // "f32_gemm_6x16_avx2"), for the profile; empty when the op has no named kernel.
   virtual std::string kernel_name() const { return {}; }

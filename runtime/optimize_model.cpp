@@ -50,7 +50,7 @@ OptimizeModelResult optimize_model_file(const std::string& in_path, const std::s
   optimize_options.level = options.level;
   optimize_options.standard_only = options.standard_only;
   const auto start = std::chrono::steady_clock::now();
-  result.report = prepare_graph(g, options.input_shapes, options.dim_values, optimize_options);
+  result.report = prepare_graph(g, options.input_shapes, options.dim_values, /*batch=*/0, optimize_options);
   result.optimize_milliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   try {

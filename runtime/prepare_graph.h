@@ -16,14 +16,14 @@
 
 namespace kiln {
 
-// graph::fix_input_shapes, check_node_arity on every node, graph::optimize
+// graph::fix_input_shapes (then graph::set_batch when `batch` > 0), check_node_arity on every node, graph::optimize
 // with the kernels of OpRegistry::global() for constant folding and for the
 // fusions into com.kiln ops (runtime/kernel_evaluator.h; the options' own
 // evaluate and has_kernel are replaced), folding with the microkernels of
 // `kernels` (the session's; nullptr: the default level's). kiln::Error
 // (naming the input or node) for bad shapes or a malformed node.
 OptimizeReport prepare_graph(graph::Graph& g, const std::map<std::string, Shape>& input_shapes,
-                             const std::map<std::string, int64_t>& dim_values,
+                             const std::map<std::string, int64_t>& dim_values, int64_t batch,
                              const graph::OptimizeOptions& optimize_options,
                              const kernels::KernelTable* kernels = nullptr);
 

@@ -114,7 +114,7 @@ std::unique_ptr<Session::Impl> build(const Load& load, const SessionOptions& opt
   graph::OptimizeOptions optimize_options;
   optimize_options.level = options.opt_level;
   impl->optimize_report =
-      prepare_graph(g, options.input_shapes, options.dim_values, optimize_options, &impl->kernels);
+      prepare_graph(g, options.input_shapes, options.dim_values, options.batch, optimize_options, &impl->kernels);
   impl->graph = std::move(g);
   for (const auto& v : impl->graph.inputs) impl->inputs.push_back(to_tensor_info(v));
   for (const auto& v : impl->graph.outputs) impl->outputs.push_back(to_tensor_info(v));

@@ -55,10 +55,14 @@ nlohmann::json run_bench_child(const BenchRequest& request) {
   ::close(err_fd);
   std::string err_file = err_template;
 
+  // KILN_LOAD_CHECKED: the parent warned about a busy machine already (warn_if_busy).
   std::string command = request.isa.empty() ? "env -u KILN_ISA " : "env KILN_ISA=" + shell_quote(request.isa) + " ";
+  command += "KILN_LOAD_CHECKED=1 ";
   command += shell_quote(self_executable()) + " bench " + shell_quote(request.model) + " --json --no-tune";
   command += " --threads " + std::to_string(request.threads) + " --opt-level " + shell_quote(request.opt_level);
   command += " --runs " + std::to_string(request.runs) + " --warmup " + std::to_string(request.warmup);
+  if (request.batch > 0) command += " --batch " + std::to_string(request.batch);
+  if (request.instances > 0) command += " --instances " + std::to_string(request.instances);
   if (!request.max_memory.empty()) command += " --max-memory " + shell_quote(request.max_memory);
   for (const std::string& s : request.shapes) command += " --shape " + shell_quote(s);
   for (const std::string& d : request.dims) command += " --dim " + shell_quote(d);
@@ -76,7 +80,9 @@ nlohmann::json run_bench_child(const BenchRequest& request) {
   std::remove(err_file.c_str());
 
   std::string setting = "threads " + std::to_string(request.threads) + ", opt-level " + request.opt_level +
-                        (request.isa.empty() ? "" : ", isa " + request.isa);
+                        (request.isa.empty() ? "" : ", isa " + request.isa) +
+                        (request.batch > 0 ? ", batch " + std::to_string(request.batch) : "") +
+                        (request.instances > 0 ? ", instances " + std::to_string(request.instances) : "");
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string reason = last_line(err_text);
     const std::string prefix = "kiln: error: ";

@@ -4,6 +4,7 @@
 // `kiln sweep` and `kiln tune`.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct BenchRequest {
   std::string isa;                  // KILN_ISA for the child; "" leaves it to the CPU
   int runs = 5;
   int warmup = 1;
+  int instances = 0;                // --instances N for the child; 0 leaves it out (one instance)
+  int64_t batch = 0;                // --batch B for the child (dim 0 of every input); 0: as declared
   std::string max_memory;           // --max-memory SIZE for the child; "" for its default
 };
 

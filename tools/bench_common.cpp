@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <thread>
 
 
 namespace kiln::cli {
@@ -35,6 +36,7 @@ RunSetup resolve_run_setup(const ModelRunArgs& args) {
   setup.options.isa = setup.settings.isa.value;
   setup.options.max_memory_bytes = setup.settings.max_memory_bytes();
   apply_shape_args(args.shape_args, setup.options);
+  setup.options.batch = args.batch;
   return setup;
 }
 
@@ -67,6 +69,37 @@ uint64_t peak_rss_bytes() {
   struct rusage usage {};
   if (::getrusage(RUSAGE_SELF, &usage) != 0) return 0;
   return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+std::optional<double> load_average() {
+  if (const char* fake = std::getenv("KILN_TEST_LOADAVG"); fake != nullptr && *fake != '\0') {
+    char* end = nullptr;
+    double value = std::strtod(fake, &end);
+    if (end != fake && *end == '\0' && value >= 0) return value;
+    fail("KILN_TEST_LOADAVG='", fake, "' is not a load average (a number >= 0)");
+  }
+  double loads[1];
+  if (::getloadavg(loads, 1) != 1) return std::nullopt;
+  return loads[0];
+}
+
+std::string warn_if_busy(int threads_needed) {
+  if (const char* checked = std::getenv("KILN_LOAD_CHECKED"); checked != nullptr && *checked != '\0') return "";
+  std::optional<double> load = load_average();
+  const unsigned cpus = std::thread::hardware_concurrency();
+  if (!load || cpus == 0) return "";
+  // The CPUs the run does not need can carry other work without slowing it;
+  // below 0.5 the machine is idle whatever the count.
+  const double allowed = std::max(0.5, static_cast<double>(cpus) - threads_needed);
+  if (*load <= allowed) return "";
+  char text[400];
+  std::snprintf(text, sizeof(text),
+                "the machine is busy: its 1-minute load average (getloadavg) is %.2f as timing starts, on %u logical "
+                "CPUs, and the timing needs %d thread%s; other work takes CPU time from it, so the times are slower "
+                "and noisier than on an idle machine",
+                *load, cpus, threads_needed, threads_needed == 1 ? "" : "s");
+  std::fprintf(stderr, "kiln: warning: %s\n", text);
+  return text;
 }
 
 }  // namespace kiln::cli

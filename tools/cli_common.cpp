@@ -275,8 +275,12 @@ std::string describe_memory_plan(const MemorySummary& memory) {
     text = "no intermediate value has a size known before the run";
   } else {
     char line[256];
-    std::snprintf(line, sizeof(line), "arena %s for %zu values (%zu in place), largest live set %s", human_bytes(memory.arena_bytes).c_str(),
-                  memory.planned_values, memory.in_place_values, human_bytes(memory.peak_live_bytes).c_str());
+    char concat[64] = "";
+    if (memory.concat_slice_values)
+      std::snprintf(concat, sizeof(concat), ", %zu written into their Concat", memory.concat_slice_values);
+    std::snprintf(line, sizeof(line), "arena %s for %zu values (%zu in place%s), largest live set %s",
+                  human_bytes(memory.arena_bytes).c_str(), memory.planned_values, memory.in_place_values, concat,
+                  human_bytes(memory.peak_live_bytes).c_str());
     text = line;
     if (memory.peak_live_bytes) {
       std::snprintf(line, sizeof(line), " (arena %.2fx of it)",

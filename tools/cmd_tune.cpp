@@ -12,10 +12,12 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "platform/cpu_info.h"
 #include "tools/bench_child.h"
+#include "tools/bench_common.h"
 #include "tools/settings.h"
 #include "tools/cli_common.h"
 #include "tools/progress.h"
@@ -69,6 +71,10 @@ int tune_model(const TuneArgs& args) {
   std::vector<Candidate> list = candidates();
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+
+  // The defaults use the most threads of any candidate.
+  const std::optional<double> load = load_average();
+  const std::string busy = warn_if_busy(list[0].threads);
 
   BenchRequest request;
   request.model = args.model;
@@ -126,10 +132,16 @@ int tune_model(const TuneArgs& args) {
   choice.median_ms = best->median_ms;
   choice.default_median_ms = defaults.median_ms;
   choice.date = utc_now();
+  choice.load_average = load.value_or(-1);
+  choice.busy_note = busy;
   save_tune_choice(args.model, choice);
   std::printf("\nchoice   threads %d, opt-level %s, isa %s: median %.3f ms vs %.3f ms with defaults (%.2fx)\n",
               choice.threads, choice.opt_level.c_str(), choice.isa.c_str(), choice.median_ms,
               choice.default_median_ms, choice.default_median_ms / choice.median_ms);
+  if (!busy.empty())
+    std::printf("note     tuned on a busy machine (1-minute load average %.2f on %u logical CPUs when it started): the "
+                "choice may not be the fastest on an idle machine; run 'kiln tune' again when it is idle\n",
+                *load, std::thread::hardware_concurrency());
   std::printf("saved    %s (used by 'kiln run', 'bench', 'profile' and 'sweep'; --no-tune or deleting it "
               "goes back to defaults)\n",
               tune_file_path(args.model).c_str());
@@ -145,7 +157,9 @@ void add_tune_command(CLI::App& app, Action& action) {
       "Measures thread counts x optimization levels x ISA levels, the defaults first, each in a fresh\n"
       "'kiln bench --json' process, until --budget seconds are spent. The fastest is saved next to the model\n"
       "as MODEL.kiln-tune.json, which 'kiln run' (also with --image/--images), 'bench', 'profile' and 'sweep'\n"
-      "then use for each setting whose flag is not given (--no-tune skips the file).\n\n"
+      "then use for each setting whose flag is not given (--no-tune skips the file).\n"
+      "Tune on an idle machine: when the load average is high as it starts, it warns, says so with its\n"
+      "choice and records the load in the file.\n\n"
       "Example:\n"
       "  kiln tune det.onnx --shape x=1x3x320x320 --budget 120\n");
   command->add_option("model", args->model, "The ONNX model file")->required()->type_name("MODEL");

@@ -26,6 +26,8 @@ std::optional<TuneChoice> load_tune_choice(const std::string& model_path) {
     choice.median_ms = json.value("median_ms", 0.0);
     choice.default_median_ms = json.value("default_median_ms", 0.0);
     choice.date = json.value("date", "");
+    choice.load_average = json.value("load_average_1min", -1.0);
+    choice.busy_note = json.value("busy_note", "");
   } catch (const std::exception& e) {
     fail("cannot read the tune file ", path, ": ", e.what(), " (delete it or run 'kiln tune' again)");
   }
@@ -53,6 +55,8 @@ void save_tune_choice(const std::string& model_path, const TuneChoice& choice) {
   json["median_ms"] = choice.median_ms;
   json["default_median_ms"] = choice.default_median_ms;
   json["date"] = choice.date;
+  json["load_average_1min"] = choice.load_average;
+  json["busy_note"] = choice.busy_note;
   std::string path = tune_file_path(model_path);
   std::ofstream out(path);
   out << json.dump(2) << "\n";

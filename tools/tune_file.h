@@ -9,7 +9,9 @@
 //     "isa": "avx2",
 //     "median_ms": 41.3,                  // the winner's measured median latency
 //     "default_median_ms": 52.0,          // the defaults' median, same shape
-//     "date": "2026-11-23T20:10:00Z"
+//     "date": "2026-11-23T20:10:00Z",
+//     "load_average_1min": 0.12,          // when tuning started (getloadavg); -1 when unknown
+//     "busy_note": ""                     // the busy-machine warning tune printed, "" when none
 //   }
 //
 // `kiln run` (also with --image/--images), `bench`, `profile` and `sweep` read
@@ -34,6 +36,8 @@ struct TuneChoice {
   double median_ms = 0;
   double default_median_ms = 0;
   std::string date;
+  double load_average = -1;  // 1-minute load average when tuning started; < 0 unknown
+  std::string busy_note;     // warn_if_busy()'s text; "" when the machine looked idle
 };
 
 // "det.onnx" -> "det.onnx.kiln-tune.json".

@@ -48,6 +48,14 @@ struct SessionOptions {
   std::map<std::string, Shape> input_shapes;
   // Values for named symbolic dims ("batch" -> 1).
   std::map<std::string, int64_t> dim_values;
+  // The batch size to run at: > 0 replaces dim 0 of every input, whether the
+  // model declares it fixed (most exported CNNs fix it at 1) or symbolic,
+  // after input_shapes and dim_values are applied. 0 = as declared. A graph
+  // that hard-codes its batch elsewhere (a Reshape to a constant 1x...) fails
+  // shape inference naming the node; one whose shapes still fit (a Reshape to
+  // 1x-1) runs, and its outputs keep the old batch: callers that care compare
+  // the outputs' dim 0 (`kiln bench --batch` does).
+  int64_t batch = 0;
   // Called after every node of every run (for profiling and shape reports).
   std::function<void(const NodeRunInfo&)> node_observer;
   // Memory budget in bytes for every tensor the session allocates while it
@@ -87,6 +95,7 @@ struct MemorySummary {
   size_t unplanned_bytes = 0;    // sum of planned values if nothing were reused
   size_t planned_values = 0;     // intermediates placed in the arena
   size_t in_place_values = 0;    // of those, element-wise results written over their input
+  size_t concat_slice_values = 0;  // of those, Concat inputs written straight into the Concat's output
   size_t dynamic_values = 0;     // intermediates whose size is only known at run time
   size_t constant_bytes = 0;     // weights and folded constants
   std::string note;              // why planning was skipped, if it was

@@ -1,5 +1,6 @@
 // The reference twins of kernels/pool.h, straight from the definitions: each
 // output visits all kernel_size taps of its window in (kd, kh, kw) order.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -54,7 +55,9 @@ void f32_max_pool_plane_reference(const WindowGeometry& g, const float* input, f
   for_each_tap(g, [&](int64_t o, const int64_t* p) {
     if (!inside(g, p)) return;
     const float v = input[(p[0] * g.in[1] + p[1]) * g.in[2] + p[2]];
-    if (seen[static_cast<size_t>(o)] && !(v > output[o])) return;  // the first maximum wins
+    // The first maximum wins; a NaN beats every number and the first NaN stays.
+    const float best = output[o];
+    if (seen[static_cast<size_t>(o)] && !(v > best || (std::isnan(v) && !std::isnan(best)))) return;
     seen[static_cast<size_t>(o)] = true;
     output[o] = v;
     if (indices)

@@ -33,6 +33,11 @@ class ConcatKernel : public OpKernel {
   // new buffer the memory planner can place in the arena (a fresh buffer
   // outside it costs its page faults on every run).
   bool may_alias_inputs() const override { return single_input_; }
+  // The memory planner may have producers write into their place in the
+  // output; run() then finds them there and skips their copy.
+  std::optional<int64_t> concatenation_axis() const override {
+    return single_input_ ? std::nullopt : std::optional<int64_t>(axis_);
+  }
   explicit ConcatKernel(const KernelInit& init)
       // Before opset 4 the axis defaults to 1; from 4 it is required.
       : axis_(init.opset() < 4 ? init.node().attr_int("axis", 1) : ops::required_int_attr(init.node(), "axis")),
@@ -83,7 +88,8 @@ class ConcatKernel : public OpKernel {
           char* out_row = dst + row * out_row_bytes;
           for (const Tensor* t : inputs) {
             const int64_t bytes = t->dim(axis) * inner_bytes;
-            std::memcpy(out_row, static_cast<const char*>(t->raw()) + row * bytes, static_cast<size_t>(bytes));
+            const char* from = static_cast<const char*>(t->raw()) + row * bytes;
+            if (from != out_row) std::memcpy(out_row, from, static_cast<size_t>(bytes));
             out_row += bytes;
           }
         }
@@ -104,6 +110,10 @@ class ConcatKernel : public OpKernel {
       for (const Tensor* t : inputs) {
         const int64_t bytes = t->dim(axis) * inner_bytes;
         const char* from = static_cast<const char*>(t->raw()) + row * bytes;
+        if (from == out_row) {  // written in place by its producer (the memory plan)
+          out_row += bytes;
+          continue;
+        }
         for (int64_t done = 0; done < bytes; done += kPieceBytes)
           pieces.push_back({out_row + done, from + done, std::min(kPieceBytes, bytes - done)});
         out_row += bytes;

@@ -57,5 +57,21 @@ TEST(FixInputShapes, ErrorsNameTheProblem) {
   EXPECT_NE(fix({}, {{"H", -1}}).find("negative value -1"), std::string::npos);
 }
 
+// set_batch replaces dim 0 whether it is fixed or symbolic; a symbol's other
+// uses follow; inputs of unknown rank stay as they are.
+TEST(FixInputShapes, SetBatchReplacesFixedAndSymbolicDimZero) {
+  testing::GraphBuilder b;
+  b.input("x", {1, 3, 8, 8}).input("y", {-1, 4}).input("z", {5, -1}).input("mask", {});
+  b.g.inputs[1].dims[0].symbol = "N";
+  b.g.inputs[2].dims[1].symbol = "N";
+  b.g.inputs[3].has_shape = false;
+  graph::set_batch(b.g, 4);
+  EXPECT_EQ(b.g.inputs[0].shape_string(), "4x3x8x8");
+  EXPECT_EQ(b.g.inputs[1].shape_string(), "4x4");
+  EXPECT_EQ(b.g.inputs[2].shape_string(), "4x4") << "dim 0 replaced, and N's other use follows";
+  EXPECT_FALSE(b.g.inputs[3].has_shape);
+  EXPECT_NE(error_of([&] { graph::set_batch(b.g, 0); }).find("at least 1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln

@@ -7,6 +7,8 @@
 #include <set>
 
 #include "graph_builder.h"
+#include "kiln/session.h"
+#include "model_builder.h"
 #include "runtime/memory_plan.h"
 
 namespace kiln {
@@ -106,9 +108,10 @@ struct Planned {
   }
 };
 
-NodeMemoryFacts elementwise() { return NodeMemoryFacts{false, false, {true, true}}; }
-NodeMemoryFacts view() { return NodeMemoryFacts{false, true, {}}; }
-NodeMemoryFacts folded() { return NodeMemoryFacts{true, false, {}}; }
+NodeMemoryFacts elementwise() { return NodeMemoryFacts{false, false, {true, true}, std::nullopt}; }
+NodeMemoryFacts view() { return NodeMemoryFacts{false, true, {}, std::nullopt}; }
+NodeMemoryFacts folded() { return NodeMemoryFacts{true, false, {}, std::nullopt}; }
+NodeMemoryFacts concat(int64_t axis) { return NodeMemoryFacts{false, false, {}, axis}; }
 
 // x -> a (8 KiB) -> b (16 KiB) -> c (300 B) -> y: at most two neighbours are
 // alive at once, so the arena is b + a = 24576 bytes, and c fits where a was.
@@ -182,7 +185,7 @@ TEST(MemoryPlanGraph, ElementwiseChainSharesOneBuffer) {
   p.add("Relu", {"a"}, "b", Shape{1, 2, 4, 4}, elementwise());
   p.add("Sigmoid", {"b"}, "c", Shape{1, 2, 4, 4}, elementwise());
   p.add("Conv", {"x"}, "k", Shape{1, 2, 4, 4});
-  NodeMemoryFacts second_only{false, false, {false, true}};
+  NodeMemoryFacts second_only{false, false, {false, true}, std::nullopt};
   p.add("Sub", {"k", "c"}, "d", Shape{1, 2, 4, 4}, second_only);  // over c, not k
   p.add("Conv", {"d"}, "y", Shape{1, 4});
   p.b.output("y");
@@ -300,6 +303,84 @@ TEST(MemoryPlanGraph, WithoutInfosOnlyLifetimes) {
   EXPECT_EQ(plan.nodes[1].release, (std::vector<std::string>{"a"}));
 }
 
+
+// A channel concat at batch 1: both convs write straight into their slice of
+// c (256 bytes each), which lives from the first of them on; nothing is copied.
+TEST(MemoryPlanGraph, ConcatInputsAreWrittenIntoTheirSlice) {
+  Planned p;
+  p.input("x", {1, 4, 4});
+  p.add("Conv", {"x"}, "a", Shape{1, 16, 4});
+  p.add("Conv", {"x"}, "b", Shape{1, 16, 4});
+  p.add("Concat", {"a", "b"}, "c", Shape{1, 32, 4}, concat(1));
+  p.add("Conv", {"c"}, "y", Shape{1, 2});
+  p.b.output("y");
+  const MemoryPlan plan = p.plan();
+  EXPECT_EQ(plan.concat_slice_values, 2u);
+  EXPECT_EQ(plan.planned_values, 3u);
+  const int64_t c = p.node_of(plan, "c").arena_offset[0];
+  ASSERT_GE(c, 0);
+  EXPECT_EQ(p.node_of(plan, "a").arena_offset[0], c);
+  EXPECT_EQ(p.node_of(plan, "b").arena_offset[0], c + 256);
+  EXPECT_EQ(p.node_of(plan, "a").arena_bytes[0], 256u);
+  EXPECT_EQ(plan.arena_bytes, 512u);  // a and b take no room of their own
+  // The axis counted from the end means the same.
+  Planned q = p;
+  q.facts[2] = concat(-2);
+  EXPECT_EQ(q.plan().concat_slice_values, 2u);
+}
+
+// Each rule that keeps an input out of its slice, one at a time.
+TEST(MemoryPlanGraph, ConcatInputsStayOutOfTheirSliceWhenTheyMust) {
+  auto build = [](const Shape& a_shape, const Shape& b_shape, const Shape& c_shape, int64_t axis) {
+    Planned p;
+    p.input("x", {1, 4, 4});
+    p.add("Conv", {"x"}, "a", a_shape);
+    p.add("Conv", {"x"}, "b", b_shape);
+    p.add("Concat", {"a", "b"}, "c", c_shape, concat(axis));
+    p.add("Conv", {"c"}, "y", Shape{1, 2});
+    return p;
+  };
+  {  // a is also read by another step: only b goes in place
+    Planned p = build({1, 16, 4}, {1, 16, 4}, {1, 32, 4}, 1);
+    p.add("Conv", {"a"}, "z", Shape{1, 2});
+    p.b.output("y");
+    p.b.output("z");
+    const MemoryPlan plan = p.plan();
+    EXPECT_EQ(plan.concat_slice_values, 1u);
+    EXPECT_NE(p.node_of(plan, "a").arena_offset[0], p.node_of(plan, "c").arena_offset[0]);
+    EXPECT_EQ(p.node_of(plan, "b").arena_offset[0], p.node_of(plan, "c").arena_offset[0] + 256);
+  }
+  {  // a is a graph output (the caller keeps it): only b
+    Planned p = build({1, 16, 4}, {1, 16, 4}, {1, 32, 4}, 1);
+    p.b.output("y");
+    p.b.output("a");
+    EXPECT_EQ(p.plan().concat_slice_values, 1u);
+  }
+  {  // batch 2: each input is two blocks, nothing goes in place
+    Planned p = build({2, 16, 4}, {2, 16, 4}, {2, 32, 4}, 1);
+    p.b.output("y");
+    EXPECT_EQ(p.plan().concat_slice_values, 0u);
+  }
+  {  // a is 12 bytes: b's slice is not aligned, only a goes in place
+    Planned p = build({1, 3, 1}, {1, 16, 1}, {1, 19, 1}, 1);
+    p.b.output("y");
+    const MemoryPlan plan = p.plan();
+    EXPECT_EQ(plan.concat_slice_values, 1u);
+    EXPECT_EQ(p.node_of(plan, "a").arena_offset[0], p.node_of(plan, "c").arena_offset[0]);
+  }
+  {  // the concat's output is a graph output: not in the arena, so nothing
+    Planned p = build({1, 16, 4}, {1, 16, 4}, {1, 32, 4}, 1);
+    p.b.output("c");
+    EXPECT_EQ(p.plan().concat_slice_values, 0u);
+  }
+  {  // a size known only at run time: the offsets are unknown, nothing
+    Planned p = build({1, 16, 4}, {1, 16, 4}, {1, 32, 4}, 1);
+    p.infos.erase("a");
+    p.b.output("y");
+    EXPECT_EQ(p.plan().concat_slice_values, 0u);
+  }
+}
+
 // ---- random graphs: chains, diamonds, views, in-place steps, folded nodes.
 
 struct RandomModel {
@@ -324,6 +405,8 @@ RandomModel random_model(std::mt19937& rng) {
     if (rng() % 3 == 0) inputs.push_back(pick());
     const std::string out = "v" + std::to_string(n);
     const int kind = static_cast<int>(rng() % 8);
+    if (kind >= 5 && kind < 7 && inputs.size() == 1 && values.size() > 3 && inputs[0] == values.back())
+      inputs.insert(inputs.begin(), values[values.size() - 2]);  // a Concat of the last two values
     NodeMemoryFacts fact;
     std::optional<Shape> shape = shapes[rng() % shapes.size()];
     std::string op = "Conv";
@@ -335,11 +418,18 @@ RandomModel random_model(std::mt19937& rng) {
       constants.insert(out);
     } else if (kind < 3) {
       op = "Elementwise";
-      fact = NodeMemoryFacts{false, false, {rng() % 4 != 0, rng() % 2 != 0}};
+      fact = NodeMemoryFacts{false, false, {rng() % 4 != 0, rng() % 2 != 0}, std::nullopt};
       shape = shape_of[inputs[0]];
     } else if (kind < 5) {
       op = "View";
       fact = view();
+    } else if (kind < 7 && inputs.size() == 2 && inputs[0] != inputs[1]) {
+      // Sizes that add up: [1, n0 + n1], n = each input's element count.
+      op = "Concat";
+      fact = concat(rng() % 2 ? 1 : -1);
+      int64_t total = 0;
+      for (const std::string& in : inputs) total += element_count(shape_of[in]);
+      shape = Shape{1, total};
     }
     if (rng() % 10 == 0) shape.reset();  // sized at run time
     p.add(op, inputs, out, shape, fact);
@@ -438,8 +528,24 @@ void check_plan(const RandomModel& m, const MemoryPlan& plan) {
     in_place_over[out] = in;
   }
 
+  // `part` is an input of the Concat that makes `whole`, sits exactly at its
+  // slice of `whole` and is read by nothing after that Concat.
+  auto is_concat_slice = [&](const Placed& part, const Placed& whole) {
+    const graph::Node& node = g.nodes[producer[whole.value]];
+    if (node.op_type != "Concat" || part.last != whole.first) return false;
+    int64_t offset = whole.offset;
+    for (const std::string& in : node.inputs) {
+      if (in == part.value) return part.offset == offset;
+      auto info = m.p.infos.find(in);
+      if (info == m.p.infos.end()) return false;
+      offset += element_count(*info->second.static_shape()) * 4;
+    }
+    return false;
+  };
+
   // Values alive at the same step never share a byte, except an in-place
-  // output and the input it writes over, at the step that does it.
+  // output and the input it writes over, at the step that does it, and a
+  // Concat's output and an input written straight into it.
   for (size_t a = 0; a < placed.size(); ++a)
     for (size_t b = a + 1; b < placed.size(); ++b) {
       const Placed& p = placed[a];
@@ -449,7 +555,7 @@ void check_plan(const RandomModel& m, const MemoryPlan& plan) {
                               q.offset < p.offset + static_cast<int64_t>(p.bytes);
       if (!same_time || !same_bytes) continue;
       const bool in_place = in_place_over.count(q.value) && in_place_over[q.value] == p.value && p.last == q.first;
-      EXPECT_TRUE(in_place) << q.value << " [" << q.first << "," << q.last << "] at " << q.offset << "+" << q.bytes
+      EXPECT_TRUE(in_place || is_concat_slice(p, q) || is_concat_slice(q, p)) << q.value << " [" << q.first << "," << q.last << "] at " << q.offset << "+" << q.bytes
                             << " overlaps " << p.value << " [" << p.first << "," << p.last << "] at " << p.offset
                             << "+" << p.bytes;
     }
@@ -471,14 +577,15 @@ void check_plan(const RandomModel& m, const MemoryPlan& plan) {
 
 TEST(MemoryPlanGraph, RandomGraphsNeverOverwriteAValueStillToBeRead) {
   std::mt19937 rng(16);
-  size_t in_place = 0, planned = 0, views = 0;
-  for (int trial = 0; trial < 400; ++trial) {
+  size_t in_place = 0, planned = 0, views = 0, slices = 0;
+  for (int trial = 0; trial < 800; ++trial) {
     RandomModel m = random_model(rng);
     const MemoryPlan plan = m.p.plan();
     SCOPED_TRACE("trial " + std::to_string(trial));
     check_plan(m, plan);
     in_place += plan.in_place_values;
     planned += plan.planned_values;
+    slices += plan.concat_slice_values;
     for (const NodeMemoryFacts& f : m.p.facts) views += f.may_alias_inputs;
     if (::testing::Test::HasFailure()) break;
   }
@@ -486,6 +593,62 @@ TEST(MemoryPlanGraph, RandomGraphsNeverOverwriteAValueStillToBeRead) {
   EXPECT_GT(in_place, 100u);
   EXPECT_GT(planned, 1000u);
   EXPECT_GT(views, 100u);
+  EXPECT_GT(slices, 30u);
+}
+
+// ---- through a Session: Concat inputs written in place give the same outputs.
+
+// x [1,3,8,8] -> conv a [1,4,8,8], conv b [1,4,8,8], relu r [1,3,8,8] ->
+// Concat c [1,11,8,8] -> conv y. With `keep_c`, c is also a graph output, so
+// the caller keeps it and nothing is written into it in place: the copy path.
+std::string concat_model(bool keep_c) {
+  testing::ModelBuilder m;
+  m.input("x", {1, 3, 8, 8});
+  std::vector<float> w1(4 * 3 * 9), w2(4 * 3), w3(2 * 11);
+  for (size_t i = 0; i < w1.size(); ++i) w1[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
+  for (size_t i = 0; i < w2.size(); ++i) w2[i] = static_cast<float>(static_cast<int>(i % 3) - 1);
+  for (size_t i = 0; i < w3.size(); ++i) w3[i] = static_cast<float>(static_cast<int>(i % 4) - 1);
+  m.initializer("w1", {4, 3, 3, 3}, w1);
+  m.initializer("w2", {4, 3, 1, 1}, w2);
+  m.initializer("w3", {2, 11, 1, 1}, w3);
+  onnx::NodeProto* conv_a = m.node("Conv", {"x", "w1"}, {"a"}, "conv_a");
+  auto* pads = conv_a->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  m.node("Conv", {"x", "w2"}, {"b"}, "conv_b");
+  m.node("Relu", {"x"}, {"r"}, "relu");
+  onnx::NodeProto* cat = m.node("Concat", {"a", "b", "r"}, {"c"}, "concat");
+  auto* axis = cat->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(1);
+  m.node("Conv", {"c", "w3"}, {"y"}, "conv_y");
+  m.output("y");
+  if (keep_c) m.output("c");
+  return m.bytes();
+}
+
+TEST(MemoryPlanSession, ConcatWrittenInPlaceMatchesTheCopy) {
+  std::vector<float> xs(3 * 64);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(static_cast<int>(i * 7 % 11) - 5) / 4.0f;
+  const Tensor x = Tensor::from_floats({1, 3, 8, 8}, xs);
+  for (OptLevel level : {OptLevel::kNone, OptLevel::kAll}) {
+    SessionOptions options;
+    options.threads = 2;
+    options.opt_level = level;
+    Session in_place = Session::from_bytes(concat_model(false), options);
+    Session copied = Session::from_bytes(concat_model(true), options);
+    EXPECT_EQ(in_place.memory_summary().concat_slice_values, 3u);
+    EXPECT_EQ(copied.memory_summary().concat_slice_values, 0u);
+    const Tensor want = copied.run({{"x", x}}).at("y");
+    for (int run = 0; run < 3; ++run) {  // the arena is reused from run to run
+      const Tensor got = in_place.run({{"x", x}}).at("y");
+      ASSERT_EQ(got.shape(), want.shape());
+      for (int64_t i = 0; i < want.size(); ++i)
+        ASSERT_EQ(got.data<float>()[i], want.data<float>()[i]) << "run " << run << " element " << i;
+    }
+  }
 }
 
 }  // namespace
