@@ -9,6 +9,8 @@
 #   tools/     the public API (include/kiln/), platform/, kernels/ and tools/:
 #              never graph/ or runtime/, so the `kiln` command needs nothing
 #              a library user could not have
+#   python/    the Python module's C++ side: the same rule as tools/ (and
+#              never tools/ either)
 #
 # include/kiln/ headers are the shared types and may be included by every
 # layer, except the ones that only runtime implements: kiln/session.h,
@@ -36,11 +38,12 @@ declare -A forbidden=(
   [graph]="kernels/|runtime/|tools/|$runtime_only_api"
   [runtime]="tools/"
   [tools]="graph/|runtime/"
+  [python]="graph/|runtime/|tools/"
 )
 
 violations=0
 checked=0
-for layer in platform kernels graph runtime tools; do
+for layer in platform kernels graph runtime tools python; do
   [[ -d $layer ]] || continue
   pattern="^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"](${forbidden[$layer]})"
   while IFS= read -r file; do
@@ -59,4 +62,4 @@ if ((violations > 0)); then
   echo "check_layers: $violations forbidden include(s) in $checked files (README \"Layers\" gives the order)" >&2
   exit 1
 fi
-echo "check_layers: ok ($checked files in platform/, kernels/, graph/, runtime/, tools/)"
+echo "check_layers: ok ($checked files in platform/, kernels/, graph/, runtime/, tools/, python/)"

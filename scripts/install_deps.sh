@@ -27,6 +27,9 @@ set -euo pipefail
 #   qemu-user                             runs the test binaries on emulated older CPUs (ISA dispatch)
 #   python3 python3-onnx python3-numpy    model inspection and test-data generation helpers
 #   python3-pil                           Pillow: the image tests' independent PNG/BMP/JPEG writer and decoder
+#   python3-dev pybind11-dev              the Python module `kiln` (python/): Python's headers, pybind11
+#   python3-pytest python3-distributed    its tests (pytest) and kiln.dask (dask.distributed)
+#   python3-setuptools                    `pip install .` from the checkout (setup.py drives CMake)
 #   libcairo2-dev                         cairo, which draws `kiln sweep --plot` as PNG or SVG (the tool only)
 #   python3-torch python3-torchvision     the model zoo's torchvision models (benchmarks/zoo/make_zoo.py)
 #   ca-certificates                       npm's HTTPS downloads (scripts/fetch_models.sh)
@@ -39,6 +42,7 @@ packages=(
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
   qemu-user
   python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision
+  python3-dev pybind11-dev python3-pytest python3-distributed python3-setuptools
   libcairo2-dev
   ca-certificates
 )

@@ -1,4 +1,4 @@
-// kiln::Tensor: a typed, shaped, 64-byte-aligned buffer with shared ownership.
+// kiln::Tensor: a typed, shaped buffer with shared ownership, 64-byte aligned when kiln allocates it.
 //
 // Copying a Tensor is shallow (both copies see the same bytes); use clone()
 // for a deep copy. Kernels never write into their input tensors.
@@ -102,8 +102,8 @@ class Tensor {
   // A float32 / int64 tensor from values (handy in tests and folding).
   static Tensor from_floats(Shape shape, const std::vector<float>& values);
   static Tensor from_int64s(Shape shape, const std::vector<int64_t>& values);
-  // A tensor over bytes someone else owns: `owner` keeps them alive, `data`
-  // (64-byte aligned, at least element_count(shape) elements) is where they are.
+  // A view of bytes someone else owns (`owner` keeps them alive): element_count(shape) elements at `data`, aligned for
+  // the type; 64-byte alignment is not needed (kernels read inputs unaligned: tests/unit/unaligned_inputs_test.cpp).
   static Tensor view(DataType type, Shape shape, std::shared_ptr<void> owner, void* data);
 
   DataType dtype() const { return dtype_; }

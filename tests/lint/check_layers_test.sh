@@ -15,7 +15,7 @@ check() {  # check NAME WANT_RC WANT_TEXT: runs the script on $tree
   expect "$1" "$2" "$3" -- bash "$script" "$tree"
 }
 
-mkdir -p "$tree"/{platform,kernels/x86,graph/passes,runtime/ops,tools}
+mkdir -p "$tree"/{platform,kernels/x86,graph/passes,runtime/ops,tools,python}
 printf '#include "kiln/tensor.h"\n#include <vector>\n' >"$tree/platform/pool.cpp"
 printf '#include "platform/pool.h"\n#include "kiln/error.h"\n' >"$tree/kernels/x86/gemm_avx2.cpp"
 printf '#include "graph/ir.h"\n#include "platform/memory_budget.h"\n#include "kiln/optimize.h"\n' \
@@ -23,6 +23,7 @@ printf '#include "graph/ir.h"\n#include "platform/memory_budget.h"\n#include "ki
 printf '#include "graph/ir.h"\n#include "kernels/gemm.h"\n#include "kiln/session.h"\n' >"$tree/runtime/ops/conv.cpp"
 printf '#include "kiln/model_info.h"\n#include "platform/cpu_info.h"\n#include "kernels/f32_peak.h"\n#include "tools/cli_common.h"\n' \
   >"$tree/tools/main.cpp"
+printf '#include "kiln/session.h"\n#include "platform/cpu_info.h"\n#include <pybind11/pybind11.h>\n' >"$tree/python/module.cpp"
 check "a tree whose includes all point down passes" 0 "check_layers: ok"
 
 printf '#include "graph/ir.h"\n// a pass that runs a kernel\n  #  include "runtime/op_registry.h"\n' \
@@ -61,6 +62,14 @@ rm "$tree/tools/bad.h"
 printf '#include "kiln/model_info.h"\n' >"$tree/graph/bad.h"
 check "graph/ including kiln/model_info.h fails" 1 'graph/bad.h:1: #include "kiln/model_info.h"'
 rm "$tree/graph/bad.h"
+
+printf '#include "kiln/session.h"\n#include "runtime/executor.h"\n' >"$tree/python/bad.cpp"
+check "python/ including runtime/ fails" 1 'python/bad.cpp:2: #include "runtime/executor.h"'
+rm "$tree/python/bad.cpp"
+
+printf '#include "tools/cli_common.h"\n' >"$tree/python/bad.cpp"
+check "python/ including tools/ fails" 1 'python/bad.cpp:1: #include "tools/cli_common.h"'
+rm "$tree/python/bad.cpp"
 
 check "the tree passes again once the back-edges are gone" 0 "check_layers: ok"
 
