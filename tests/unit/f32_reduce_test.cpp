@@ -1,6 +1,7 @@
 // reduce_outputs<float> (kernels/reduce.h) against its reference twin
 // f32_reduce_reference, for every reduction kind, every combination of
-// reduced axes, and shapes with 0, 1, primes and sizes just past 4, 8 and 16.
+// reduced axes, and shapes with 0, 1, primes and sizes just past 4, 8 and 16
+// (and one past the 256 outputs the innermost-kept path reduces together).
 //
 // Tolerance: both sides accumulate in double and round once to float, so the
 // floats differ by at most one float rounding, eps_f * |expected|, plus the
@@ -38,7 +39,7 @@ const KindCase kKinds[] = {{ReduceKind::kSum, "Sum"},       {ReduceKind::kMean, 
 const std::vector<std::vector<int64_t>> kShapes = {
     {},        {0},       {1},          {7},         {17},       {33},        {3, 0},      {5, 9},
     {1, 17},   {31, 5},   {4, 1, 5},    {3, 13, 2},  {0, 3, 4},  {2, 17, 3},  {2, 3, 5, 7}, {1, 9, 1, 5},
-    {9, 2, 1, 3}};
+    {9, 2, 1, 3}, {3, 2, 261}};  // 261: kept innermost runs longer than the 256 lanes reduced at once
 
 std::string describe(const std::vector<int64_t>& shape, const std::vector<bool>& reduced, const char* kind) {
   std::ostringstream out;
