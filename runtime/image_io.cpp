@@ -92,6 +92,11 @@ RgbImage::RgbImage(int width_, int height_) : width(width_), height(height_) {
   pixels.assign(static_cast<size_t>(width) * height * kRgbChannels, 0);
 }
 
+GrayImage::GrayImage(int width_, int height_) : width(width_), height(height_) {
+  check_dimensions(width, height, "image");
+  pixels.assign(static_cast<size_t>(width) * height, 0);
+}
+
 ImageFormat image_format_from_path(const std::string& path) {
   std::string extension = lowercase_extension(path);
   if (extension == ".png") return ImageFormat::kPng;
@@ -143,37 +148,60 @@ RgbImage read_image(const std::string& path) {
   return decode_image(bytes.data(), bytes.size(), "file '" + path + "'");
 }
 
-std::vector<uint8_t> encode_image(const RgbImage& image, ImageFormat format, int jpeg_quality) {
-  check_image(image, "encode_image");
+namespace {
+
+// `channels` interleaved bytes per pixel (1 grey, 3 RGB).
+std::vector<uint8_t> encode_pixels(const uint8_t* pixels, int width, int height, int channels, ImageFormat format,
+                                   int jpeg_quality) {
   if (format == ImageFormat::kJpeg && (jpeg_quality < 1 || jpeg_quality > 100))
     fail("JPEG quality ", jpeg_quality, " is outside 1..100");
   std::vector<uint8_t> out;
   int ok = 0;
   switch (format) {
     case ImageFormat::kPng:
-      ok = stbi_write_png_to_func(append_to_vector, &out, image.width, image.height, kRgbChannels,
-                                  image.pixels.data(), image.width * kRgbChannels);
+      ok = stbi_write_png_to_func(append_to_vector, &out, width, height, channels, pixels, width * channels);
       break;
     case ImageFormat::kJpeg:
-      ok = stbi_write_jpg_to_func(append_to_vector, &out, image.width, image.height, kRgbChannels,
-                                  image.pixels.data(), jpeg_quality);
+      ok = stbi_write_jpg_to_func(append_to_vector, &out, width, height, channels, pixels, jpeg_quality);
       break;
     case ImageFormat::kBmp:
-      ok = stbi_write_bmp_to_func(append_to_vector, &out, image.width, image.height, kRgbChannels,
-                                  image.pixels.data());
+      ok = stbi_write_bmp_to_func(append_to_vector, &out, width, height, channels, pixels);
       break;
   }
-  if (!ok || out.empty()) fail("cannot encode a ", image.width, "x", image.height, " image as ", format_name(format));
+  if (!ok || out.empty())
+    fail("cannot encode a ", width, "x", height, channels == 1 ? " grey" : "", " image as ", format_name(format));
   return out;
 }
 
-void write_image(const RgbImage& image, const std::string& path, int jpeg_quality) {
-  std::vector<uint8_t> bytes = encode_image(image, image_format_from_path(path), jpeg_quality);
+void write_bytes(const std::vector<uint8_t>& bytes, const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
   if (!file) fail("cannot create image file '", path, "': ", std::strerror(errno));
   if (std::fwrite(bytes.data(), 1, bytes.size(), file.get()) != bytes.size())
     fail("cannot write image file '", path, "': ", std::strerror(errno));
   if (std::fclose(file.release()) != 0) fail("cannot write image file '", path, "': ", std::strerror(errno));
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_image(const RgbImage& image, ImageFormat format, int jpeg_quality) {
+  check_image(image, "encode_image");
+  return encode_pixels(image.pixels.data(), image.width, image.height, kRgbChannels, format, jpeg_quality);
+}
+
+std::vector<uint8_t> encode_gray_image(const GrayImage& image, ImageFormat format, int jpeg_quality) {
+  check_dimensions(image.width, image.height, "encode_gray_image");
+  if (image.pixels.size() != static_cast<size_t>(image.width) * image.height)
+    fail("encode_gray_image: GrayImage of ", image.width, "x", image.height, " holds ", image.pixels.size(),
+         " bytes instead of width*height");
+  return encode_pixels(image.pixels.data(), image.width, image.height, 1, format, jpeg_quality);
+}
+
+void write_image(const RgbImage& image, const std::string& path, int jpeg_quality) {
+  write_bytes(encode_image(image, image_format_from_path(path), jpeg_quality), path);
+}
+
+void write_gray_image(const GrayImage& image, const std::string& path, int jpeg_quality) {
+  write_bytes(encode_gray_image(image, image_format_from_path(path), jpeg_quality), path);
 }
 
 }  // namespace kiln

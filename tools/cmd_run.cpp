@@ -171,7 +171,7 @@ int run_model(const RunArgs& args) {
 
 void add_image_options(CLI::App& command, RunArgs& args) {
   ImageRunArgs& image = args.image;
-  const char* group = "Image to image (style transfer)";
+  const char* group = "Images (style transfer, detection and segmentation maps)";
   command.add_option("--image", image.image, "Run the model on one image file (.png, .jpg, .jpeg, .bmp)")
       ->type_name("FILE")
       ->group(group);
@@ -234,7 +234,9 @@ void add_run_command(CLI::App& app, Action& action) {
       "With --image/--images the image is decoded, resized (--size), normalized (--range, --mean, --std) into\n"
       "the model's single input in its layout (--layout), the input's size is fixed from the image so the\n"
       "memory plan applies, and the first output is turned back into an image the same way (its layout from\n"
-      "its shape), clamped to 0..255 and encoded. --runs repeats the inference for timing.\n\n"
+      "its shape), clamped to 0..255 and encoded: RGB for a 3-channel output, grey for a 1-channel one (a\n"
+      "text detector's probability map, a mask). With --image, --output-dir DIR also writes every output\n"
+      "tensor as DIR/<name>.npy. --runs repeats the inference for timing.\n\n"
       "Threads, opt-level and ISA come from their flags when given, else from MODEL.kiln-tune.json (saved by\n"
       "'kiln tune'; --no-tune skips it), else the defaults (KILN_ISA, when set, comes before the tune file's\n"
       "ISA); the settings line names the source of each, with or without --image/--images.\n\n"
@@ -255,7 +257,7 @@ void add_run_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   command->add_option("-o,--output-dir", args->output_dir,
                       "Write each output to DIR/<name>.npy; characters of the name outside [A-Za-z0-9._-] "
-                      "become '_'. The folder is created if needed.")
+                      "become '_'. The folder is created if needed. Also with --image.")
       ->type_name("DIR");
   add_image_options(*command, *args);
   command->callback([args, command, &action] {
@@ -268,7 +270,7 @@ void add_run_command(CLI::App& app, Action& action) {
       action = [args] { return run_model(*args); };
       return;
     }
-    for (const char* option : {"--input", "--shape", "--output-dir"})
+    for (const char* option : {"--input", "--shape"})
       if (command->count(option) > 0)
         throw CLI::ValidationError(std::string(option) +
                                    " cannot be combined with --image/--images: the image is the input");
@@ -282,6 +284,7 @@ void add_run_command(CLI::App& app, Action& action) {
       image.max_memory_bytes = settings.max_memory_bytes();
       image.settings_line = describe_settings(settings);
       image.runs = args->runs;
+      image.output_dir = args->output_dir;
       SessionOptions dims;
       apply_shape_args(args->shape_args, dims);
       image.dim_values = dims.dim_values;

@@ -11,6 +11,7 @@
 
 #include "kiln/error.h"
 #include "kiln/model_info.h"
+#include "kiln/tensor_io.h"
 #include "tools/cli_common.h"
 #include "tools/folder_progress.h"
 
@@ -83,17 +84,21 @@ TensorLayout detect_input_layout(const TensorInfo& input) {
   return channels_last ? TensorLayout::kNHWC : TensorLayout::kNCHW;
 }
 
-TensorLayout detect_output_layout(const Tensor& output, TensorLayout input_layout, const std::string& name) {
+OutputImageLayout detect_output_image(const Tensor& output, TensorLayout input_layout, const std::string& name) {
   const Shape& shape = output.shape();
   size_t rank = shape.size();
   bool image_rank = rank == 3 || (rank == 4 && shape[0] == 1);
-  bool channels_last = image_rank && shape[rank - 1] == 3;
-  bool channels_first = image_rank && shape[rank - 3] == 3;
+  auto is_channels = [](int64_t dim) { return dim == 3 || dim == 1; };
+  bool channels_last = image_rank && is_channels(shape[rank - 1]);
+  bool channels_first = image_rank && is_channels(shape[rank - 3]);
   if (!channels_last && !channels_first)
     fail("output '", name, "' has shape ", shape_to_string(output.shape()),
-         ", which is not an RGB image (expected 1xHxWx3 or 1x3xHxW)");
-  if (channels_last && channels_first) return input_layout;
-  return channels_last ? TensorLayout::kNHWC : TensorLayout::kNCHW;
+         ", which is not an image (expected 1xHxWx3 or 1x3xHxW, or one channel: 1xHxWx1, 1x1xHxW or 1xHxW); "
+         "--output-dir DIR writes the output tensors as .npy");
+  TensorLayout layout = channels_last ? TensorLayout::kNHWC : TensorLayout::kNCHW;
+  if (channels_last && channels_first) layout = input_layout;
+  int channels = static_cast<int>(layout == TensorLayout::kNHWC ? shape[rank - 1] : shape[rank - 3]);
+  return {layout, channels};
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -249,16 +254,60 @@ RgbImage resized_for_model(const RgbImage& image, std::pair<int, int> size) {
   return resize_image(image, size.first, size.second);
 }
 
-// The model's first output as an image, in the layout its shape says.
-RgbImage output_image(const NamedTensors& outputs, const ImageModel& model, std::string* shape_note) {
+// The model's first output as a picture: RGB, or grey for a one-channel map.
+struct OutputPicture {
+  bool gray = false;
+  RgbImage rgb;
+  GrayImage mono;
+  ConversionStats stats;
+  int width() const { return gray ? mono.width : rgb.width; }
+  int height() const { return gray ? mono.height : rgb.height; }
+  void write(const std::string& path) const {
+    if (gray) write_gray_image(mono, path);
+    else write_image(rgb, path);
+  }
+};
+
+const Tensor& first_output(const NamedTensors& outputs, const ImageModel& model) {
   auto it = outputs.find(model.output_name);
   if (it == outputs.end()) fail("the session returned no value for output '", model.output_name, "'");
-  const Tensor& tensor = it->second;
+  return it->second;
+}
+
+// The output in the layout its shape says, in `format`'s range, mean and std.
+OutputPicture output_picture(const NamedTensors& outputs, const ImageModel& model, std::string* shape_note) {
+  const Tensor& tensor = first_output(outputs, model);
   ImageTensorFormat format = model.format;
-  format.layout = detect_output_layout(tensor, model.format.layout, model.output_name);
+  OutputImageLayout found = detect_output_image(tensor, model.format.layout, model.output_name);
+  format.layout = found.layout;
   if (shape_note)
-    *shape_note = model.output_name + " " + shape_to_string(tensor.shape()) + ", " + tensor_layout_name(format.layout);
-  return tensor_to_image(tensor, format);
+    *shape_note = model.output_name + " " + shape_to_string(tensor.shape()) + ", " + tensor_layout_name(format.layout) +
+                  (found.channels == 1 ? ", grey" : "");
+  OutputPicture picture;
+  picture.gray = found.channels == 1;
+  if (picture.gray) picture.mono = tensor_to_gray_image(tensor, format, &picture.stats);
+  else picture.rgb = tensor_to_image(tensor, format, &picture.stats);
+  return picture;
+}
+
+// --output-dir with --image: every output tensor as DIR/<sanitized name>.npy.
+void save_output_tensors(const std::string& dir, const NamedTensors& outputs) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    fail("cannot create --output-dir '", dir, "': ", ec ? ec.message() : "a file of that name exists");
+  std::map<std::string, std::string> owner_of_file;
+  for (const auto& [name, tensor] : outputs) {
+    std::string file = sanitize_file_name(name) + ".npy";
+    auto [it, inserted] = owner_of_file.emplace(file, name);
+    if (!inserted)
+      fail("outputs '", it->second, "' and '", name, "' would both be written to ", file,
+           " (characters outside [A-Za-z0-9._-] become '_')");
+    std::string path = (fs::path(dir) / file).string();
+    save_npy(path, tensor);
+    std::printf("tensor       %s %s %s saved to %s\n", name.c_str(), dtype_name(tensor.dtype()),
+                shape_to_string(tensor.shape()).c_str(), path.c_str());
+  }
 }
 
 double median_of(std::vector<double> values) {
@@ -302,11 +351,11 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
 
   Stopwatch postprocess_clock;
   std::string output_note;
-  RgbImage result = output_image(outputs, model, &output_note);
+  OutputPicture result = output_picture(outputs, model, &output_note);
   times.postprocess = postprocess_clock.milliseconds();
 
   Stopwatch encode_clock;
-  write_image(result, args.out);
+  result.write(args.out);
   times.encode = encode_clock.milliseconds();
 
   std::printf("model        %s\n", args.model.c_str());
@@ -328,7 +377,9 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::printf("postprocess  %.2f ms\n", times.postprocess);
   std::printf("encode       %.2f ms\n", times.encode);
   std::printf("total        %.2f ms (the last run; session creation not included)\n", times.total());
-  std::printf("output       %s %dx%d (%s)\n", args.out.c_str(), result.width, result.height, output_note.c_str());
+  std::printf("output       %s %dx%d (%s)\n", args.out.c_str(), result.width(), result.height(),
+              output_note.c_str());
+  if (!args.output_dir.empty()) save_output_tensors(args.output_dir, outputs);
   return 0;
 }
 
@@ -364,6 +415,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
                      const SizePolicy& sizes) {
   if (args.out.empty()) fail("--images needs --out DIR (created if needed)");
   if (args.runs != 1) fail("--runs is for --image; --images runs each image once");
+  if (!args.output_dir.empty()) fail("--output-dir is for --image; with --images, --out DIR gets the images");
   std::string extension = args.format.empty() ? "png" : args.format;
   if (!extension.empty() && extension[0] == '.') extension.erase(0, 1);
   try {
@@ -429,7 +481,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       times.inference = clock.milliseconds();
 
       clock = Stopwatch();
-      RgbImage result = output_image(outputs, model, nullptr);
+      OutputPicture result = output_picture(outputs, model, nullptr);
       times.postprocess = clock.milliseconds();
 
       clock = Stopwatch();
@@ -438,7 +490,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       for (const fs::path& input : images)
         if (out_exists && same_file(out_paths[i].string(), input.string()))
           fail("'", out_paths[i].string(), "' is the input '", input.string(), "'; kiln never overwrites its inputs");
-      write_image(result, out_paths[i].string());
+      result.write(out_paths[i].string());
       times.encode = clock.milliseconds();
 
       sum.decode += times.decode;
@@ -449,7 +501,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       inference_ms.push_back(times.inference);
       image_ms.push_back(image_clock.milliseconds());
       char note[160];
-      std::snprintf(note, sizeof(note), "%dx%d -> %dx%d", image.width, image.height, result.width, result.height);
+      std::snprintf(note, sizeof(note), "%dx%d -> %dx%d", image.width, image.height, result.width(), result.height());
       progress.item_done(i, image_ms.back(), name + " " + note);
     } catch (const std::exception& e) {
       std::string reason = dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : one_line(e.what());

@@ -154,6 +154,43 @@ onnx::ModelProto nhwc_to_nchw_model() {
   return model;
 }
 
+// The brightest channel of each pixel as a one-channel map (ReduceMax over the
+// channel axis, keepdims): [1,1,H,W] for NCHW, [1,H,W,1] for NHWC, like a text
+// detector's probability map. Exact in bytes: no rounding can move a value.
+onnx::ModelProto channel_max_model(bool nhwc) {
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "x", nhwc ? std::vector<std::string>{"1", "H", "W", "3"}
+                                          : std::vector<std::string>{"1", "3", "H", "W"});
+  set_value_info(g->add_output(), "map", nhwc ? std::vector<std::string>{"1", "H", "W", "1"}
+                                             : std::vector<std::string>{"1", "1", "H", "W"});
+  auto* node = g->add_node();
+  node->set_op_type("ReduceMax");
+  node->set_name("channel_max");
+  node->add_input("x");
+  node->add_output("map");
+  auto* axes = node->add_attribute();
+  axes->set_name("axes");
+  axes->set_type(onnx::AttributeProto::INTS);
+  axes->add_ints(nhwc ? 3 : 1);
+  return model;
+}
+
+RgbImage channel_max_of(const RgbImage& image) {
+  RgbImage expected(image.width, image.height);
+  for (size_t i = 0; i < image.pixels.size(); i += 3) {
+    uint8_t m = std::max({image.pixels[i], image.pixels[i + 1], image.pixels[i + 2]});
+    expected.pixels[i] = expected.pixels[i + 1] = expected.pixels[i + 2] = m;
+  }
+  return expected;
+}
+
+// The colour type in a PNG's IHDR chunk (byte 25): 0 grey, 2 RGB, 6 RGBA.
+int png_color_type(const std::string& file) {
+  std::string bytes = testing::read_text(file);
+  return bytes.size() > 25 ? static_cast<unsigned char>(bytes[25]) : -1;
+}
+
 class KilnImageCli : public testing::KilnBinaryTest {
  protected:
   std::string style_model(const std::string& name) const {
@@ -298,6 +335,38 @@ TEST_F(KilnImageCli, OutputLayoutFollowsTheOutputShape) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_same_pixels(pillow_read(path("out.png")), image, "NHWC in, NCHW out");
   EXPECT_NE(r.out.find("(y 1x3x11x17, nchw)"), std::string::npos) << r.out;
+}
+
+TEST_F(KilnImageCli, OneChannelOutputIsAGreyImageAndTensorsGoToOutputDir) {
+  RgbImage image = test_image(21, 13);
+  pillow_write(image, path("in.png"));
+  for (bool nhwc : {false, true}) {
+    std::string what = nhwc ? "nhwc" : "nchw";
+    std::string model = save_model(what + ".onnx", channel_max_model(nhwc));
+    KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("map.png"), "--output-dir",
+                         path("tensors_" + what)});
+    ASSERT_EQ(r.exit_code, 0) << what << ": " << r.err;
+    EXPECT_EQ(png_color_type(path("map.png")), 0) << what << ": the map must be written as a grey PNG";
+    expect_same_pixels(pillow_read(path("map.png")), channel_max_of(image), what);
+    std::string shape = nhwc ? "1x13x21x1" : "1x1x13x21";
+    EXPECT_NE(r.out.find("(map " + shape + ", " + what + ", grey)"), std::string::npos) << r.out;
+    // The raw tensor as .npy, beside the picture.
+    std::string npy = path("tensors_" + what + "/map.npy");
+    ASSERT_TRUE(fs::exists(npy)) << r.out;
+    std::string npy_shape = nhwc ? "(1, 13, 21, 1)" : "(1, 1, 13, 21)";
+    EXPECT_NE(read_text(npy).find("'shape': " + npy_shape), std::string::npos) << read_text(npy).substr(0, 100);
+    EXPECT_NE(r.out.find("saved to " + npy), std::string::npos) << r.out;
+  }
+  // A 1-channel map can be a JPEG or BMP too.
+  std::string model = save_model("nchw.onnx", channel_max_model(false));
+  KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("map.bmp")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_pixels(pillow_read(path("map.bmp")), channel_max_of(image), "bmp");
+  // Folder mode writes images only.
+  fs::create_directories(path("frames"));
+  pillow_write(image, path("frames/a.png"));
+  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("maps"), "--output-dir",
+                         path("t")}, 1, "--output-dir is for --image");
 }
 
 TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
