@@ -26,7 +26,9 @@ set -euo pipefail
 #   (g++'s ASan/UBSan runtimes for the asan preset, libasan8 and libubsan1, come with g++)
 #   qemu-user                             runs the test binaries on emulated older CPUs (ISA dispatch)
 #   python3 python3-onnx python3-numpy    model inspection and test-data generation helpers
-#   python3-pil                           Pillow: the image tests' independent PNG/BMP/JPEG writer and decoder
+#   python3-pil                           Pillow: the image tests' independent PNG/BMP/JPEG writer and decoder,
+#                                         and the text page setup.sh renders for the detector
+#   fonts-dejavu-core                     the font of that page (scripts/render_text_page.py)
 #   libcairo2-dev                         cairo, which draws `kiln sweep --plot` as PNG or SVG (the tool only)
 #   python3-torch python3-torchvision     the model zoo's torchvision models (benchmarks/zoo/make_zoo.py)
 #   ca-certificates                       npm's HTTPS downloads (scripts/fetch_models.sh)
@@ -38,7 +40,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libstb-dev
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
   qemu-user
-  python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision
+  python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision fonts-dejavu-core
   libcairo2-dev
   ca-certificates
 )

@@ -212,6 +212,18 @@ void add_image_options(CLI::App& command, RunArgs& args) {
                      "(default png)")
       ->type_name("EXT")
       ->group(group);
+  command.add_option("--overlay", image.overlay,
+                     "With --image and a text detector (a one-channel probability map such as PaddleOCR's det "
+                     "model): draw the detected text boxes on the image and write it to FILE; the boxes are "
+                     "printed too")
+      ->type_name("FILE")
+      ->group(group);
+  command.add_option("--threshold", image.threshold,
+                     "--overlay: a map value above this is text (DB's usual 0.3); a box's mean must reach 0.6")
+      ->type_name("P")
+      ->check(CLI::Range(0.0, 1.0).description(""))
+      ->capture_default_str()
+      ->group(group);
   command.get_option("--image")->excludes("--images");
 }
 
@@ -230,7 +242,8 @@ void add_run_command(CLI::App& app, Action& action) {
       "  kiln run det.onnx --shape x=1x3x736x1280 --output-dir out\n"
       "  kiln run model.onnx --input x=x.npy --input mask=mask.pb --threads 1\n"
       "  kiln run animegan.onnx --image photo.jpg --out anime.png --size 1280x720 --range=-1,1 --threads 2\n"
-      "  kiln run style.onnx --images frames/ --out styled/ --range 0,255 --format jpg\n\n"
+      "  kiln run style.onnx --images frames/ --out styled/ --range 0,255 --format jpg\n"
+      "  kiln run det.onnx --image page.png --overlay boxes.png --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225\n\n"
       "With --image/--images the image is decoded, resized (--size), normalized (--range, --mean, --std) into\n"
       "the model's single input in its layout (--layout), the input's size is fixed from the image so the\n"
       "memory plan applies, and the first output is turned back into an image the same way (its layout from\n"
@@ -264,7 +277,8 @@ void add_run_command(CLI::App& app, Action& action) {
     args->given = given_settings(*command);
     bool image_mode = !args->image.image.empty() || !args->image.images_dir.empty();
     if (!image_mode) {
-      for (const char* option : {"--out", "--size", "--layout", "--range", "--mean", "--std", "--format"})
+      for (const char* option : {"--out", "--size", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
+                                 "--threshold"})
         if (command->count(option) > 0)
           throw CLI::ValidationError(std::string(option) + " needs --image FILE or --images DIR");
       action = [args] { return run_model(*args); };

@@ -1,11 +1,16 @@
 #include "tools/image_run.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -14,6 +19,7 @@
 #include "kiln/tensor_io.h"
 #include "tools/cli_common.h"
 #include "tools/folder_progress.h"
+#include "tools/text_boxes.h"
 
 namespace kiln::cli {
 namespace fs = std::filesystem;
@@ -121,6 +127,7 @@ struct ImageModel {
   ImageTensorFormat format;
   std::string layout_origin;                    // "from the model's shape 1xHxWx3" or "from --layout"
   std::optional<std::pair<int, int>> fixed_size;  // width, height when the model fixes both
+  std::map<std::string, int64_t> dim_values;      // --dim
 };
 
 std::string value_names(const std::vector<TensorInfo>& values) {
@@ -144,6 +151,7 @@ ImageModel describe_image_model(const ImageRunArgs& args, const Model& parsed) {
   ImageModel model;
   model.input_name = input.name;
   model.output_name = g.outputs[0].name;
+  model.dim_values = args.dim_values;
   if (args.layout == "auto") {
     model.format.layout = detect_input_layout(input);
     model.layout_origin = "from the model's shape " + input.shape_string();
@@ -184,16 +192,117 @@ std::string format_text(const ImageModel& model) {
          rgb_text(model.format.stddev);
 }
 
-// The size the model sees: --size, else the model's fixed size, else the image's own.
+struct Rect {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// Where the photo goes in the model's input, and so where the model's output
+// goes back: the part of the photo the model sees (`source`, photo pixels) is
+// resized to `target` inside an input of input_width x input_height; the rest
+// of the input is padding, and the output's matching part is cut out and
+// resized back to `source`'s size.
+struct Placement {
+  int input_width = 0, input_height = 0;
+  Rect source;
+  Rect target;
+  std::string note;  // how the photo was fitted, for the report
+};
+
+// The size the model sees: --size, else the model's fixed size, else the
+// photo's own size rounded up to what the model's shapes accept.
 struct SizePolicy {
   std::optional<std::pair<int, int>> requested;
   std::optional<std::pair<int, int>> model_fixed;
-  std::pair<int, int> for_image(const RgbImage& image) const {
-    if (requested) return *requested;
-    if (model_fixed) return *model_fixed;
-    return {image.width, image.height};
+
+  Placement for_image(const RgbImage& image, const Model& parsed, const ImageModel& model) const {
+    Placement placement;
+    placement.source = {0, 0, image.width, image.height};
+    std::optional<std::pair<int, int>> size = requested ? requested : model_fixed;
+    if (!size) {
+      auto [width, height] = accepted_size(image.width, image.height, parsed, model);
+      placement.input_width = width, placement.input_height = height;
+      placement.target = {0, 0, image.width, image.height};
+      if (width != image.width || height != image.height)
+        placement.note = "padded at the right and bottom: the smallest size the model's shapes accept";
+      return placement;
+    }
+    placement.input_width = size->first, placement.input_height = size->second;
+    placement.target = {0, 0, size->first, size->second};
+    placement.note = "stretched";
+    return placement;
   }
+
+  // The smallest multiple of 1, 2, 4, ..., 64 at or above the photo's size at
+  // which static shape inference accepts the model (a detector that adds
+  // upsampled features to skip connections needs its side divisible by 32).
+  // When none is accepted, the photo's own size: the run then reports why.
+  // Remembered per photo size.
+  std::pair<int, int> accepted_size(int width, int height, const Model& parsed, const ImageModel& model) const {
+    auto known = accepted_.find({width, height});
+    if (known != accepted_.end()) return known->second;
+    std::pair<int, int> chosen{width, height};
+    for (int multiple = 1; multiple <= 64; multiple *= 2) {
+      int w = (width + multiple - 1) / multiple * multiple, h = (height + multiple - 1) / multiple * multiple;
+      if (w > kMaxImageDimension || h > kMaxImageDimension) break;
+      DescribeOptions options;
+      options.input_shapes[model.input_name] = image_input_shape(model.format.layout, w, h);
+      options.dim_values = model.dim_values;
+      options.count_folded_macs = true;  // sizes computed by Shape chains only show up once folded
+      ModelDescription described;
+      try {
+        described = parsed.describe(options);
+      } catch (const Error&) {
+        break;  // the shape itself is refused: the session will say why
+      }
+      if (described.shape_inference_error.empty() && described.folded_shape_inference_error.empty()) {
+        chosen = {w, h};
+        break;
+      }
+    }
+    accepted_[{width, height}] = chosen;
+    return chosen;
+  }
+  mutable std::map<std::pair<int, int>, std::pair<int, int>> accepted_;
 };
+
+// The model's input picture: the photo's `source` part resized into `target`,
+// the padding around it repeating the nearest edge pixel (a flat border would
+// be an edge the model reacts to).
+RgbImage place_for_model(const RgbImage& image, const Placement& placement) {
+  const Rect& source = placement.source;
+  const Rect& target = placement.target;
+  RgbImage part = image;
+  if (source.x != 0 || source.y != 0 || source.width != image.width || source.height != image.height) {
+    part = RgbImage(source.width, source.height);
+    for (int y = 0; y < source.height; ++y)
+      std::copy_n(image.pixel(source.x, source.y + y), static_cast<size_t>(source.width) * 3, part.pixel(0, y));
+  }
+  if (part.width != target.width || part.height != target.height) part = resize_image(part, target.width, target.height);
+  if (target.x == 0 && target.y == 0 && target.width == placement.input_width &&
+      target.height == placement.input_height)
+    return part;
+  RgbImage input(placement.input_width, placement.input_height);
+  for (int y = 0; y < input.height; ++y)
+    for (int x = 0; x < input.width; ++x) {
+      int px = std::clamp(x - target.x, 0, target.width - 1), py = std::clamp(y - target.y, 0, target.height - 1);
+      std::copy_n(part.pixel(px, py), 3, input.pixel(x, y));
+    }
+  return input;
+}
+
+// `target` (input pixels) in an output of out_width x out_height: outputs
+// larger or smaller than the input (a model that upscales, or rounds up)
+// scale it.
+Rect output_region(const Placement& placement, int out_width, int out_height) {
+  const double sx = static_cast<double>(out_width) / placement.input_width;
+  const double sy = static_cast<double>(out_height) / placement.input_height;
+  Rect region;
+  region.x = std::clamp(static_cast<int>(std::lround(placement.target.x * sx)), 0, out_width - 1);
+  region.y = std::clamp(static_cast<int>(std::lround(placement.target.y * sy)), 0, out_height - 1);
+  region.width = std::clamp(static_cast<int>(std::lround(placement.target.width * sx)), 1, out_width - region.x);
+  region.height = std::clamp(static_cast<int>(std::lround(placement.target.height * sy)), 1, out_height - region.y);
+  return region;
+}
 
 // One session, rebuilt only when the image size changes (the input shape is
 // fixed at build time so the memory plan applies), each from the model parsed
@@ -248,11 +357,6 @@ struct StageTimes {
   double decode = 0, preprocess = 0, inference = 0, postprocess = 0, encode = 0;
   double total() const { return decode + preprocess + inference + postprocess + encode; }
 };
-
-RgbImage resized_for_model(const RgbImage& image, std::pair<int, int> size) {
-  if (image.width == size.first && image.height == size.second) return image;
-  return resize_image(image, size.first, size.second);
-}
 
 // The model's first output as a picture: RGB, or grey for a one-channel map.
 struct OutputPicture {
@@ -317,27 +421,128 @@ double median_of(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+// Checks before any work that `path` can be written: its folder exists and is
+// writable, and it is not a folder itself.
+void check_output_path(const std::string& path, const std::string& option) {
+  image_format_from_path(path);  // an unknown extension fails first
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) fail(option, " '", path, "' is a directory; it names the output file");
+  fs::path folder = fs::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  if (!fs::is_directory(folder, ec))
+    fail(option, " '", path, "': the folder '", folder.string(), "' does not exist");
+  if (::access(folder.c_str(), W_OK) != 0)
+    fail(option, " '", path, "': the folder '", folder.string(), "' is not writable (", std::strerror(errno), ")");
+}
+
+// The output picture cut to the part that shows the photo and resized back to
+// that part's size in the photo (the photo's own size unless --fit cover cropped it).
+OutputPicture mapped_back(const OutputPicture& picture, const Placement& placement) {
+  const Rect region = output_region(placement, picture.width(), picture.height());
+  const int width = placement.source.width, height = placement.source.height;
+  OutputPicture mapped = picture;
+  const bool whole = region.x == 0 && region.y == 0 && region.width == picture.width() &&
+                     region.height == picture.height();
+  if (picture.gray) {
+    if (!whole) {
+      mapped.mono = GrayImage(region.width, region.height);
+      for (int y = 0; y < region.height; ++y)
+        std::copy_n(&picture.mono.pixels[static_cast<size_t>(region.y + y) * picture.mono.width + region.x],
+                    region.width, &mapped.mono.pixels[static_cast<size_t>(y) * region.width]);
+    }
+    if (mapped.mono.width != width || mapped.mono.height != height)
+      mapped.mono = resize_gray_image(mapped.mono, width, height);
+  } else {
+    if (!whole) {
+      mapped.rgb = RgbImage(region.width, region.height);
+      for (int y = 0; y < region.height; ++y)
+        std::copy_n(picture.rgb.pixel(region.x, region.y + y), static_cast<size_t>(region.width) * 3,
+                    mapped.rgb.pixel(0, y));
+    }
+    if (mapped.rgb.width != width || mapped.rgb.height != height) mapped.rgb = resize_image(mapped.rgb, width, height);
+  }
+  return mapped;
+}
+
+// --overlay: the text boxes of a one-channel probability map drawn on the
+// photo, over a light tint where the map is above the threshold.
+struct Overlay {
+  RgbImage image;
+  std::vector<TextBox> boxes;  // in photo pixels
+};
+
+Overlay overlay_text_boxes(const RgbImage& photo, const Tensor& map, const OutputImageLayout& layout,
+                           const Placement& placement, const TextBoxOptions& options) {
+  if (layout.channels != 1)
+    fail("--overlay needs a one-channel output (a probability map); this output has ", layout.channels,
+         " channels");
+  const Shape& shape = map.shape();
+  const size_t rank = shape.size();
+  const int map_height = static_cast<int>(layout.layout == TensorLayout::kNHWC ? shape[rank - 3] : shape[rank - 2]);
+  const int map_width = static_cast<int>(layout.layout == TensorLayout::kNHWC ? shape[rank - 2] : shape[rank - 1]);
+  const float* values = map.data<float>();  // one channel: the same order in either layout
+  const Rect region = output_region(placement, map_width, map_height);
+  const Rect& source = placement.source;
+  // Map pixel -> photo pixel, through the part of the map that shows the photo.
+  const double sx = static_cast<double>(source.width) / region.width;
+  const double sy = static_cast<double>(source.height) / region.height;
+
+  Overlay overlay{photo, {}};
+  for (int y = 0; y < source.height; ++y)
+    for (int x = 0; x < source.width; ++x) {
+      int mx = std::min(region.x + static_cast<int>((x + 0.5) / sx), map_width - 1);
+      int my = std::min(region.y + static_cast<int>((y + 0.5) / sy), map_height - 1);
+      if (!(values[static_cast<size_t>(my) * map_width + mx] > options.threshold)) continue;
+      uint8_t* p = overlay.image.pixel(source.x + x, source.y + y);
+      p[0] = static_cast<uint8_t>(p[0] * 0.65 + 255 * 0.35);
+      p[1] = static_cast<uint8_t>(p[1] * 0.65 + 210 * 0.35);
+      p[2] = static_cast<uint8_t>(p[2] * 0.65);
+    }
+  const uint8_t red[3] = {220, 20, 30};
+  const int thickness = std::max(2, std::min(photo.width, photo.height) / 300);
+  for (const TextBox& box : find_text_boxes(values, map_width, map_height, options)) {
+    TextBox on_photo{source.x + (box.x0 - region.x) * sx, source.y + (box.y0 - region.y) * sy,
+                     source.x + (box.x1 - region.x) * sx, source.y + (box.y1 - region.y) * sy, box.score};
+    on_photo.x0 = std::clamp(on_photo.x0, 0.0, double(photo.width)), on_photo.x1 = std::clamp(on_photo.x1, 0.0, double(photo.width));
+    on_photo.y0 = std::clamp(on_photo.y0, 0.0, double(photo.height)), on_photo.y1 = std::clamp(on_photo.y1, 0.0, double(photo.height));
+    if (on_photo.x1 - on_photo.x0 < 1 || on_photo.y1 - on_photo.y0 < 1) continue;  // in the padding
+    // The outline goes around the box, not over the text's edge.
+    draw_rectangle(overlay.image, static_cast<int>(std::lround(on_photo.x0)) - thickness,
+                   static_cast<int>(std::lround(on_photo.y0)) - thickness,
+                   static_cast<int>(std::lround(on_photo.x1)) + thickness,
+                   static_cast<int>(std::lround(on_photo.y1)) + thickness, thickness, red);
+    overlay.boxes.push_back(on_photo);
+  }
+  return overlay;
+}
+
 int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageModel& model,
                      const SizePolicy& sizes) {
-  if (args.out.empty()) fail("--image needs --out FILE (.png, .jpg, .jpeg or .bmp)");
+  if (args.out.empty() && args.overlay.empty())
+    fail("--image needs --out FILE or --overlay FILE (.png, .jpg, .jpeg or .bmp)");
   if (!args.format.empty()) fail("--format is for --images; with --image the extension of --out sets the format");
-  image_format_from_path(args.out);  // an unknown extension fails before any work
-  if (fs::is_directory(args.out)) fail("--out '", args.out, "' is a directory; with --image it names the output file");
-  if (same_file(args.out, args.image))
-    fail("--out '", args.out, "' is the input image '", args.image, "'; kiln never overwrites its input");
+  for (const auto& [option, path] : {std::pair<const char*, const std::string&>{"--out", args.out},
+                                     std::pair<const char*, const std::string&>{"--overlay", args.overlay}}) {
+    if (path.empty()) continue;
+    check_output_path(path, option);
+    if (same_file(path, args.image))
+      fail(option, " '", path, "' is the input image '", args.image, "'; kiln never overwrites its input");
+  }
+  if (!args.out.empty() && !args.overlay.empty() && same_file(args.out, args.overlay))
+    fail("--out and --overlay name the same file '", args.out, "'");
 
   StageTimes times;
   Stopwatch decode_clock;
   RgbImage image = read_image(args.image);
   times.decode = decode_clock.milliseconds();
 
-  std::pair<int, int> size = sizes.for_image(image);
+  Placement placement = sizes.for_image(image, parsed, model);
   SizedSession sessions(args, parsed, model);
-  Session& session = sessions.for_size(size.first, size.second);
+  Session& session = sessions.for_size(placement.input_width, placement.input_height);
 
   Stopwatch preprocess_clock;
   NamedTensors inputs;
-  inputs.emplace(model.input_name, image_to_tensor(resized_for_model(image, size), model.format));
+  inputs.emplace(model.input_name, image_to_tensor(place_for_model(image, placement), model.format));
   times.preprocess = preprocess_clock.milliseconds();
 
   std::vector<double> run_ms;
@@ -351,20 +556,32 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
 
   Stopwatch postprocess_clock;
   std::string output_note;
-  OutputPicture result = output_picture(outputs, model, &output_note);
+  OutputPicture model_output = output_picture(outputs, model, &output_note);
+  OutputPicture result = mapped_back(model_output, placement);
+  std::optional<Overlay> overlay;
+  if (!args.overlay.empty()) {
+    const Tensor& map = first_output(outputs, model);
+    TextBoxOptions options;
+    options.threshold = static_cast<float>(args.threshold);
+    overlay = overlay_text_boxes(image, map, detect_output_image(map, model.format.layout, model.output_name),
+                                 placement, options);
+  }
   times.postprocess = postprocess_clock.milliseconds();
 
   Stopwatch encode_clock;
-  result.write(args.out);
+  if (!args.out.empty()) result.write(args.out);
+  if (overlay) write_image(overlay->image, args.overlay);
   times.encode = encode_clock.milliseconds();
 
   std::printf("model        %s\n", args.model.c_str());
   std::printf("settings     %s\n", args.settings_line.c_str());
   std::printf("input        %s %s %s\n", model.input_name.c_str(),
-              shape_to_string(image_input_shape(model.format.layout, size.first, size.second)).c_str(),
+              shape_to_string(image_input_shape(model.format.layout, placement.input_width, placement.input_height))
+                  .c_str(),
               format_text(model).c_str());
-  std::printf("image        %s %dx%d -> %dx%d\n", args.image.c_str(), image.width, image.height, size.first,
-              size.second);
+  std::printf("image        %s %dx%d -> %dx%d%s\n", args.image.c_str(), image.width, image.height,
+              placement.input_width, placement.input_height,
+              placement.note.empty() ? "" : (" (" + placement.note + ")").c_str());
   std::printf("session      created in %.2f ms\n", sessions.last_build_ms());
   std::printf("decode       %.2f ms\n", times.decode);
   std::printf("preprocess   %.2f ms\n", times.preprocess);
@@ -377,8 +594,17 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::printf("postprocess  %.2f ms\n", times.postprocess);
   std::printf("encode       %.2f ms\n", times.encode);
   std::printf("total        %.2f ms (the last run; session creation not included)\n", times.total());
-  std::printf("output       %s %dx%d (%s)\n", args.out.c_str(), result.width(), result.height(),
-              output_note.c_str());
+  if (!args.out.empty())
+    std::printf("output       %s %dx%d (%s)\n", args.out.c_str(), result.width(), result.height(),
+                output_note.c_str());
+  if (overlay) {
+    std::printf("overlay      %s %dx%d: %zu text boxes (map > %g, mean > %g)\n", args.overlay.c_str(),
+                overlay->image.width, overlay->image.height, overlay->boxes.size(), args.threshold,
+                TextBoxOptions().box_threshold);
+    for (const TextBox& box : overlay->boxes)
+      std::printf("box          %ld %ld %ld %ld score %.3f\n", std::lround(box.x0), std::lround(box.y0),
+                  std::lround(box.x1), std::lround(box.y1), box.score);
+  }
   if (!args.output_dir.empty()) save_output_tensors(args.output_dir, outputs);
   return 0;
 }
@@ -416,6 +642,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   if (args.out.empty()) fail("--images needs --out DIR (created if needed)");
   if (args.runs != 1) fail("--runs is for --image; --images runs each image once");
   if (!args.output_dir.empty()) fail("--output-dir is for --image; with --images, --out DIR gets the images");
+  if (!args.overlay.empty()) fail("--overlay is for --image");
   std::string extension = args.format.empty() ? "png" : args.format;
   if (!extension.empty() && extension[0] == '.') extension.erase(0, 1);
   try {
@@ -466,14 +693,14 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       RgbImage image = read_image(images[i].string());
       times.decode = clock.milliseconds();
 
-      std::pair<int, int> size = sizes.for_image(image);
+      Placement placement = sizes.for_image(image, parsed, model);
       int builds_before = sessions.builds();
-      Session& session = sessions.for_size(size.first, size.second);
+      Session& session = sessions.for_size(placement.input_width, placement.input_height);
       if (sessions.builds() != builds_before) session_ms += sessions.last_build_ms();
 
       clock = Stopwatch();
       NamedTensors inputs;
-      inputs.emplace(model.input_name, image_to_tensor(resized_for_model(image, size), model.format));
+      inputs.emplace(model.input_name, image_to_tensor(place_for_model(image, placement), model.format));
       times.preprocess = clock.milliseconds();
 
       clock = Stopwatch();
@@ -481,7 +708,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       times.inference = clock.milliseconds();
 
       clock = Stopwatch();
-      OutputPicture result = output_picture(outputs, model, nullptr);
+      OutputPicture result = mapped_back(output_picture(outputs, model, nullptr), placement);
       times.postprocess = clock.milliseconds();
 
       clock = Stopwatch();

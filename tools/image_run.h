@@ -19,6 +19,8 @@ struct ImageRunArgs {
   std::string image;       // --image FILE (single mode)
   std::string images_dir;  // --images DIR (folder mode)
   std::string out;         // --out FILE or DIR
+  std::string overlay;     // --overlay FILE (single mode): text boxes of a one-channel map drawn on the image
+  double threshold = 0.3;  // --threshold: map values above it count (--overlay)
   std::string output_dir;  // --output-dir DIR (single mode): every output tensor as DIR/<name>.npy
   std::string size;        // --size WxH; empty: each image's own size (or the model's fixed size)
   std::string layout = "auto";

@@ -89,6 +89,10 @@ struct ModelDescription {
   // removed one (all its inputs were constant) or inference of the folded
   // graph failed.
   std::optional<int64_t> folded_macs;
+  // With count_folded_macs: why folding or inference of the folded graph
+  // refused it (shapes computed at run time that do not fit, such as an
+  // upsampled feature map one pixel off its skip connection); empty otherwise.
+  std::string folded_shape_inference_error;
 
   // Every node kiln has no kernel for, in model order; the pointers are into
   // `nodes`.

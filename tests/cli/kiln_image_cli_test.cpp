@@ -210,7 +210,7 @@ class KilnImageCli : public testing::KilnBinaryTest {
   }
 };
 
-TEST_F(KilnImageCli, FastNeuralStyleNchwImageOfRequestedSize) {
+TEST_F(KilnImageCli, FastNeuralStyleRunsAtTheRequestedSizeAndComesBackAtThePhotos) {
   std::string model = style_model("fast_neural_style.onnx");
   RgbImage image = test_image(100, 80);
   pillow_write(image, path("in.png"));
@@ -219,22 +219,23 @@ TEST_F(KilnImageCli, FastNeuralStyleNchwImageOfRequestedSize) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   RgbImage out = pillow_read(path("out.png"));
-  EXPECT_EQ(out.width, 64);
-  EXPECT_EQ(out.height, 48);
+  EXPECT_EQ(out.width, 100);
+  EXPECT_EQ(out.height, 80);
   EXPECT_TRUE(has_varying_pixels(out));
   // kiln's float32 run is held to 1e-3 + 1e-2*|y| of the float64 reference
   // (models/style_model_tolerances.txt), up to 2.6 of a byte at 255: after
   // rounding, at most 3 apart. The reference is fed the test's own resize,
-  // which may be 1 off stb's on the few bytes whose exact sum ends in .5.
-  expect_pixels_within(out, reference_style_output(model, reference_resize(image, 64, 48), "nchw", "0,255"), 3,
-                       "fast_neural_style");
+  // which may be 1 off stb's on the few bytes whose exact sum ends in .5, and
+  // its output resized back the same way: at most 4 apart.
+  RgbImage reference = reference_style_output(model, reference_resize(image, 64, 48), "nchw", "0,255");
+  expect_pixels_within(out, reference_resize(reference, 100, 80), 4, "fast_neural_style");
 
   EXPECT_NE(r.out.find("input        input 1x3x48x64 nchw (from the model's shape 1x3x"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("image        " + path("in.png") + " 100x80 -> 64x48"), std::string::npos) << r.out;
   for (const char* stage : {"decode       ", "preprocess   ", "inference    ", "postprocess  ", "encode       ",
                             "session      created in "})
     EXPECT_NE(r.out.find(stage), std::string::npos) << stage << " missing from:\n" << r.out;
-  EXPECT_NE(r.out.find("output       " + path("out.png") + " 64x48 (output 1x3x48x64, nchw)"), std::string::npos)
+  EXPECT_NE(r.out.find("output       " + path("out.png") + " 100x80 (output 1x3x48x64, nchw)"), std::string::npos)
       << r.out;
 }
 
@@ -259,7 +260,9 @@ TEST_F(KilnImageCli, AnimeganNhwcKeepsTheImageSize) {
   r = kiln({"run", model, "--image", path("in.bmp"), "--out", path("out2.png"), "--range", "-1,1", "--size",
             "20x16", "--threads", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(pillow_read(path("out2.png")).width, 20);
+  RgbImage out2 = pillow_read(path("out2.png"));
+  EXPECT_EQ(out2.width, 44);
+  EXPECT_EQ(out2.height, 30);
 }
 
 TEST_F(KilnImageCli, PassthroughReturnsTheImageInEveryRangeAndLayout) {
@@ -277,11 +280,13 @@ TEST_F(KilnImageCli, PassthroughReturnsTheImageInEveryRangeAndLayout) {
       std::string layout = model == nhwc ? "nhwc" : "nchw";
       EXPECT_NE(r.out.find(layout + " (from the model's shape "), std::string::npos) << what << "\n" << r.out;
     }
-  // Resized: the output is the triangle-filter resize of the input, within 1
-  // because stb sums in float32 and a sum of exactly k + 0.5 may round either way.
+  // Resized for the model and back: the output is the triangle-filter resize
+  // of the input to 9x7 and back to 21x13, within 1 per resize because stb sums
+  // in float32 and a sum of exactly k + 0.5 may round either way.
   KilnResult r = kiln({"run", nhwc, "--image", path("in.png"), "--out", path("small.bmp"), "--size", "9x7"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  expect_pixels_within(pillow_read(path("small.bmp")), reference_resize(image, 9, 7), 1, "--size 9x7");
+  expect_pixels_within(pillow_read(path("small.bmp")), reference_resize(reference_resize(image, 9, 7), 21, 13), 2,
+                       "--size 9x7");
 }
 
 TEST_F(KilnImageCli, ConstantMinusInputSeesTheRangeMeanAndStd) {
@@ -369,6 +374,40 @@ TEST_F(KilnImageCli, OneChannelOutputIsAGreyImageAndTensorsGoToOutputDir) {
                          path("t")}, 1, "--output-dir is for --image");
 }
 
+TEST_F(KilnImageCli, OverlayDrawsABoxAroundEachBrightRegionOfAOneChannelMap) {
+  // Two white bars on black: the channel-max map is 1 on them and 0 elsewhere,
+  // so each bar is one component, grown on each side by
+  // area * 1.5 / perimeter (DB's unclip): 20x7 by 3.9, 25x10 by 5.4.
+  RgbImage image(60, 40);
+  auto fill = [&](int x0, int y0, int x1, int y1) {
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x) std::fill_n(image.pixel(x, y), 3, uint8_t{255});
+  };
+  fill(5, 5, 25, 12);
+  fill(30, 20, 55, 30);
+  pillow_write(image, path("page.png"));
+  std::string model = save_model("map.onnx", channel_max_model(false));
+  KilnResult r = kiln({"run", model, "--image", path("page.png"), "--overlay", path("boxes.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("overlay      " + path("boxes.png") + " 60x40: 2 text boxes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("box          1 1 29 16 score 1.000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("box          25 15 60 35 score 1.000"), std::string::npos) << r.out;
+  RgbImage drawn = pillow_read(path("boxes.png"));
+  ASSERT_EQ(drawn.width, 60);
+  // The outline is drawn just outside the box (x = 1 - 2 = -1 is clipped, so x = 0 at y = 8 is red).
+  const uint8_t* edge = drawn.pixel(0, 8);
+  EXPECT_GT(edge[0], 150) << int{edge[0]} << "," << int{edge[1]} << "," << int{edge[2]};
+  EXPECT_LT(edge[1], 80);
+  // Far from both bars the page is untouched.
+  EXPECT_EQ(drawn.pixel(10, 35)[0], 0);
+  // A three-channel output has no probability map to draw.
+  std::string rgb = save_model("rgb.onnx", passthrough_model({"1", "3", "H", "W"}));
+  expect_one_line_error({"run", rgb, "--image", path("page.png"), "--overlay", path("o.png")}, 1,
+                        "--overlay needs a one-channel output");
+  expect_one_line_error({"run", model, "--image", path("page.png"), "--overlay", path("no/such/folder/o.png")}, 1,
+                        "does not exist");
+}
+
 TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
   pillow_write(test_image(8, 6), path("in.png"));
   std::string out = path("out.png");
@@ -384,13 +423,15 @@ TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("nchw (from --layout)"), std::string::npos) << r.out;
   expect_same_pixels(pillow_read(out), test_image(3, 5), "--layout nchw");
-  // A model whose size is fixed gets images resized to it when --size is not given.
+  // A model whose size is fixed gets images resized to it when --size is not
+  // given, and the output comes back at the image's size.
   std::string fixed = save_model("fixed.onnx", passthrough_model({"1", "3", "4", "5"}));
   r = kiln({"run", fixed, "--image", path("in.png"), "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("8x6 -> 5x4"), std::string::npos) << r.out;
   RgbImage fitted = pillow_read(out);
-  EXPECT_EQ(fitted.width, 5);
-  EXPECT_EQ(fitted.height, 4);
+  EXPECT_EQ(fitted.width, 8);
+  EXPECT_EQ(fitted.height, 6);
 }
 
 TEST_F(KilnImageCli, CorruptImageGivesOneLineError) {
@@ -503,8 +544,9 @@ TEST_F(KilnImageCli, FolderModeKeepsGoingPastABrokenImage) {
   r = kiln({"run", model, "--images", path("frames"), "--out", path("small"), "--size", "6x5", "--format", "bmp"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("sessions     1 created"), std::string::npos) << r.out;
-  // Within 1: stb's float32 sums may round an exact k + 0.5 either way.
-  expect_pixels_within(pillow_read(path("small/a.bmp")), reference_resize(a, 6, 5), 1, "a resized");
+  // Within 1 per resize: stb's float32 sums may round an exact k + 0.5 either way.
+  expect_pixels_within(pillow_read(path("small/a.bmp")), reference_resize(reference_resize(a, 6, 5), 20, 10), 2,
+                       "a resized");
   EXPECT_TRUE(fs::exists(path("small/d.bmp")));
 }
 
