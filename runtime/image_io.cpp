@@ -17,6 +17,7 @@
 
 #include "kiln/error.h"
 #include "kiln/image.h"
+#include "runtime/image_exif.h"
 
 namespace kiln {
 
@@ -105,7 +106,7 @@ ImageFormat image_format_from_path(const std::string& path) {
   fail("image file '", path, "': unknown extension '", extension, "' (kiln writes .png, .jpg, .jpeg and .bmp)");
 }
 
-RgbImage decode_image(const uint8_t* bytes, size_t size, const std::string& source) {
+DecodedImage decode_image_details(const uint8_t* bytes, size_t size, const std::string& source) {
   if (size == 0) fail("image ", source, " is empty");
   if (size > static_cast<size_t>(INT_MAX)) fail("image ", source, " is larger than 2 GiB");
   ImageFormat format;
@@ -127,12 +128,21 @@ RgbImage decode_image(const uint8_t* bytes, size_t size, const std::string& sour
     fail("image ", source, ": decoder returned ", decoded_width, "x", decoded_height, " for a header of ", width,
          "x", height);
 
-  RgbImage image(width, height);
-  std::memcpy(image.pixels.data(), decoded.get(), image.pixels.size());
+  DecodedImage image;
+  image.rgb = RgbImage(width, height);
+  std::memcpy(image.rgb.pixels.data(), decoded.get(), image.rgb.pixels.size());
+  if (format == ImageFormat::kJpeg) {
+    image.exif_orientation = read_exif_orientation(bytes, size);
+    image.rgb = apply_exif_orientation(image.rgb, image.exif_orientation);
+  }
   return image;
 }
 
-RgbImage read_image(const std::string& path) {
+RgbImage decode_image(const uint8_t* bytes, size_t size, const std::string& source) {
+  return decode_image_details(bytes, size, source).rgb;
+}
+
+DecodedImage read_image_details(const std::string& path) {
   std::error_code status;
   if (std::filesystem::is_directory(path, status)) fail("image file '", path, "' is a directory");
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
@@ -145,8 +155,10 @@ RgbImage read_image(const std::string& path) {
     if (bytes.size() > static_cast<size_t>(INT_MAX)) fail("image file '", path, "' is larger than 2 GiB");
   }
   if (std::ferror(file.get())) fail("cannot read image file '", path, "': ", std::strerror(errno));
-  return decode_image(bytes.data(), bytes.size(), "file '" + path + "'");
+  return decode_image_details(bytes.data(), bytes.size(), "file '" + path + "'");
 }
+
+RgbImage read_image(const std::string& path) { return read_image_details(path).rgb; }
 
 namespace {
 

@@ -29,6 +29,7 @@ set -euo pipefail
 #   python3-pil                           Pillow: the image tests' independent PNG/BMP/JPEG writer and decoder,
 #                                         and the text page setup.sh renders for the detector
 #   fonts-dejavu-core                     the font of that page (scripts/render_text_page.py)
+#   libexif-dev                           the EXIF orientation of JPEG photos (runtime/image_exif.cpp)
 #   libcairo2-dev                         cairo, which draws `kiln sweep --plot` as PNG or SVG (the tool only)
 #   python3-torch python3-torchvision     the model zoo's torchvision models (benchmarks/zoo/make_zoo.py)
 #   ca-certificates                       npm's HTTPS downloads (scripts/fetch_models.sh)
@@ -41,7 +42,7 @@ packages=(
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
   qemu-user
   python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision fonts-dejavu-core
-  libcairo2-dev
+  libcairo2-dev libexif-dev
   ca-certificates
 )
 

@@ -533,7 +533,8 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
 
   StageTimes times;
   Stopwatch decode_clock;
-  RgbImage image = read_image(args.image);
+  DecodedImage decoded = read_image_details(args.image);
+  const RgbImage& image = decoded.rgb;
   times.decode = decode_clock.milliseconds();
 
   Placement placement = sizes.for_image(image, parsed, model);
@@ -582,6 +583,9 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::printf("image        %s %dx%d -> %dx%d%s\n", args.image.c_str(), image.width, image.height,
               placement.input_width, placement.input_height,
               placement.note.empty() ? "" : (" (" + placement.note + ")").c_str());
+  if (decoded.exif_orientation != 1)
+    std::printf("             EXIF orientation %d: %s, turned upright\n", decoded.exif_orientation,
+                exif_orientation_name(decoded.exif_orientation));
   std::printf("session      created in %.2f ms\n", sessions.last_build_ms());
   std::printf("decode       %.2f ms\n", times.decode);
   std::printf("preprocess   %.2f ms\n", times.preprocess);

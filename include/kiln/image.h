@@ -57,9 +57,29 @@ enum class ImageFormat { kPng, kJpeg, kBmp };
 ImageFormat image_format_from_path(const std::string& path);
 
 // Decodes a PNG, JPEG or BMP file to RGB (grey is replicated, alpha dropped,
-// 16-bit PNG reduced to 8 bits). `source` names the data in error messages.
+// 16-bit PNG reduced to 8 bits), upright: a JPEG's EXIF orientation (read with
+// libexif) is applied, as photo viewers do. `source` names the data in error
+// messages.
 RgbImage decode_image(const uint8_t* bytes, size_t size, const std::string& source);
 RgbImage read_image(const std::string& path);
+
+// The same, with what else the file said.
+struct DecodedImage {
+  RgbImage rgb;
+  // The JPEG's EXIF orientation tag, 1..8 (1: none; 6: the camera was turned,
+  // the picture is rotated 90 degrees clockwise to show it), already applied
+  // to `rgb`. 1 for PNG, BMP and JPEGs without the tag.
+  int exif_orientation = 1;
+};
+DecodedImage decode_image_details(const uint8_t* bytes, size_t size, const std::string& source);
+DecodedImage read_image_details(const std::string& path);
+
+// "rotated 90 degrees clockwise" and so on, for orientation 2..8; "" for 1.
+const char* exif_orientation_name(int orientation);
+
+// The pixels as the EXIF orientation says to show them (orientation 1..8;
+// 5..8 swap width and height). kiln::Error for another value.
+RgbImage apply_exif_orientation(const RgbImage& image, int orientation);
 
 // jpeg_quality: 1..100 (ignored for PNG and BMP). PNG and BMP are lossless.
 std::vector<uint8_t> encode_image(const RgbImage& image, ImageFormat format, int jpeg_quality = 95);

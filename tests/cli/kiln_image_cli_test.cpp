@@ -34,6 +34,7 @@ using testing::KilnResult;
 using testing::lines_of;
 using testing::read_text;
 using image_oracle::pillow_read;
+using image_oracle::pillow_read_upright;
 using image_oracle::pillow_write;
 using image_oracle::reference_resize;
 
@@ -406,6 +407,43 @@ TEST_F(KilnImageCli, OverlayDrawsABoxAroundEachBrightRegionOfAOneChannelMap) {
                         "--overlay needs a one-channel output");
   expect_one_line_error({"run", model, "--image", path("page.png"), "--overlay", path("no/such/folder/o.png")}, 1,
                         "does not exist");
+}
+
+TEST_F(KilnImageCli, JpegExifOrientationIsAppliedSoPhotosComeOutUpright) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  const RgbImage stored = test_image(24, 16);  // wider than tall, so a quarter turn shows in the size
+  for (int orientation = 1; orientation <= 8; ++orientation) {
+    std::string what = "orientation " + std::to_string(orientation);
+    std::string in = path("photo" + std::to_string(orientation) + ".jpg");
+    pillow_write(stored, in, 95, orientation);
+    KilnResult r = kiln({"run", model, "--image", in, "--out", path("out.png")});
+    ASSERT_EQ(r.exit_code, 0) << what << ": " << r.err;
+    RgbImage out = pillow_read(path("out.png"));
+    const bool quarter_turn = orientation >= 5;
+    EXPECT_EQ(out.width, quarter_turn ? 16 : 24) << what;
+    EXPECT_EQ(out.height, quarter_turn ? 24 : 16) << what;
+    // As Pillow shows the file upright (ImageOps.exif_transpose); two JPEG
+    // decoders' integer IDCTs and colour conversions differ by up to 2.
+    expect_pixels_within(out, pillow_read_upright(in), 2, what);
+    if (orientation == 1) {
+      EXPECT_EQ(r.out.find("EXIF orientation"), std::string::npos) << r.out;
+    } else {
+      EXPECT_NE(r.out.find("EXIF orientation " + std::to_string(orientation) + ": "), std::string::npos) << r.out;
+    }
+  }
+  // Orientation 6 by hand: the camera was turned, the stored pixels are shown
+  // rotated 90 degrees clockwise, so the upright pixel (x, y) is the stored
+  // (y, height - 1 - x).
+  RgbImage raw = pillow_read(path("photo6.jpg"));  // Pillow without the EXIF step: the stored pixels
+  ASSERT_EQ(raw.width, 24);
+  RgbImage turned(raw.height, raw.width);
+  for (int y = 0; y < turned.height; ++y)
+    for (int x = 0; x < turned.width; ++x) std::copy_n(raw.pixel(y, raw.height - 1 - x), 3, turned.pixel(x, y));
+  ASSERT_EQ(kiln({"run", model, "--image", path("photo6.jpg"), "--out", path("out6.png")}).exit_code, 0);
+  expect_pixels_within(pillow_read(path("out6.png")), turned, 2, "orientation 6 by hand");
+  EXPECT_NE(kiln({"run", model, "--image", path("photo6.jpg"), "--out", path("out6.png")})
+                .out.find("rotated 90 degrees clockwise"),
+            std::string::npos);
 }
 
 TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {

@@ -83,12 +83,25 @@ inline void run_pillow(const std::vector<std::string>& args) {
   }
 }
 
-// Writes the image with Pillow, in the format the path's extension names.
-inline void pillow_write(const RgbImage& image, const std::string& path, int jpeg_quality = 95) {
+// Writes the image with Pillow, in the format the path's extension names;
+// a JPEG with exif_orientation 1..8 carries that EXIF orientation tag.
+inline void pillow_write(const RgbImage& image, const std::string& path, int jpeg_quality = 95,
+                         int exif_orientation = 0) {
   std::string ppm = detail::scratch_path(".ppm");
   write_ppm(image, ppm);
-  run_pillow({"convert", ppm, path, "--quality", std::to_string(jpeg_quality)});
+  std::vector<std::string> args = {"convert", ppm, path, "--quality", std::to_string(jpeg_quality)};
+  if (exif_orientation > 0) args.insert(args.end(), {"--orientation", std::to_string(exif_orientation)});
+  run_pillow(args);
   std::filesystem::remove(ppm);
+}
+
+// The file's pixels as Pillow shows them upright (its EXIF orientation applied).
+inline RgbImage pillow_read_upright(const std::string& path) {
+  std::string ppm = detail::scratch_path(".ppm");
+  run_pillow({"convert", path, ppm, "--upright"});
+  RgbImage image = read_ppm(ppm);
+  std::filesystem::remove(ppm);
+  return image;
 }
 
 // The file's pixels as Pillow decodes them.

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """The image tests' independent codec and style-model reference (not kiln's code).
 
-    pillow_images.py convert IN OUT [IN OUT ...] [--quality Q]
+    pillow_images.py convert IN OUT [IN OUT ...] [--quality Q] [--orientation N] [--upright]
         Reads each IN with Pillow (Debian's python3-pil), converts it to 8-bit
         RGB and writes OUT in the format its extension names (.ppm, .png, .bmp,
         .jpg). JPEG is written at quality Q (default 95) without chroma
-        subsampling.
+        subsampling, and with --orientation N carries the EXIF orientation tag
+        N (1..8). --upright applies IN's EXIF orientation when reading it
+        (ImageOps.exif_transpose), as a photo viewer shows it.
 
     pillow_images.py style MODEL IN.ppm OUT.ppm --layout nchw|nhwc --range LO,HI
         Runs a style model from models/generate_style_models.py on the RGB
@@ -20,7 +22,7 @@ import os
 import sys
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 RANGES = {"0,255": (1.0, 0.0), "0,1": (255.0, 0.0), "-1,1": (127.5, -1.0)}  # bytes per unit, offset
 
@@ -31,14 +33,26 @@ def convert(args):
         at = args.index("--quality")
         quality = int(args[at + 1])
         del args[at:at + 2]
+    orientation = None
+    if "--orientation" in args:
+        at = args.index("--orientation")
+        orientation = int(args[at + 1])
+        del args[at:at + 2]
+    upright = "--upright" in args
+    if upright:
+        args.remove("--upright")
     if not args or len(args) % 2:
         sys.exit("convert: expected IN OUT pairs")
     for source, target in zip(args[0::2], args[1::2]):
         with Image.open(source) as image:
-            rgb = image.convert("RGB")
+            rgb = (ImageOps.exif_transpose(image) if upright else image).convert("RGB")
         options = {}
         if target.lower().endswith((".jpg", ".jpeg")):
             options = {"quality": quality, "subsampling": 0}
+            if orientation is not None:
+                exif = Image.Exif()
+                exif[0x0112] = orientation  # Orientation
+                options["exif"] = exif.tobytes()
         rgb.save(target, **options)
 
 
