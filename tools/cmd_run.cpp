@@ -185,9 +185,19 @@ void add_image_options(CLI::App& command, RunArgs& args) {
       ->type_name("PATH")
       ->group(group);
   command.add_option("--size", image.size,
-                     "Resize every image to WIDTHxHEIGHT before the model (default: the model's fixed size, else the "
-                     "image's own size)")
+                     "The model's input size WIDTHxHEIGHT (default: the model's fixed size; else the image's own, "
+                     "padded at the right and bottom to the smallest size the model's shapes accept). The output "
+                     "comes back at the image's size")
       ->type_name("WxH")
+      ->group(group);
+  command.add_option("--fit", image.fit,
+                     "How an image meets --size or the model's fixed size when their aspects differ: contain "
+                     "(scaled to fit inside, centred, the rest padded with the edge pixels; the output is cut out "
+                     "again), cover (scaled to fill, the overflow cropped: the output is the middle part of the "
+                     "image) or stretch")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"stretch", "contain", "cover"}).description(""))
+      ->capture_default_str()
       ->group(group);
   command.add_option("--layout", image.layout,
                      "Tensor layout of the model's image input: auto (from its shape: last dim 3 = nhwc, dim 1 of 3 = "
@@ -244,10 +254,12 @@ void add_run_command(CLI::App& app, Action& action) {
       "  kiln run animegan.onnx --image photo.jpg --out anime.png --size 1280x720 --range=-1,1 --threads 2\n"
       "  kiln run style.onnx --images frames/ --out styled/ --range 0,255 --format jpg\n"
       "  kiln run det.onnx --image page.png --overlay boxes.png --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225\n\n"
-      "With --image/--images the image is decoded, resized (--size), normalized (--range, --mean, --std) into\n"
-      "the model's single input in its layout (--layout), the input's size is fixed from the image so the\n"
-      "memory plan applies, and the first output is turned back into an image the same way (its layout from\n"
-      "its shape), clamped to 0..255 and encoded: RGB for a 3-channel output, grey for a 1-channel one (a\n"
+      "With --image/--images the image is decoded (a JPEG turned upright by its EXIF orientation), sized for\n"
+      "the model (--size, --fit), normalized (--range, --mean, --std) into the model's single input in its\n"
+      "layout (--layout), the input's size is fixed from the image so the memory plan applies, and the first\n"
+      "output is turned back into an image the same way (its layout from its shape), cut to the part that\n"
+      "shows the image, resized back to the image's size, clamped to 0..255 and encoded: RGB for a\n"
+      "3-channel output, grey for a 1-channel one (a\n"
       "text detector's probability map, a mask). With --image, --output-dir DIR also writes every output\n"
       "tensor as DIR/<name>.npy. --runs repeats the inference for timing.\n\n"
       "Threads, opt-level and ISA come from their flags when given, else from MODEL.kiln-tune.json (saved by\n"
@@ -277,7 +289,7 @@ void add_run_command(CLI::App& app, Action& action) {
     args->given = given_settings(*command);
     bool image_mode = !args->image.image.empty() || !args->image.images_dir.empty();
     if (!image_mode) {
-      for (const char* option : {"--out", "--size", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
+      for (const char* option : {"--out", "--size", "--fit", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
                                  "--threshold"})
         if (command->count(option) > 0)
           throw CLI::ValidationError(std::string(option) + " needs --image FILE or --images DIR");

@@ -208,11 +208,16 @@ struct Placement {
   std::string note;  // how the photo was fitted, for the report
 };
 
-// The size the model sees: --size, else the model's fixed size, else the
-// photo's own size rounded up to what the model's shapes accept.
+// How a photo goes into a model input of another aspect (--fit).
+enum class Fit { kStretch, kContain, kCover };
+
+// The size the model sees: --size, else the model's fixed size, each reached
+// as --fit says; else the photo's own size rounded up to what the model's
+// shapes accept.
 struct SizePolicy {
   std::optional<std::pair<int, int>> requested;
   std::optional<std::pair<int, int>> model_fixed;
+  Fit fit = Fit::kContain;
 
   Placement for_image(const RgbImage& image, const Model& parsed, const ImageModel& model) const {
     Placement placement;
@@ -226,9 +231,35 @@ struct SizePolicy {
         placement.note = "padded at the right and bottom: the smallest size the model's shapes accept";
       return placement;
     }
-    placement.input_width = size->first, placement.input_height = size->second;
-    placement.target = {0, 0, size->first, size->second};
-    placement.note = "stretched";
+    const int tw = size->first, th = size->second;
+    placement.input_width = tw, placement.input_height = th;
+    placement.target = {0, 0, tw, th};
+    auto dims = [](int w, int h) { return std::to_string(w) + "x" + std::to_string(h); };
+    if (image.width * th == image.height * tw) {  // the same aspect: every fit is a plain resize
+      placement.note = image.width == tw ? "" : "scaled";
+      return placement;
+    }
+    switch (fit) {
+      case Fit::kStretch:
+        placement.note = "stretched: --fit stretch";
+        break;
+      case Fit::kContain: {
+        const double scale = std::min(static_cast<double>(tw) / image.width, static_cast<double>(th) / image.height);
+        const int w = std::clamp(static_cast<int>(std::lround(image.width * scale)), 1, tw);
+        const int h = std::clamp(static_cast<int>(std::lround(image.height * scale)), 1, th);
+        placement.target = {(tw - w) / 2, (th - h) / 2, w, h};
+        placement.note = "--fit contain: scaled to " + dims(w, h) + ", padded";
+        break;
+      }
+      case Fit::kCover: {
+        const double scale = std::max(static_cast<double>(tw) / image.width, static_cast<double>(th) / image.height);
+        const int w = std::clamp(static_cast<int>(std::lround(tw / scale)), 1, image.width);
+        const int h = std::clamp(static_cast<int>(std::lround(th / scale)), 1, image.height);
+        placement.source = {(image.width - w) / 2, (image.height - h) / 2, w, h};
+        placement.note = "--fit cover: the middle " + dims(w, h) + " of the image, scaled";
+        break;
+      }
+    }
     return placement;
   }
 
@@ -771,6 +802,10 @@ int run_image_model(const ImageRunArgs& args) {
   ImageModel model = describe_image_model(args, parsed);
   SizePolicy sizes;
   if (!args.size.empty()) sizes.requested = parse_image_size(args.size);
+  if (args.fit == "stretch") sizes.fit = Fit::kStretch;
+  else if (args.fit == "cover") sizes.fit = Fit::kCover;
+  else if (args.fit == "contain") sizes.fit = Fit::kContain;
+  else fail_usage("bad --fit '", args.fit, "': use stretch, contain or cover");
   sizes.model_fixed = model.fixed_size;
   if (!args.image.empty()) return run_single_image(args, parsed, model, sizes);
   return run_image_folder(args, parsed, model, sizes);

@@ -23,6 +23,7 @@ struct ImageRunArgs {
   double threshold = 0.3;  // --threshold: map values above it count (--overlay)
   std::string output_dir;  // --output-dir DIR (single mode): every output tensor as DIR/<name>.npy
   std::string size;        // --size WxH; empty: each image's own size (or the model's fixed size)
+  std::string fit = "contain";  // --fit stretch|contain|cover: how an image meets --size or a fixed size
   std::string layout = "auto";
   std::string range = "0,1";
   std::string mean;        // "R,G,B"; empty: 0,0,0

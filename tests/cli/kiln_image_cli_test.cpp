@@ -216,7 +216,7 @@ TEST_F(KilnImageCli, FastNeuralStyleRunsAtTheRequestedSizeAndComesBackAtThePhoto
   RgbImage image = test_image(100, 80);
   pillow_write(image, path("in.png"));
   KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), "--size", "64x48",
-                       "--range", "0,255", "--threads", "1"});
+                       "--fit", "stretch", "--range", "0,255", "--threads", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   RgbImage out = pillow_read(path("out.png"));
@@ -284,7 +284,8 @@ TEST_F(KilnImageCli, PassthroughReturnsTheImageInEveryRangeAndLayout) {
   // Resized for the model and back: the output is the triangle-filter resize
   // of the input to 9x7 and back to 21x13, within 1 per resize because stb sums
   // in float32 and a sum of exactly k + 0.5 may round either way.
-  KilnResult r = kiln({"run", nhwc, "--image", path("in.png"), "--out", path("small.bmp"), "--size", "9x7"});
+  KilnResult r = kiln({"run", nhwc, "--image", path("in.png"), "--out", path("small.bmp"), "--size", "9x7",
+                       "--fit", "stretch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_pixels_within(pillow_read(path("small.bmp")), reference_resize(reference_resize(image, 9, 7), 21, 13), 2,
                        "--size 9x7");
@@ -446,6 +447,67 @@ TEST_F(KilnImageCli, JpegExifOrientationIsAppliedSoPhotosComeOutUpright) {
             std::string::npos);
 }
 
+// The pixels of a rectangle of the image.
+RgbImage crop(const RgbImage& image, int x, int y, int width, int height) {
+  RgbImage part(width, height);
+  for (int row = 0; row < height; ++row) std::copy_n(image.pixel(x, y + row), width * 3, part.pixel(0, row));
+  return part;
+}
+
+TEST_F(KilnImageCli, FitKeepsTheAspectAndTheOutputComesBackAtThePhotosSize) {
+  RgbImage image = test_image(321, 181);
+  pillow_write(image, path("in.bmp"));
+  std::string fixed = save_model("fixed.onnx", passthrough_model({"1", "3", "64", "64"}));
+  // contain (the default): scaled by 64/321 to 64x36, centred in 64x64 (rows
+  // 14..49), the output's rows 14..49 cut out and resized back to 321x181.
+  KilnResult r = kiln({"run", fixed, "--image", path("in.bmp"), "--out", path("contain.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("321x181 -> 64x64 (--fit contain: scaled to 64x36, padded)"), std::string::npos) << r.out;
+  RgbImage contain = pillow_read(path("contain.png"));
+  // Within 1 per resize (stb's float32 sums may round an exact k + 0.5 either way).
+  expect_pixels_within(contain, reference_resize(reference_resize(image, 64, 36), 321, 181), 2, "contain");
+  // stretch: 64x64 and back; a different picture than contain's (the two
+  // references differ by more than the tolerance on thousands of bytes, so
+  // neither check passes for the other's pipeline).
+  r = kiln({"run", fixed, "--image", path("in.bmp"), "--out", path("stretch.png"), "--fit", "stretch"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RgbImage stretch = pillow_read(path("stretch.png"));
+  expect_pixels_within(stretch, reference_resize(reference_resize(image, 64, 64), 321, 181), 2, "stretch");
+  size_t differing = 0;
+  for (size_t i = 0; i < stretch.pixels.size(); ++i) differing += std::abs(stretch.pixels[i] - contain.pixels[i]) > 2;
+  EXPECT_GT(differing, 1000u) << "stretch and contain gave nearly the same picture";
+  // cover: the middle 181x181 of the photo (x 70..250) fills 64x64; the output
+  // is that part at the photo's scale.
+  r = kiln({"run", fixed, "--image", path("in.bmp"), "--out", path("cover.png"), "--fit", "cover"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(--fit cover: the middle 181x181 of the image, scaled)"), std::string::npos) << r.out;
+  expect_pixels_within(pillow_read(path("cover.png")),
+                       reference_resize(reference_resize(crop(image, 70, 0, 181, 181), 64, 64), 181, 181), 2,
+                       "cover");
+  // --size on a model with free H/W, the same way.
+  std::string free_size = save_model("free.onnx", passthrough_model({"1", "H", "W", "3"}));
+  r = kiln({"run", free_size, "--image", path("in.bmp"), "--out", path("sized.png"), "--size", "80x80"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("321x181 -> 80x80 (--fit contain: scaled to 80x45, padded)"), std::string::npos) << r.out;
+  expect_pixels_within(pillow_read(path("sized.png")), reference_resize(reference_resize(image, 80, 45), 321, 181),
+                       2, "--size 80x80");
+  expect_one_line_error({"run", fixed, "--image", path("in.bmp"), "--out", path("x.png"), "--fit", "fill"}, 2,
+                        "--fit");
+}
+
+TEST_F(KilnImageCli, AStyleModelThatRoundsItsOutputSizeUpComesBackAtThePhotosSize) {
+  // fast-neural-style's output is 4 * ceil(side / 4): 324x184 for a 321x181 photo.
+  std::string model = style_model("fast_neural_style.onnx");
+  pillow_write(test_image(321, 181), path("photo.bmp"));
+  KilnResult r = kiln({"run", model, "--image", path("photo.bmp"), "--out", path("styled.bmp"), "--range", "0,255",
+                       "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(output 1x3x184x324, nchw)"), std::string::npos) << r.out;
+  RgbImage styled = pillow_read(path("styled.bmp"));
+  EXPECT_EQ(styled.width, 321);
+  EXPECT_EQ(styled.height, 181);
+}
+
 TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
   pillow_write(test_image(8, 6), path("in.png"));
   std::string out = path("out.png");
@@ -464,7 +526,7 @@ TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
   // A model whose size is fixed gets images resized to it when --size is not
   // given, and the output comes back at the image's size.
   std::string fixed = save_model("fixed.onnx", passthrough_model({"1", "3", "4", "5"}));
-  r = kiln({"run", fixed, "--image", path("in.png"), "--out", out});
+  r = kiln({"run", fixed, "--image", path("in.png"), "--out", out, "--fit", "stretch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("8x6 -> 5x4"), std::string::npos) << r.out;
   RgbImage fitted = pillow_read(out);
@@ -579,7 +641,8 @@ TEST_F(KilnImageCli, FolderModeKeepsGoingPastABrokenImage) {
 
   // With --size every image has one size: one session; --format picks the extension.
   fs::remove(path("frames/c.jpg"));
-  r = kiln({"run", model, "--images", path("frames"), "--out", path("small"), "--size", "6x5", "--format", "bmp"});
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("small"), "--size", "6x5", "--fit", "stretch",
+            "--format", "bmp"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("sessions     1 created"), std::string::npos) << r.out;
   // Within 1 per resize: stb's float32 sums may round an exact k + 0.5 either way.
