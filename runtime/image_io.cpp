@@ -119,9 +119,12 @@ DecodedImage decode_image_details(const uint8_t* bytes, size_t size, const std::
     fail("image ", source, ": cannot read the ", format_name(format), " header (", stb_reason(), ")");
   check_dimensions(width, height, "image " + source);
 
+  // Grey+alpha (2) and RGBA (4) files are decoded with their alpha.
+  const bool has_alpha = channels_in_file == 2 || channels_in_file == 4;
+  const int channels = has_alpha ? 4 : kRgbChannels;
   int decoded_width = 0, decoded_height = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
-      stbi_load_from_memory(bytes, length, &decoded_width, &decoded_height, &channels_in_file, kRgbChannels),
+      stbi_load_from_memory(bytes, length, &decoded_width, &decoded_height, &channels_in_file, channels),
       stbi_image_free);
   if (!decoded) fail("image ", source, ": cannot decode ", format_name(format), " data (", stb_reason(), ")");
   if (decoded_width != width || decoded_height != height)
@@ -130,7 +133,16 @@ DecodedImage decode_image_details(const uint8_t* bytes, size_t size, const std::
 
   DecodedImage image;
   image.rgb = RgbImage(width, height);
-  std::memcpy(image.rgb.pixels.data(), decoded.get(), image.rgb.pixels.size());
+  if (has_alpha) {
+    image.alpha = GrayImage(width, height);
+    const stbi_uc* rgba = decoded.get();
+    for (size_t i = 0; i < image.alpha.pixels.size(); ++i) {
+      std::memcpy(&image.rgb.pixels[i * 3], rgba + i * 4, 3);
+      image.alpha.pixels[i] = rgba[i * 4 + 3];
+    }
+  } else {
+    std::memcpy(image.rgb.pixels.data(), decoded.get(), image.rgb.pixels.size());
+  }
   if (format == ImageFormat::kJpeg) {
     image.exif_orientation = read_exif_orientation(bytes, size);
     image.rgb = apply_exif_orientation(image.rgb, image.exif_orientation);
@@ -181,7 +193,8 @@ std::vector<uint8_t> encode_pixels(const uint8_t* pixels, int width, int height,
       break;
   }
   if (!ok || out.empty())
-    fail("cannot encode a ", width, "x", height, channels == 1 ? " grey" : "", " image as ", format_name(format));
+    fail("cannot encode a ", width, "x", height, channels == 1 ? " grey" : channels == 4 ? " RGBA" : "", " image as ",
+         format_name(format));
   return out;
 }
 
@@ -206,6 +219,25 @@ std::vector<uint8_t> encode_gray_image(const GrayImage& image, ImageFormat forma
     fail("encode_gray_image: GrayImage of ", image.width, "x", image.height, " holds ", image.pixels.size(),
          " bytes instead of width*height");
   return encode_pixels(image.pixels.data(), image.width, image.height, 1, format, jpeg_quality);
+}
+
+std::vector<uint8_t> encode_image_with_alpha(const RgbImage& image, const GrayImage& alpha, ImageFormat format) {
+  check_image(image, "encode_image_with_alpha");
+  if (alpha.width != image.width || alpha.height != image.height ||
+      alpha.pixels.size() != static_cast<size_t>(image.width) * image.height)
+    fail("encode_image_with_alpha: an alpha channel of ", alpha.width, "x", alpha.height, " for an image of ",
+         image.width, "x", image.height);
+  if (format == ImageFormat::kJpeg) fail("JPEG has no alpha channel; write a .png or .bmp to keep it");
+  std::vector<uint8_t> rgba(alpha.pixels.size() * 4);
+  for (size_t i = 0; i < alpha.pixels.size(); ++i) {
+    std::memcpy(&rgba[i * 4], &image.pixels[i * 3], 3);
+    rgba[i * 4 + 3] = alpha.pixels[i];
+  }
+  return encode_pixels(rgba.data(), image.width, image.height, 4, format, 95);
+}
+
+void write_image_with_alpha(const RgbImage& image, const GrayImage& alpha, const std::string& path) {
+  write_bytes(encode_image_with_alpha(image, alpha, image_format_from_path(path)), path);
 }
 
 void write_image(const RgbImage& image, const std::string& path, int jpeg_quality) {

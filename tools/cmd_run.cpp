@@ -234,6 +234,11 @@ void add_image_options(CLI::App& command, RunArgs& args) {
       ->check(CLI::Range(0.0, 1.0).description(""))
       ->capture_default_str()
       ->group(group);
+  command.add_flag("--alpha-from-output", image.alpha_from_output,
+                   "The model's first one-channel output (a mask or matte, 0..1) becomes the output image's alpha, "
+                   "over its first three-channel output or, when it has none, over the input image (background "
+                   "removal). Without it, an input's alpha channel is passed through to the output")
+      ->group(group);
   command.get_option("--image")->excludes("--images");
 }
 
@@ -289,7 +294,7 @@ void add_run_command(CLI::App& app, Action& action) {
     args->given = given_settings(*command);
     bool image_mode = !args->image.image.empty() || !args->image.images_dir.empty();
     if (!image_mode) {
-      for (const char* option : {"--out", "--size", "--fit", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
+      for (const char* option : {"--out", "--size", "--fit", "--alpha-from-output", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
                                  "--threshold"})
         if (command->count(option) > 0)
           throw CLI::ValidationError(std::string(option) + " needs --image FILE or --images DIR");

@@ -123,7 +123,8 @@ namespace {
 // What the model wants: its image input and output, and how pixels become numbers.
 struct ImageModel {
   std::string input_name;
-  std::string output_name;
+  std::string output_name;                      // the first output
+  std::vector<std::string> output_names;        // all of them, in the model's order
   ImageTensorFormat format;
   std::string layout_origin;                    // "from the model's shape 1xHxWx3" or "from --layout"
   std::optional<std::pair<int, int>> fixed_size;  // width, height when the model fixes both
@@ -151,6 +152,7 @@ ImageModel describe_image_model(const ImageRunArgs& args, const Model& parsed) {
   ImageModel model;
   model.input_name = input.name;
   model.output_name = g.outputs[0].name;
+  for (const TensorInfo& output : g.outputs) model.output_names.push_back(output.name);
   model.dim_values = args.dim_values;
   if (args.layout == "auto") {
     model.format.layout = detect_input_layout(input);
@@ -394,34 +396,123 @@ struct OutputPicture {
   bool gray = false;
   RgbImage rgb;
   GrayImage mono;
+  GrayImage alpha;  // empty: none (the input had none and no --alpha-from-output)
   ConversionStats stats;
   int width() const { return gray ? mono.width : rgb.width; }
   int height() const { return gray ? mono.height : rgb.height; }
-  void write(const std::string& path) const {
-    if (gray) write_gray_image(mono, path);
-    else write_image(rgb, path);
+  // JPEG has no alpha: `alpha_dropped` is set when there was one to drop.
+  void write(const std::string& path, bool* alpha_dropped = nullptr) const {
+    const bool jpeg = image_format_from_path(path) == ImageFormat::kJpeg;
+    if (alpha_dropped) *alpha_dropped = !alpha.empty() && jpeg;
+    if (alpha.empty() || jpeg) {
+      if (gray) write_gray_image(mono, path);
+      else write_image(rgb, path);
+      return;
+    }
+    if (!gray) return write_image_with_alpha(rgb, alpha, path);
+    RgbImage grey_as_rgb(mono.width, mono.height);
+    for (size_t i = 0; i < mono.pixels.size(); ++i) std::fill_n(&grey_as_rgb.pixels[i * 3], 3, mono.pixels[i]);
+    write_image_with_alpha(grey_as_rgb, alpha, path);
   }
 };
 
-const Tensor& first_output(const NamedTensors& outputs, const ImageModel& model) {
-  auto it = outputs.find(model.output_name);
-  if (it == outputs.end()) fail("the session returned no value for output '", model.output_name, "'");
+const Tensor& output_named(const NamedTensors& outputs, const std::string& name) {
+  auto it = outputs.find(name);
+  if (it == outputs.end()) fail("the session returned no value for output '", name, "'");
   return it->second;
 }
 
-// The output in the layout its shape says, in `format`'s range, mean and std.
-OutputPicture output_picture(const NamedTensors& outputs, const ImageModel& model, std::string* shape_note) {
-  const Tensor& tensor = first_output(outputs, model);
+const Tensor& first_output(const NamedTensors& outputs, const ImageModel& model) {
+  return output_named(outputs, model.output_name);
+}
+
+// An output in the layout its shape says, in `format`'s range, mean and std.
+// A one-channel output (a probability map, a mask, a matte) is converted by
+// the range alone: mean and std describe the colour channels of the input.
+OutputPicture output_picture(const Tensor& tensor, const std::string& name, const ImageModel& model,
+                             std::string* shape_note) {
   ImageTensorFormat format = model.format;
-  OutputImageLayout found = detect_output_image(tensor, model.format.layout, model.output_name);
+  OutputImageLayout found = detect_output_image(tensor, model.format.layout, name);
   format.layout = found.layout;
   if (shape_note)
-    *shape_note = model.output_name + " " + shape_to_string(tensor.shape()) + ", " + tensor_layout_name(format.layout) +
+    *shape_note = name + " " + shape_to_string(tensor.shape()) + ", " + tensor_layout_name(format.layout) +
                   (found.channels == 1 ? ", grey" : "");
   OutputPicture picture;
   picture.gray = found.channels == 1;
-  if (picture.gray) picture.mono = tensor_to_gray_image(tensor, format, &picture.stats);
-  else picture.rgb = tensor_to_image(tensor, format, &picture.stats);
+  if (picture.gray) {
+    format.mean = {0.f, 0.f, 0.f};
+    format.stddev = {1.f, 1.f, 1.f};
+    picture.mono = tensor_to_gray_image(tensor, format, &picture.stats);
+  } else {
+    picture.rgb = tensor_to_image(tensor, format, &picture.stats);
+  }
+  return picture;
+}
+
+OutputPicture output_picture(const NamedTensors& outputs, const ImageModel& model, std::string* shape_note) {
+  return output_picture(first_output(outputs, model), model.output_name, model, shape_note);
+}
+
+GrayImage crop_gray(const GrayImage& image, const Rect& rect) {
+  if (rect.x == 0 && rect.y == 0 && rect.width == image.width && rect.height == image.height) return image;
+  GrayImage part(rect.width, rect.height);
+  for (int y = 0; y < rect.height; ++y)
+    std::copy_n(&image.pixels[static_cast<size_t>(rect.y + y) * image.width + rect.x], rect.width,
+                &part.pixels[static_cast<size_t>(y) * rect.width]);
+  return part;
+}
+
+OutputPicture mapped_back(const OutputPicture& picture, const Placement& placement);
+
+// What is written for one image: the model's first output mapped back to the
+// image, with the input's alpha passed through; or, with --alpha-from-output,
+// the first one-channel output (0..1) as the alpha of the first three-channel
+// output, or of the input image when the model has none (a cut-out).
+OutputPicture result_picture(const NamedTensors& outputs, const ImageModel& model, const DecodedImage& decoded,
+                             const Placement& placement, bool alpha_from_output, std::string* shape_note) {
+  if (!alpha_from_output) {
+    OutputPicture picture = mapped_back(output_picture(outputs, model, shape_note), placement);
+    if (!decoded.alpha.empty()) picture.alpha = crop_gray(decoded.alpha, placement.source);
+    return picture;
+  }
+  std::optional<OutputPicture> colour, matte;
+  std::string colour_note, matte_note;
+  for (const std::string& name : model.output_names) {
+    const Tensor& tensor = output_named(outputs, name);
+    std::optional<OutputImageLayout> layout;
+    try {
+      layout = detect_output_image(tensor, model.format.layout, name);
+    } catch (const Error&) {
+      continue;  // not an image: neither colour nor matte
+    }
+    if (layout->channels == 3 && !colour) {
+      colour = mapped_back(output_picture(tensor, name, model, &colour_note), placement);
+    } else if (layout->channels == 1 && !matte) {
+      ImageModel zero_to_one = model;
+      zero_to_one.format.range = PixelRange::kZeroToOne;
+      matte = mapped_back(output_picture(tensor, name, zero_to_one, &matte_note), placement);
+    }
+  }
+  if (!matte)
+    fail("--alpha-from-output needs a one-channel output (a mask or matte, 1x1xHxW or 1xHxWx1); the model's "
+         "outputs have none");
+  OutputPicture picture;
+  if (colour) {
+    picture = *colour;
+  } else {
+    Rect whole{0, 0, decoded.rgb.width, decoded.rgb.height};
+    picture.rgb = decoded.rgb;
+    if (placement.source.width != whole.width || placement.source.height != whole.height) {
+      picture.rgb = RgbImage(placement.source.width, placement.source.height);
+      for (int y = 0; y < placement.source.height; ++y)
+        std::copy_n(decoded.rgb.pixel(placement.source.x, placement.source.y + y),
+                    static_cast<size_t>(placement.source.width) * 3, picture.rgb.pixel(0, y));
+    }
+    colour_note = "the input image";
+  }
+  picture.alpha = matte->mono;
+  picture.stats = matte->stats;
+  if (shape_note) *shape_note = colour_note + "; alpha from " + matte_note;
   return picture;
 }
 
@@ -588,8 +679,7 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
 
   Stopwatch postprocess_clock;
   std::string output_note;
-  OutputPicture model_output = output_picture(outputs, model, &output_note);
-  OutputPicture result = mapped_back(model_output, placement);
+  OutputPicture result = result_picture(outputs, model, decoded, placement, args.alpha_from_output, &output_note);
   std::optional<Overlay> overlay;
   if (!args.overlay.empty()) {
     const Tensor& map = first_output(outputs, model);
@@ -601,7 +691,8 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
   times.postprocess = postprocess_clock.milliseconds();
 
   Stopwatch encode_clock;
-  if (!args.out.empty()) result.write(args.out);
+  bool alpha_dropped = false;
+  if (!args.out.empty()) result.write(args.out, &alpha_dropped);
   if (overlay) write_image(overlay->image, args.overlay);
   times.encode = encode_clock.milliseconds();
 
@@ -630,8 +721,11 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::printf("encode       %.2f ms\n", times.encode);
   std::printf("total        %.2f ms (the last run; session creation not included)\n", times.total());
   if (!args.out.empty())
-    std::printf("output       %s %dx%d (%s)\n", args.out.c_str(), result.width(), result.height(),
-                output_note.c_str());
+    std::printf("output       %s %dx%d%s (%s)\n", args.out.c_str(), result.width(), result.height(),
+                result.alpha.empty() || alpha_dropped ? "" : " with alpha", output_note.c_str());
+  if (alpha_dropped)
+    std::fprintf(stderr, "kiln: warning: %s is a JPEG, which has no alpha channel: the alpha is dropped; write a .png "
+                 "or .bmp to keep it\n", args.out.c_str());
   if (overlay) {
     std::printf("overlay      %s %dx%d: %zu text boxes (map > %g, mean > %g)\n", args.overlay.c_str(),
                 overlay->image.width, overlay->image.height, overlay->boxes.size(), args.threshold,
@@ -718,6 +812,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::vector<double> image_ms, inference_ms;
   StageTimes sum;
   double session_ms = 0;
+  size_t alpha_dropped_count = 0;
   Stopwatch all_clock;
   for (size_t i = 0; i < images.size(); ++i) {
     std::string name = images[i].filename().string();
@@ -725,7 +820,8 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
     try {
       StageTimes times;
       Stopwatch clock;
-      RgbImage image = read_image(images[i].string());
+      DecodedImage decoded = read_image_details(images[i].string());
+      const RgbImage& image = decoded.rgb;
       times.decode = clock.milliseconds();
 
       Placement placement = sizes.for_image(image, parsed, model);
@@ -743,7 +839,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       times.inference = clock.milliseconds();
 
       clock = Stopwatch();
-      OutputPicture result = mapped_back(output_picture(outputs, model, nullptr), placement);
+      OutputPicture result = result_picture(outputs, model, decoded, placement, args.alpha_from_output, nullptr);
       times.postprocess = clock.milliseconds();
 
       clock = Stopwatch();
@@ -752,7 +848,9 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       for (const fs::path& input : images)
         if (out_exists && same_file(out_paths[i].string(), input.string()))
           fail("'", out_paths[i].string(), "' is the input '", input.string(), "'; kiln never overwrites its inputs");
-      result.write(out_paths[i].string());
+      bool alpha_dropped = false;
+      result.write(out_paths[i].string(), &alpha_dropped);
+      alpha_dropped_count += alpha_dropped;
       times.encode = clock.milliseconds();
 
       sum.decode += times.decode;
@@ -787,6 +885,9 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::printf("done         %zu of %zu images in %.2f s: %.3f frames per second\n", done, images.size(), all_s,
               all_s > 0 ? static_cast<double>(done) / all_s : 0.0);
   std::fflush(stdout);
+  if (alpha_dropped_count > 0)
+    std::fprintf(stderr, "kiln: warning: %zu images had an alpha channel that JPEG cannot hold: dropped; "
+                 "--format png keeps it\n", alpha_dropped_count);
   if (failures.empty()) return 0;
   std::fprintf(stderr, "kiln: error: %zu of %zu images failed:\n", failures.size(), images.size());
   for (const Failure& failure : failures)

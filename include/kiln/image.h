@@ -66,6 +66,9 @@ RgbImage read_image(const std::string& path);
 // The same, with what else the file said.
 struct DecodedImage {
   RgbImage rgb;
+  // The file's alpha channel (PNG and BMP with alpha, grey+alpha PNG), or
+  // empty when it has none.
+  GrayImage alpha;
   // The JPEG's EXIF orientation tag, 1..8 (1: none; 6: the camera was turned,
   // the picture is rotated 90 degrees clockwise to show it), already applied
   // to `rgb`. 1 for PNG, BMP and JPEGs without the tag.
@@ -85,6 +88,10 @@ RgbImage apply_exif_orientation(const RgbImage& image, int orientation);
 std::vector<uint8_t> encode_image(const RgbImage& image, ImageFormat format, int jpeg_quality = 95);
 // Format from the path's extension.
 void write_image(const RgbImage& image, const std::string& path, int jpeg_quality = 95);
+// RGB with an alpha channel of the same size: PNG and BMP (32-bit) keep it;
+// JPEG has no alpha, so it is a kiln::Error naming the format.
+std::vector<uint8_t> encode_image_with_alpha(const RgbImage& image, const GrayImage& alpha, ImageFormat format);
+void write_image_with_alpha(const RgbImage& image, const GrayImage& alpha, const std::string& path);
 // An 8-bit grey image (PNG and JPEG store one channel; BMP stores grey as RGB).
 std::vector<uint8_t> encode_gray_image(const GrayImage& image, ImageFormat format, int jpeg_quality = 95);
 void write_gray_image(const GrayImage& image, const std::string& path, int jpeg_quality = 95);

@@ -35,6 +35,8 @@ using testing::lines_of;
 using testing::read_text;
 using image_oracle::pillow_read;
 using image_oracle::pillow_read_upright;
+using image_oracle::pillow_read_alpha;
+using image_oracle::pillow_write_rgba;
 using image_oracle::pillow_write;
 using image_oracle::reference_resize;
 
@@ -506,6 +508,65 @@ TEST_F(KilnImageCli, AStyleModelThatRoundsItsOutputSizeUpComesBackAtThePhotosSiz
   RgbImage styled = pillow_read(path("styled.bmp"));
   EXPECT_EQ(styled.width, 321);
   EXPECT_EQ(styled.height, 181);
+}
+
+GrayImage test_alpha(int width, int height) {
+  GrayImage alpha(width, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) alpha.at(x, y) = static_cast<uint8_t>(x < width / 3 ? 0 : 255 * y / (height - 1));
+  return alpha;
+}
+
+void expect_same_alpha(const GrayImage& actual, const GrayImage& expected, const std::string& what) {
+  ASSERT_EQ(actual.width, expected.width) << what;
+  ASSERT_EQ(actual.height, expected.height) << what;
+  size_t differing = 0;
+  for (size_t i = 0; i < expected.pixels.size(); ++i) differing += actual.pixels[i] != expected.pixels[i];
+  EXPECT_EQ(differing, 0u) << what << ": " << differing << " alpha values differ";
+}
+
+TEST_F(KilnImageCli, AlphaIsPassedThroughOrMadeFromAOneChannelOutput) {
+  RgbImage image = test_image(30, 20);
+  GrayImage alpha = test_alpha(30, 20);
+  pillow_write_rgba(image, alpha, path("in.png"));
+  std::string passthrough = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  // Passed through: the colours go through the model, the alpha around it, for PNG and BMP.
+  for (const char* out : {"out.png", "out.bmp"}) {
+    KilnResult r = kiln({"run", passthrough, "--image", path("in.png"), "--out", path(out)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(" 30x20 with alpha ("), std::string::npos) << r.out;
+    expect_same_pixels(pillow_read(path(out)), image, out);
+    expect_same_alpha(pillow_read_alpha(path(out)), alpha, out);
+  }
+  EXPECT_EQ(png_color_type(path("out.png")), 6);
+  // Through a smaller model size and back, the alpha is the input's, untouched.
+  KilnResult r = kiln({"run", passthrough, "--image", path("in.png"), "--out", path("small.png"), "--size", "12x8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_alpha(pillow_read_alpha(path("small.png")), alpha, "--size 12x8");
+  // JPEG cannot hold it: said on stderr, the picture is still written.
+  r = kiln({"run", passthrough, "--image", path("in.png"), "--out", path("out.jpg")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no alpha channel: the alpha is dropped"), std::string::npos) << r.err;
+
+  // --alpha-from-output: a matte model's one-channel output is the alpha of the
+  // input's colours (here the brightest channel, exact in bytes).
+  pillow_write(image, path("opaque.png"));
+  std::string matte = save_model("matte.onnx", channel_max_model(false));
+  r = kiln({"run", matte, "--image", path("opaque.png"), "--out", path("cutout.png"), "--alpha-from-output"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(the input image; alpha from map 1x1x20x30, nchw, grey)"), std::string::npos) << r.out;
+  expect_same_pixels(pillow_read(path("cutout.png")), image, "cut-out colours");
+  RgbImage brightest = channel_max_of(image);
+  GrayImage expected_alpha(30, 20);
+  for (size_t i = 0; i < expected_alpha.pixels.size(); ++i) expected_alpha.pixels[i] = brightest.pixels[i * 3];
+  expect_same_alpha(pillow_read_alpha(path("cutout.png")), expected_alpha, "alpha from the output");
+  // The colours are the input's, whatever --range, --mean and --std the model needs.
+  r = kiln({"run", matte, "--image", path("opaque.png"), "--out", path("cutout2.png"), "--alpha-from-output",
+            "--range", "0,1", "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_pixels_within(pillow_read(path("cutout2.png")), image, 0, "cut-out colours with mean/std");
+  expect_one_line_error({"run", passthrough, "--image", path("opaque.png"), "--out", path("x.png"),
+                         "--alpha-from-output"}, 1, "--alpha-from-output needs a one-channel output");
 }
 
 TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {

@@ -9,6 +9,12 @@
         N (1..8). --upright applies IN's EXIF orientation when reading it
         (ImageOps.exif_transpose), as a photo viewer shows it.
 
+    pillow_images.py merge-alpha RGB.ppm ALPHA.pgm OUT
+        Writes OUT (.png or .bmp) as RGBA: the colours of RGB.ppm, the alpha of ALPHA.pgm.
+
+    pillow_images.py split-alpha IN OUT.pgm
+        Writes the alpha channel of IN as a PGM; exit 1 when IN has none.
+
     pillow_images.py style MODEL IN.ppm OUT.ppm --layout nchw|nhwc --range LO,HI
         Runs a style model from models/generate_style_models.py on the RGB
         image IN with that script's float64 numpy evaluator: bytes map to the
@@ -56,6 +62,22 @@ def convert(args):
         rgb.save(target, **options)
 
 
+def merge_alpha(args):
+    rgb_path, alpha_path, target = args
+    with Image.open(rgb_path) as rgb, Image.open(alpha_path) as alpha:
+        rgba = rgb.convert("RGB")
+        rgba.putalpha(alpha.convert("L"))
+    rgba.save(target)
+
+
+def split_alpha(args):
+    source, target = args
+    with Image.open(source) as image:
+        if "A" not in image.getbands():
+            sys.exit(f"split-alpha: {source} has no alpha channel (mode {image.mode})")
+        image.getchannel("A").save(target)
+
+
 def style(args):
     model_path, source, target = args[0], args[1], args[2]
     layout = args[args.index("--layout") + 1]
@@ -78,10 +100,11 @@ def style(args):
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("convert", "style"):
+    commands = {"convert": convert, "style": style, "merge-alpha": merge_alpha, "split-alpha": split_alpha}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:
-        (convert if sys.argv[1] == "convert" else style)(sys.argv[2:])
+        commands[sys.argv[1]](sys.argv[2:])
     except (OSError, ValueError, KeyError, IndexError) as error:
         sys.exit(f"pillow_images.py {sys.argv[1]}: {error}")
 
