@@ -135,6 +135,7 @@ ModelDescription Model::describe(const DescribeOptions& options) const {
   d.ir_version = declared.ir_version;
   d.producer_name = declared.producer_name;
   d.producer_version = declared.producer_version;
+  d.metadata = declared.metadata_props;
   d.opsets = declared.opsets;
   for (const graph::ValueInfo& v : declared.inputs) d.inputs.push_back(to_tensor_info(v));
   for (const graph::ValueInfo& v : declared.outputs) d.outputs.push_back(to_tensor_info(v));

@@ -208,14 +208,16 @@ void add_image_options(CLI::App& command, RunArgs& args) {
       ->group(group);
   command.add_option("--range", image.range,
                      "What pixel values 0..255 map to before --mean/--std, and back after the model: -1,1 or 0,1 or "
-                     "0,255")
+                     "0,255 (default: the model's kiln.range metadata, else 0,1)")
       ->type_name("LO,HI")
-      ->capture_default_str()
       ->group(group);
-  command.add_option("--mean", image.mean, "Per-channel mean subtracted after --range (default 0,0,0)")
+  command.add_option("--mean", image.mean,
+                     "Per-channel mean subtracted after --range (default: the model's kiln.mean, else 0,0,0)")
       ->type_name("R,G,B")
       ->group(group);
-  command.add_option("--std", image.stddev, "Per-channel standard deviation divided by after --mean (default 1,1,1)")
+  command.add_option("--std", image.stddev,
+                     "Per-channel standard deviation divided by after --mean (default: the model's kiln.std, else "
+                     "1,1,1)")
       ->type_name("R,G,B")
       ->group(group);
   command.add_option("--format", image.format, "With --images: extension of the output files, png, jpg or bmp "

@@ -73,6 +73,47 @@ std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string
   return values;
 }
 
+std::map<std::string, std::string> parse_preprocess_metadata(const std::string& text) {
+  // Values hold commas too: a token with '=' starts a key, the ones after it continue its value.
+  std::map<std::string, std::string> given;
+  std::string key;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string token = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t equals = token.find('=');
+    if (equals != std::string::npos) {
+      key = token.substr(0, equals);
+      if (key != "range" && key != "mean" && key != "std")
+        fail_usage("bad --set-preprocess '", text, "': unknown key '", key, "' (use range=, mean=, std=)");
+      if (given.count(key)) fail_usage("bad --set-preprocess '", text, "': ", key, " is given twice");
+      given[key] = token.substr(equals + 1);
+    } else if (key.empty()) {
+      fail_usage("bad --set-preprocess '", text, "': expected range=LO,HI[,mean=R,G,B][,std=R,G,B]");
+    } else {
+      given[key] += "," + token;
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::map<std::string, std::string> metadata;
+  if (given.count("range")) {
+    metadata["kiln.range"] = pixel_range_name(parse_range_option(given["range"]));
+    std::string& range = metadata["kiln.range"];
+    range.replace(range.find(".."), 2, ",");  // "-1..1" -> "-1,1", the spelling --range takes
+  }
+  if (given.count("mean")) {
+    parse_rgb_triple(given["mean"], "--set-preprocess mean");
+    metadata["kiln.mean"] = given["mean"];
+  }
+  if (given.count("std")) {
+    for (float s : parse_rgb_triple(given["std"], "--set-preprocess std"))
+      if (s == 0.f) fail_usage("bad --set-preprocess std '", given["std"], "': a standard deviation of 0 divides by zero");
+    metadata["kiln.std"] = given["std"];
+  }
+  return metadata;
+}
+
 TensorLayout detect_input_layout(const TensorInfo& input) {
   std::string shape = input.shape_string();
   if (!input.has_shape || input.dims.size() != 4)
@@ -129,6 +170,7 @@ struct ImageModel {
   std::string layout_origin;                    // "from the model's shape 1xHxWx3" or "from --layout"
   std::optional<std::pair<int, int>> fixed_size;  // width, height when the model fixes both
   std::map<std::string, int64_t> dim_values;      // --dim
+  std::vector<std::string> preprocess_origin;     // which of range, mean, std came from the model's metadata
 };
 
 std::string value_names(const std::vector<TensorInfo>& values) {
@@ -161,11 +203,42 @@ ImageModel describe_image_model(const ImageRunArgs& args, const Model& parsed) {
     model.format.layout = parse_tensor_layout(args.layout);
     model.layout_origin = "from --layout";
   }
-  model.format.range = parse_range_option(args.range);
-  if (!args.mean.empty()) model.format.mean = parse_rgb_triple(args.mean, "--mean");
-  if (!args.stddev.empty()) model.format.stddev = parse_rgb_triple(args.stddev, "--std");
-  for (float s : model.format.stddev)
-    if (s == 0.f) fail_usage("bad --std '", args.stddev, "': a standard deviation of 0 divides by zero");
+  // Each of range, mean and std: the flag, else the model's metadata (kiln
+  // optimize --set-preprocess), else the default.
+  auto from_metadata = [&](const char* key) -> std::string {
+    auto it = g.metadata.find(key);
+    return it == g.metadata.end() ? "" : it->second;
+  };
+  auto model_value = [&](const char* key, auto parse) {
+    try {
+      return parse(from_metadata(key));
+    } catch (const Error& e) {
+      fail(args.model, " has metadata ", key, "='", from_metadata(key), "' that kiln cannot use (", one_line(e.what()),
+           "); pass the flag to override it");
+    }
+  };
+  if (!args.range.empty()) {
+    model.format.range = parse_range_option(args.range);
+  } else if (!from_metadata("kiln.range").empty()) {
+    model.format.range = model_value("kiln.range", parse_range_option);
+    model.preprocess_origin.push_back("range");
+  }
+  if (!args.mean.empty()) {
+    model.format.mean = parse_rgb_triple(args.mean, "--mean");
+  } else if (!from_metadata("kiln.mean").empty()) {
+    model.format.mean = model_value("kiln.mean", [](const std::string& t) { return parse_rgb_triple(t, "kiln.mean"); });
+    model.preprocess_origin.push_back("mean");
+  }
+  if (!args.stddev.empty()) {
+    model.format.stddev = parse_rgb_triple(args.stddev, "--std");
+    for (float s : model.format.stddev)
+      if (s == 0.f) fail_usage("bad --std '", args.stddev, "': a standard deviation of 0 divides by zero");
+  } else if (!from_metadata("kiln.std").empty()) {
+    model.format.stddev = model_value("kiln.std", [](const std::string& t) { return parse_rgb_triple(t, "kiln.std"); });
+    for (float s : model.format.stddev)
+      if (s == 0.f) fail(args.model, " has metadata kiln.std='", from_metadata("kiln.std"), "' with a 0, which divides by zero");
+    model.preprocess_origin.push_back("std");
+  }
 
   if (input.has_shape && input.dims.size() == 4) {
     bool nhwc = model.format.layout == TensorLayout::kNHWC;
@@ -189,9 +262,15 @@ std::string rgb_text(const std::array<float, 3>& values) {
 }
 
 std::string format_text(const ImageModel& model) {
-  return std::string(tensor_layout_name(model.format.layout)) + " (" + model.layout_origin + "), range " +
-         pixel_range_name(model.format.range) + ", mean " + rgb_text(model.format.mean) + ", std " +
-         rgb_text(model.format.stddev);
+  std::string text = std::string(tensor_layout_name(model.format.layout)) + " (" + model.layout_origin + "), range " +
+                     pixel_range_name(model.format.range) + ", mean " + rgb_text(model.format.mean) + ", std " +
+                     rgb_text(model.format.stddev);
+  if (!model.preprocess_origin.empty()) {
+    std::string keys;
+    for (const std::string& key : model.preprocess_origin) keys += (keys.empty() ? "kiln." : ", kiln.") + key;
+    text += " (" + keys + " from the model's metadata)";
+  }
+  return text;
 }
 
 struct Rect {
@@ -510,10 +589,66 @@ OutputPicture result_picture(const NamedTensors& outputs, const ImageModel& mode
     }
     colour_note = "the input image";
   }
-  picture.alpha = matte->mono;
-  picture.stats = matte->stats;
+  picture.alpha = matte->mono;  // picture.stats stay the colour output's: the matte is read as 0..1 whatever --range says
   if (shape_note) *shape_note = colour_note + "; alpha from " + matte_note;
   return picture;
+}
+
+// A picture is suspect when more than this share of its values were clipped
+// at the conversion to 8 bits: a few saturated highlights are normal, half
+// the picture black is the wrong --range.
+constexpr double kClippedShareWarning = 0.03;
+
+// The --range whose values hold [lo, hi] (with 2% of slack for overshoot),
+// the narrowest first; nullopt when none does.
+std::optional<PixelRange> range_that_fits(float lo, float hi) {
+  struct Candidate {
+    PixelRange range;
+    float low, high;
+  };
+  for (const Candidate& c : {Candidate{PixelRange::kZeroToOne, 0.f, 1.f}, Candidate{PixelRange::kMinusOneToOne, -1.f, 1.f},
+                             Candidate{PixelRange::kZeroTo255, 0.f, 255.f}}) {
+    const float slack = 0.02f * (c.high - c.low);
+    if (lo >= c.low - slack && hi <= c.high + slack) return c.range;
+  }
+  return std::nullopt;
+}
+
+// How to spell the range on the command line ("--range=-1,1": a value that
+// starts with '-' needs the '=').
+std::string range_flag(PixelRange range) {
+  switch (range) {
+    case PixelRange::kMinusOneToOne: return "--range=-1,1";
+    case PixelRange::kZeroToOne: return "--range 0,1";
+    case PixelRange::kZeroTo255: return "--range 0,255";
+  }
+  return "";
+}
+
+// The warning for an output whose values did not fit the range it was read
+// with, or "" when it fits.
+std::string clipping_warning(const ConversionStats& stats, PixelRange range, const std::string& what) {
+  if (stats.values == 0) return "";
+  const double share = static_cast<double>(stats.clipped) / static_cast<double>(stats.values);
+  char text[512];
+  std::optional<PixelRange> fits = range_that_fits(stats.min, stats.max);
+  if (share <= kClippedShareWarning) {
+    // Nothing clipped, but a model giving -1..1 or 0..1 read as 0..255 is a black picture.
+    if (range != PixelRange::kZeroTo255 || !fits || *fits == range || stats.max <= stats.min) return "";
+    std::snprintf(text, sizeof(text), "%s's values span only %g..%g, 2 of the 255 steps of %s: the picture is "
+                  "nearly black; %s would hold them", what.c_str(), stats.min, stats.max, range_flag(range).c_str(),
+                  range_flag(*fits).c_str());
+    return text;
+  }
+  std::snprintf(text, sizeof(text),
+                "%.1f%% of %s's values (%zu of %zu) fell outside %s and were clipped to 0 or 255; they span "
+                "%g..%g",
+                100 * share, what.c_str(), stats.clipped, stats.values, range_flag(range).c_str(), stats.min,
+                stats.max);
+  std::string warning = text;
+  if (fits && *fits != range) warning += ", which " + range_flag(*fits) + " would hold";
+  if (!fits) warning += ", more than any --range (-1,1, 0,1 or 0,255) holds";
+  return warning;
 }
 
 // --output-dir with --image: every output tensor as DIR/<sanitized name>.npy.
@@ -723,6 +858,8 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
   if (!args.out.empty())
     std::printf("output       %s %dx%d%s (%s)\n", args.out.c_str(), result.width(), result.height(),
                 result.alpha.empty() || alpha_dropped ? "" : " with alpha", output_note.c_str());
+  std::string clipped = clipping_warning(result.stats, model.format.range, "the output");
+  if (!clipped.empty()) std::fprintf(stderr, "kiln: warning: %s\n", clipped.c_str());
   if (alpha_dropped)
     std::fprintf(stderr, "kiln: warning: %s is a JPEG, which has no alpha channel: the alpha is dropped; write a .png "
                  "or .bmp to keep it\n", args.out.c_str());
@@ -813,6 +950,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   StageTimes sum;
   double session_ms = 0;
   size_t alpha_dropped_count = 0;
+  ConversionStats all_stats;  // over every image's output
   Stopwatch all_clock;
   for (size_t i = 0; i < images.size(); ++i) {
     std::string name = images[i].filename().string();
@@ -848,6 +986,12 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       for (const fs::path& input : images)
         if (out_exists && same_file(out_paths[i].string(), input.string()))
           fail("'", out_paths[i].string(), "' is the input '", input.string(), "'; kiln never overwrites its inputs");
+      if (result.stats.values > 0) {
+        all_stats.min = all_stats.values ? std::min(all_stats.min, result.stats.min) : result.stats.min;
+        all_stats.max = all_stats.values ? std::max(all_stats.max, result.stats.max) : result.stats.max;
+        all_stats.values += result.stats.values;
+        all_stats.clipped += result.stats.clipped;
+      }
       bool alpha_dropped = false;
       result.write(out_paths[i].string(), &alpha_dropped);
       alpha_dropped_count += alpha_dropped;
@@ -885,6 +1029,8 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::printf("done         %zu of %zu images in %.2f s: %.3f frames per second\n", done, images.size(), all_s,
               all_s > 0 ? static_cast<double>(done) / all_s : 0.0);
   std::fflush(stdout);
+  std::string clipped = clipping_warning(all_stats, model.format.range, "the outputs");
+  if (!clipped.empty()) std::fprintf(stderr, "kiln: warning: %s\n", clipped.c_str());
   if (alpha_dropped_count > 0)
     std::fprintf(stderr, "kiln: warning: %zu images had an alpha channel that JPEG cannot hold: dropped; "
                  "--format png keeps it\n", alpha_dropped_count);

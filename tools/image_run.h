@@ -26,7 +26,7 @@ struct ImageRunArgs {
   std::string size;        // --size WxH; empty: each image's own size (or the model's fixed size)
   std::string fit = "contain";  // --fit stretch|contain|cover: how an image meets --size or a fixed size
   std::string layout = "auto";
-  std::string range = "0,1";
+  std::string range;        // "-1,1" etc.; empty: the model's kiln.range metadata, else 0,1
   std::string mean;        // "R,G,B"; empty: 0,0,0
   std::string stddev;      // "R,G,B"; empty: 1,1,1
   std::string format;      // folder mode: extension of the outputs; empty: png
@@ -49,6 +49,10 @@ std::pair<int, int> parse_image_size(const std::string& text);
 PixelRange parse_range_option(const std::string& text);
 // "0.485,0.456,0.406" -> three finite floats; `option` names the flag in errors.
 std::array<float, 3> parse_rgb_triple(const std::string& text, const std::string& option);
+// `kiln optimize --set-preprocess range=-1,1[,mean=R,G,B][,std=R,G,B]` -> the
+// metadata_props entries kiln.range, kiln.mean, kiln.std that `kiln run
+// --image` takes as its defaults. Bad text is a usage error.
+std::map<std::string, std::string> parse_preprocess_metadata(const std::string& text);
 // The image layout a model input declares: last dim 3 -> NHWC, dim 1 of 3 ->
 // NCHW; kiln::Error asking for --layout when the shape says neither or both.
 TensorLayout detect_input_layout(const TensorInfo& input);

@@ -68,6 +68,9 @@ struct ModelDescription {
   std::string producer_name;     // "" when the model does not record it
   std::string producer_version;
   std::map<std::string, int64_t> opsets;  // domain ("" = ai.onnx) -> imported version
+  // The model's metadata_props (key -> value), e.g. kiln.range, kiln.mean and
+  // kiln.std: how `kiln run --image` feeds it (kiln optimize --set-preprocess).
+  std::map<std::string, std::string> metadata;
   std::vector<TensorInfo> inputs;         // as declared (initializers excluded)
   // The inputs with DescribeOptions' shapes applied: the shapes inference
   // started from (the same as `inputs` when no shapes were given).

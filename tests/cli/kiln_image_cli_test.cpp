@@ -569,6 +569,104 @@ TEST_F(KilnImageCli, AlphaIsPassedThroughOrMadeFromAOneChannelOutput) {
                          "--alpha-from-output"}, 1, "--alpha-from-output needs a one-channel output");
 }
 
+// y = x / 255: a model whose output is in 0..1 when its input is in 0..255.
+onnx::ModelProto divide_by_255_model() {
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "x", {"1", "3", "H", "W"});
+  set_value_info(g->add_output(), "y", {"1", "3", "H", "W"});
+  auto* constant = g->add_initializer();
+  constant->set_name("k");
+  constant->set_data_type(onnx::TensorProto::FLOAT);
+  constant->add_float_data(255.f);
+  auto* node = g->add_node();
+  node->set_op_type("Div");
+  node->set_name("scale");
+  node->add_input("x");
+  node->add_input("k");
+  node->add_output("y");
+  return model;
+}
+
+TEST_F(KilnImageCli, ClippedOutputGetsAWarningThatSuggestsTheRange) {
+  // The AnimeGAN-shaped generator ends in tanh: its output is in -1..1. Read
+  // as 0..1 (the default), the negative half clips to black.
+  std::string model = style_model("animegan_like.onnx");
+  pillow_write(test_image(44, 30), path("in.png"));
+  KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("kiln: warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("of the output's values ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fell outside --range 0,1 and were clipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("which --range=-1,1 would hold"), std::string::npos) << r.err;
+  // The share is printed and plausible: a tanh of zero-mean noise is negative about half the time.
+  double share = std::atof(r.err.substr(r.err.find("kiln: warning: ") + 15).c_str());
+  EXPECT_GT(share, 20) << r.err;
+  EXPECT_LT(share, 80) << r.err;
+  // With the right range: nothing to say.
+  r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), "--threads", "1", "--range=-1,1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  // An output in 0..1 read as 0..255 clips nothing but is black: said too.
+  std::string divide = save_model("divide.onnx", divide_by_255_model());
+  r = kiln({"run", divide, "--image", path("in.png"), "--out", path("dark.png"), "--range", "0,255"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("the picture is nearly black; --range 0,1 would hold them"), std::string::npos) << r.err;
+  // Folder mode: one warning over all the outputs.
+  fs::create_directories(path("frames"));
+  pillow_write(test_image(44, 30), path("frames/a.png"));
+  pillow_write(test_image(30, 20), path("frames/b.png"));
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("styled"), "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("of the outputs's values ("), std::string::npos) << r.err;
+}
+
+TEST_F(KilnImageCli, PreprocessingFromTheModelsMetadata) {
+  // kiln optimize --set-preprocess writes kiln.range/mean/std; Python's onnx reads them back.
+  std::string model = save_model("cmi.onnx", constant_minus_input_model(false, {0.2f, 0.4f, 0.8f}));
+  KilnResult r = kiln({"optimize", model, path("tagged.onnx"), "--no-timing", "--set-preprocess",
+                       "range=-1,1,mean=0,-0.6,-0.8,std=2,1,0.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("metadata   kiln.range = -1,1"), std::string::npos) << r.out;
+  std::string props = path("props.txt");
+  std::string command = std::string(KILN_PYTHON) + " -c \"import onnx,sys; m=onnx.load(sys.argv[1]); "
+                        "print(sorted((p.key, p.value) for p in m.metadata_props))\" '" + path("tagged.onnx") +
+                        "' > '" + props + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_EQ(read_text(props),
+            "[('kiln.mean', '0,-0.6,-0.8'), ('kiln.range', '-1,1'), ('kiln.std', '2,1,0.5')]\n");
+
+  // kiln run takes them as its defaults: the same bytes as with the flags.
+  pillow_write(test_image(19, 11), path("in.png"));
+  r = kiln({"run", path("tagged.onnx"), "--image", path("in.png"), "--out", path("meta.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("range -1..1, mean 0,-0.6,-0.8, std 2,1,0.5 (kiln.range, kiln.mean, kiln.std from the "
+                       "model's metadata)"),
+            std::string::npos)
+      << r.out;
+  r = kiln({"run", model, "--image", path("in.png"), "--out", path("flags.png"), "--range=-1,1",
+            "--mean=0,-0.6,-0.8", "--std=2,1,0.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_pixels(pillow_read(path("meta.png")), pillow_read(path("flags.png")), "metadata vs flags");
+  // A flag still wins over the metadata.
+  r = kiln({"run", path("tagged.onnx"), "--image", path("in.png"), "--out", path("o.png"), "--range", "0,255"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("range 0..255, mean 0,-0.6,-0.8, std 2,1,0.5 (kiln.mean, kiln.std from"), std::string::npos)
+      << r.out;
+
+  // Metadata kiln cannot use is an error naming the key; a bad option a usage error.
+  onnx::ModelProto bad = passthrough_model({"1", "3", "H", "W"});
+  auto* prop = bad.add_metadata_props();
+  prop->set_key("kiln.range");
+  prop->set_value("0,2");
+  expect_one_line_error({"run", save_model("bad.onnx", bad), "--image", path("in.png"), "--out", path("o.png")}, 1,
+                        "kiln.range='0,2'");
+  expect_one_line_error({"optimize", model, path("x.onnx"), "--set-preprocess", "scale=2"}, 2, "unknown key 'scale'");
+  expect_one_line_error({"optimize", model, path("x.onnx"), "--set-preprocess", "range=0,2"}, 2, "--range");
+  expect_one_line_error({"optimize", model, path("x.onnx"), "--set-preprocess", "range=0,1,std=1,0,1"}, 2,
+                        "divides by zero");
+}
+
 TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
   pillow_write(test_image(8, 6), path("in.png"));
   std::string out = path("out.png");
