@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
@@ -154,7 +155,9 @@ RgbImage decode_image(const uint8_t* bytes, size_t size, const std::string& sour
   return decode_image_details(bytes, size, source).rgb;
 }
 
-DecodedImage read_image_details(const std::string& path) {
+namespace {
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::error_code status;
   if (std::filesystem::is_directory(path, status)) fail("image file '", path, "' is a directory");
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
@@ -167,7 +170,33 @@ DecodedImage read_image_details(const std::string& path) {
     if (bytes.size() > static_cast<size_t>(INT_MAX)) fail("image file '", path, "' is larger than 2 GiB");
   }
   if (std::ferror(file.get())) fail("cannot read image file '", path, "': ", std::strerror(errno));
+  return bytes;
+}
+
+}  // namespace
+
+DecodedImage read_image_details(const std::string& path) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
   return decode_image_details(bytes.data(), bytes.size(), "file '" + path + "'");
+}
+
+ImageInfo read_image_info(const std::string& path) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  const std::string source = "file '" + path + "'";
+  if (bytes.empty()) fail("image ", source, " is empty");
+  ImageFormat format;
+  if (!sniff_format(bytes.data(), bytes.size(), &format))
+    fail("image ", source, " is not a PNG, JPEG or BMP file (unrecognized signature)");
+  ImageInfo info;
+  int channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &info.width, &info.height, &channels))
+    fail("image ", source, ": cannot read the ", format_name(format), " header (", stb_reason(), ")");
+  check_dimensions(info.width, info.height, "image " + source);
+  if (format == ImageFormat::kJpeg) {
+    info.exif_orientation = read_exif_orientation(bytes.data(), bytes.size());
+    if (info.exif_orientation >= 5) std::swap(info.width, info.height);
+  }
+  return info;
 }
 
 RgbImage read_image(const std::string& path) { return read_image_details(path).rgb; }

@@ -176,7 +176,8 @@ void add_image_options(CLI::App& command, RunArgs& args) {
       ->type_name("FILE")
       ->group(group);
   command.add_option("--images", image.images_dir,
-                     "Run the model on every .png/.jpg/.jpeg/.bmp file in DIR (sorted by name), one session")
+                     "Run the model on every .png/.jpg/.jpeg/.bmp file in DIR, one session per model input size "
+                     "(images taken size by size), skipping those whose output exists (--overwrite)")
       ->type_name("DIR")
       ->group(group);
   command.add_option("--out", image.out,
@@ -241,6 +242,9 @@ void add_image_options(CLI::App& command, RunArgs& args) {
                    "over its first three-channel output or, when it has none, over the input image (background "
                    "removal). Without it, an input's alpha channel is passed through to the output")
       ->group(group);
+  command.add_flag("--overwrite", image.overwrite,
+                   "With --images: redo the images whose output already exists in --out (default: skip them)")
+      ->group(group);
   command.get_option("--image")->excludes("--images");
 }
 
@@ -296,7 +300,7 @@ void add_run_command(CLI::App& app, Action& action) {
     args->given = given_settings(*command);
     bool image_mode = !args->image.image.empty() || !args->image.images_dir.empty();
     if (!image_mode) {
-      for (const char* option : {"--out", "--size", "--fit", "--alpha-from-output", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
+      for (const char* option : {"--out", "--size", "--fit", "--alpha-from-output", "--overwrite", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
                                  "--threshold"})
         if (command->count(option) > 0)
           throw CLI::ValidationError(std::string(option) + " needs --image FILE or --images DIR");

@@ -19,6 +19,7 @@
 #include "kiln/tensor_io.h"
 #include "tools/cli_common.h"
 #include "tools/folder_progress.h"
+#include "tools/progress.h"
 #include "tools/text_boxes.h"
 
 namespace kiln::cli {
@@ -301,6 +302,13 @@ struct SizePolicy {
   Fit fit = Fit::kContain;
 
   Placement for_image(const RgbImage& image, const Model& parsed, const ImageModel& model) const {
+    return for_size(image.width, image.height, parsed, model);
+  }
+
+  Placement for_size(int image_width, int image_height, const Model& parsed, const ImageModel& model) const {
+    struct {
+      int width, height;
+    } image{image_width, image_height};
     Placement placement;
     placement.source = {0, 0, image.width, image.height};
     std::optional<std::pair<int, int>> size = requested ? requested : model_fixed;
@@ -438,6 +446,17 @@ class SizedSession {
       options.max_memory_bytes = args_.max_memory_bytes;
       options.dim_values = args_.dim_values;
       options.input_shapes[model_.input_name] = image_input_shape(model_.format.layout, width, height);
+      // Reports each node to the progress line of the run in flight, if any.
+      options.node_observer = [this](const NodeRunInfo& node) {
+        if (!progress_) return;
+        std::vector<std::optional<Shape>> inputs, outputs;
+        if (counts_macs(node.op_type)) {
+          for (const Tensor* input : node.inputs)
+            inputs.push_back(input ? std::optional<Shape>(input->shape()) : std::nullopt);
+          for (const Tensor& output : node.outputs) outputs.push_back(output.shape());
+        }
+        progress_->node_done(counts_macs(node.op_type) ? count_macs(node.op_type, inputs, outputs).value_or(0) : 0);
+      };
       Stopwatch clock;
       try {
         session_ = std::make_unique<Session>(Session::open(parsed_, options));
@@ -454,6 +473,29 @@ class SizedSession {
   int builds() const { return builds_; }
   double last_build_ms() const { return last_build_ms_; }
 
+  // Runs the session built last, showing per-node progress on a terminal when it takes long.
+  NamedTensors run_with_progress(const NamedTensors& inputs) {
+    Session& session = *session_;
+    const int width = width_, height = height_;
+    InferenceProgress progress(session.optimization_summary().nodes_after, [this, width, height] {
+      DescribeOptions options;
+      options.input_shapes[model_.input_name] = image_input_shape(model_.format.layout, width, height);
+      options.dim_values = args_.dim_values;
+      options.count_folded_macs = true;
+      try {
+        return parsed_.describe(options).folded_macs;
+      } catch (const Error&) {
+        return std::optional<int64_t>();
+      }
+    });
+    progress_ = &progress;
+    struct Reset {
+      InferenceProgress** slot;
+      ~Reset() { *slot = nullptr; }
+    } reset{&progress_};
+    return session.run(inputs);
+  }
+
  private:
   const ImageRunArgs& args_;
   const Model& parsed_;
@@ -463,6 +505,7 @@ class SizedSession {
   int width_ = 0, height_ = 0;
   int builds_ = 0;
   double last_build_ms_ = 0;
+  InferenceProgress* progress_ = nullptr;  // the run in flight's, or none
 };
 
 struct StageTimes {
@@ -796,7 +839,7 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
 
   Placement placement = sizes.for_image(image, parsed, model);
   SizedSession sessions(args, parsed, model);
-  Session& session = sessions.for_size(placement.input_width, placement.input_height);
+  sessions.for_size(placement.input_width, placement.input_height);
 
   Stopwatch preprocess_clock;
   NamedTensors inputs;
@@ -807,7 +850,7 @@ int run_single_image(const ImageRunArgs& args, const Model& parsed, const ImageM
   NamedTensors outputs;
   for (int i = 0; i < args.runs; ++i) {
     Stopwatch run_clock;
-    outputs = session.run(inputs);
+    outputs = sessions.run_with_progress(inputs);
     run_ms.push_back(run_clock.milliseconds());
   }
   times.inference = run_ms.back();
@@ -941,10 +984,49 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   std::printf("images       %zu in %s -> %s/*.%s\n", images.size(), args.images_dir.c_str(), args.out.c_str(),
               extension.c_str());
   std::printf("settings     %s\n", args.settings_line.c_str());
+  if (::access(args.out.c_str(), W_OK) != 0)
+    fail("--out folder '", args.out, "' is not writable (", std::strerror(errno), ")");
+
+  // An output that exists was made by an earlier run: skipped unless --overwrite.
+  std::vector<size_t> todo;
+  size_t skipped = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::error_code exists_ec;
+    if (fs::is_directory(out_paths[i], exists_ec))
+      fail("'", out_paths[i].string(), "' is a folder; kiln cannot write ", images[i].filename().string(),
+           "'s output there");
+    if (!args.overwrite && fs::exists(out_paths[i], exists_ec)) {
+      ++skipped;
+      continue;
+    }
+    todo.push_back(i);
+  }
+  if (skipped > 0)
+    std::printf("skipped      %zu of %zu images: their output exists in %s (--overwrite redoes them)\n", skipped,
+                images.size(), args.out.c_str());
+
+  // One session per model input size: the images are taken size by size (the
+  // sizes in the order their first image comes by name), sized from their
+  // headers. One whose header cannot be read keeps its place; decoding it
+  // below reports why.
+  std::vector<std::pair<int, int>> input_size(images.size(), {0, 0});
+  for (size_t i : todo) {
+    try {
+      ImageInfo info = read_image_info(images[i].string());
+      Placement placement = sizes.for_size(info.width, info.height, parsed, model);
+      input_size[i] = {placement.input_width, placement.input_height};
+    } catch (const Error&) {
+    }
+  }
+  std::map<std::pair<int, int>, size_t> group_of_size;
+  for (size_t i : todo) group_of_size.emplace(input_size[i], group_of_size.size());
+  std::stable_sort(todo.begin(), todo.end(), [&](size_t a, size_t b) {
+    return group_of_size[input_size[a]] < group_of_size[input_size[b]];
+  });
   std::fflush(stdout);
 
   SizedSession sessions(args, parsed, model);
-  FolderProgress progress(images.size(), FolderProgress::stderr_is_terminal());
+  FolderProgress progress(todo.size(), FolderProgress::stderr_is_terminal());
   std::vector<Failure> failures;
   std::vector<double> image_ms, inference_ms;
   StageTimes sum;
@@ -952,7 +1034,8 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
   size_t alpha_dropped_count = 0;
   ConversionStats all_stats;  // over every image's output
   Stopwatch all_clock;
-  for (size_t i = 0; i < images.size(); ++i) {
+  for (size_t n = 0; n < todo.size(); ++n) {
+    const size_t i = todo[n];
     std::string name = images[i].filename().string();
     Stopwatch image_clock;
     try {
@@ -1006,19 +1089,19 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
       image_ms.push_back(image_clock.milliseconds());
       char note[160];
       std::snprintf(note, sizeof(note), "%dx%d -> %dx%d", image.width, image.height, result.width(), result.height());
-      progress.item_done(i, image_ms.back(), name + " " + note);
+      progress.item_done(n, image_ms.back(), name + " " + note);
     } catch (const std::exception& e) {
       std::string reason = dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : one_line(e.what());
       failures.push_back({name, reason});
       progress.message("failed: " + name + ": " + reason);
-      progress.item_done(i, image_clock.milliseconds(), name + " FAILED");
+      progress.item_done(n, image_clock.milliseconds(), name + " FAILED");
     }
   }
   double all_s = all_clock.milliseconds() / 1000.0;
   progress.finish();
 
   size_t done = image_ms.size();
-  std::printf("sessions     %d created in %.2f ms (one per image size)\n", sessions.builds(), session_ms);
+  std::printf("sessions     %d created in %.2f ms (one per model input size)\n", sessions.builds(), session_ms);
   if (done > 0) {
     double n = static_cast<double>(done);
     std::printf("per image    median %.2f ms; mean decode %.2f, preprocess %.2f, inference %.2f (median %.2f), "
@@ -1026,8 +1109,10 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
                 median_of(image_ms), sum.decode / n, sum.preprocess / n, sum.inference / n, median_of(inference_ms),
                 sum.postprocess / n, sum.encode / n);
   }
-  std::printf("done         %zu of %zu images in %.2f s: %.3f frames per second\n", done, images.size(), all_s,
-              all_s > 0 ? static_cast<double>(done) / all_s : 0.0);
+  std::printf("done         %zu of %zu images in %.2f s: %.2f images/s, %.2f ms per image%s\n", done, todo.size(),
+              all_s, all_s > 0 ? static_cast<double>(done) / all_s : 0.0,
+              done > 0 ? all_s * 1000 / static_cast<double>(done) : 0.0,
+              skipped > 0 ? (" (" + std::to_string(skipped) + " skipped)").c_str() : "");
   std::fflush(stdout);
   std::string clipped = clipping_warning(all_stats, model.format.range, "the outputs");
   if (!clipped.empty()) std::fprintf(stderr, "kiln: warning: %s\n", clipped.c_str());
@@ -1035,7 +1120,7 @@ int run_image_folder(const ImageRunArgs& args, const Model& parsed, const ImageM
     std::fprintf(stderr, "kiln: warning: %zu images had an alpha channel that JPEG cannot hold: dropped; "
                  "--format png keeps it\n", alpha_dropped_count);
   if (failures.empty()) return 0;
-  std::fprintf(stderr, "kiln: error: %zu of %zu images failed:\n", failures.size(), images.size());
+  std::fprintf(stderr, "kiln: error: %zu of %zu images failed:\n", failures.size(), todo.size());
   for (const Failure& failure : failures)
     std::fprintf(stderr, "  %s: %s\n", failure.image.c_str(), failure.reason.c_str());
   return 1;

@@ -21,6 +21,7 @@ struct ImageRunArgs {
   std::string out;         // --out FILE or DIR
   std::string overlay;     // --overlay FILE (single mode): text boxes of a one-channel map drawn on the image
   double threshold = 0.3;  // --threshold: map values above it count (--overlay)
+  bool overwrite = false;  // --overwrite (folder mode): redo outputs that exist
   bool alpha_from_output = false;  // --alpha-from-output: a one-channel output becomes the output's alpha
   std::string output_dir;  // --output-dir DIR (single mode): every output tensor as DIR/<name>.npy
   std::string size;        // --size WxH; empty: each image's own size (or the model's fixed size)

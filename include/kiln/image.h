@@ -77,6 +77,16 @@ struct DecodedImage {
 DecodedImage decode_image_details(const uint8_t* bytes, size_t size, const std::string& source);
 DecodedImage read_image_details(const std::string& path);
 
+// An image file's size as read_image would return it (EXIF orientation
+// applied), from its header alone, without decoding the pixels; the same
+// errors as read_image for a file that is not a PNG, JPEG or BMP.
+struct ImageInfo {
+  int width = 0;
+  int height = 0;
+  int exif_orientation = 1;
+};
+ImageInfo read_image_info(const std::string& path);
+
 // "rotated 90 degrees clockwise" and so on, for orientation 2..8; "" for 1.
 const char* exif_orientation_name(int orientation);
 

@@ -25,6 +25,7 @@
 #include "../images/image_oracle.h"
 #include "kiln/image.h"
 #include "kiln_binary_test.h"
+#include "tools/progress.h"
 
 namespace kiln {
 namespace {
@@ -796,7 +797,8 @@ TEST_F(KilnImageCli, FolderModeKeepsGoingPastABrokenImage) {
   // One session per size: 20x10 (a, b), then 12x8 (d).
   EXPECT_NE(r.out.find("sessions     2 created"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("done         3 of 4 images in "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(" frames per second"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" images/s, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" ms per image"), std::string::npos) << r.out;
 
   // With --size every image has one size: one session; --format picks the extension.
   fs::remove(path("frames/c.jpg"));
@@ -808,6 +810,66 @@ TEST_F(KilnImageCli, FolderModeKeepsGoingPastABrokenImage) {
   expect_pixels_within(pillow_read(path("small/a.bmp")), reference_resize(reference_resize(a, 6, 5), 20, 10), 2,
                        "a resized");
   EXPECT_TRUE(fs::exists(path("small/d.bmp")));
+}
+
+TEST_F(KilnImageCli, FolderModeBuildsOneSessionPerSizeAndSkipsWhatIsDone) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  fs::create_directories(path("frames"));
+  // Three sizes, interleaved in name order.
+  const std::vector<std::pair<std::string, std::pair<int, int>>> frames = {
+      {"a", {20, 10}}, {"b", {12, 8}}, {"c", {20, 10}}, {"d", {12, 8}}, {"e", {16, 16}}, {"f", {20, 10}}};
+  for (const auto& [name, size] : frames) pillow_write(test_image(size.first, size.second), path("frames/" + name + ".png"));
+  KilnResult r = kiln({"run", model, "--images", path("frames"), "--out", path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sessions     3 created"), std::string::npos) << r.out;
+  // Size by size, in the order each size first comes: a c f, b d, e.
+  for (const char* line : {"[1/6] a.png", "[2/6] c.png", "[3/6] f.png", "[4/6] b.png", "[5/6] d.png", "[6/6] e.png"})
+    EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.err;
+  EXPECT_NE(r.out.find("done         6 of 6 images in "), std::string::npos) << r.out;
+  for (const auto& [name, size] : frames)
+    expect_same_pixels(pillow_read(path("out/" + name + ".png")), test_image(size.first, size.second), name);
+
+  // Again: everything is done, nothing runs.
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped      6 of 6 images: their output exists"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sessions     0 created"), std::string::npos) << r.out;
+  // One output gone: only that image runs.
+  fs::remove(path("out/d.png"));
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped      5 of 6 images"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("done         1 of 1 images in "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(5 skipped)"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("[1/1] d.png"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(path("out/d.png")));
+  // --overwrite redoes them all.
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("out"), "--overwrite"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("skipped"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("done         6 of 6 images in "), std::string::npos) << r.out;
+  // An output path that is a folder fails before any image runs.
+  fs::create_directories(path("blocked/a.png"));
+  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("blocked")}, 1, "is a folder");
+  EXPECT_FALSE(fs::exists(path("blocked/b.png")));
+}
+
+TEST_F(KilnImageCli, OutputFolderThatDoesNotExistFailsBeforeTheInference) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  pillow_write(test_image(8, 6), path("in.png"));
+  KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("no/such/folder/out.png")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the folder '" + path("no/such/folder") + "' does not exist"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("inference"), std::string::npos) << "the model ran first:\n" << r.out;
+}
+
+TEST(InferenceProgressText, SharesAndEtaComeFromTheMacsWhenKnown) {
+  // 10 of 100 nodes but half the MACs in 4 s: 50%, 4 s to go.
+  EXPECT_EQ(cli::InferenceProgress::format(10, 100, 500, int64_t{1000}, 4.0, 0), "10/100 nodes  50%  ETA 4s");
+  // Without MACs: by nodes, 10% in 4 s leaves 36 s.
+  EXPECT_EQ(cli::InferenceProgress::format(10, 100, 0, std::nullopt, 4.0, 0), "10/100 nodes  10%  ETA 36s (by nodes)");
+  EXPECT_EQ(cli::InferenceProgress::format(100, 100, 1000, int64_t{1000}, 9.0, 4), "[####] 100/100 nodes  100%");
+  EXPECT_EQ(cli::InferenceProgress::format(25, 100, 250, int64_t{1000}, 1.0, 4), "[#...] 25/100 nodes  25%  ETA 3s");
 }
 
 TEST_F(KilnImageCli, FolderModeRefusesCollidingNamesAndEmptyFolders) {
