@@ -83,6 +83,7 @@ struct Graph {
   int64_t ir_version = 0;
   std::string producer_name;
   std::string producer_version;
+  std::map<std::string, std::string> metadata_props;  // the model's key/value metadata, kept through optimization
 };
 
 }  // namespace kiln::graph

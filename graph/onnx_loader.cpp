@@ -99,6 +99,7 @@ Graph convert_model(const onnx::ModelProto& model, const std::string& base_dir) 
   g.ir_version = model.ir_version();
   g.producer_name = model.producer_name();
   g.producer_version = model.producer_version();
+  for (const auto& entry : model.metadata_props()) g.metadata_props[entry.key()] = entry.value();
   for (const auto& op : model.opset_import()) {
     std::string domain = op.domain() == "ai.onnx" ? "" : op.domain();
     g.opsets[domain] = op.version();

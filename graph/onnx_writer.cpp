@@ -75,6 +75,11 @@ std::string write_onnx_bytes(const Graph& g) {
   model.set_ir_version(std::max<int64_t>(g.ir_version, 4));
   if (!g.producer_name.empty()) model.set_producer_name(g.producer_name);
   if (!g.producer_version.empty()) model.set_producer_version(g.producer_version);
+  for (const auto& [key, value] : g.metadata_props) {
+    auto* entry = model.add_metadata_props();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
   std::map<std::string, int64_t> opsets = g.opsets;
   for (const Node& node : g.nodes)
     if (node.domain == kKilnDomain) opsets.emplace(kKilnDomain, kKilnOpset);

@@ -28,4 +28,20 @@ RgbImage resize_image(const RgbImage& image, int width, int height) {
   return resized;
 }
 
+GrayImage resize_gray_image(const GrayImage& image, int width, int height) {
+  if (image.width < 1 || image.height < 1 || image.pixels.size() != static_cast<size_t>(image.width) * image.height)
+    fail("resize_gray_image: the source image of ", image.width, "x", image.height, " holds ", image.pixels.size(),
+         " bytes instead of width*height");
+  GrayImage resized(width, height);
+  if (width == image.width && height == image.height) {
+    resized.pixels = image.pixels;
+    return resized;
+  }
+  int ok = stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, image.width,
+                                      resized.pixels.data(), width, height, width, 1, STBIR_ALPHA_CHANNEL_NONE, 0,
+                                      STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr);
+  if (!ok) fail("cannot resize a ", image.width, "x", image.height, " grey image to ", width, "x", height);
+  return resized;
+}
+
 }  // namespace kiln

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "kiln/error.h"
 #include "kiln/image.h"
@@ -109,40 +110,86 @@ Tensor image_to_tensor(const RgbImage& image, const ImageTensorFormat& format) {
   return tensor;
 }
 
-RgbImage tensor_to_image(const Tensor& tensor, const ImageTensorFormat& format) {
-  check_format(format);
+namespace {
+
+// The image part of an output tensor's shape: height and width, after checking
+// dtype, batch and that the channel dimension holds `channels`.
+std::pair<int, int> image_extent(const Tensor& tensor, TensorLayout layout, int channels) {
   const Shape& shape = tensor.shape();
   const std::string described = std::string(dtype_name(tensor.dtype())) + " tensor of shape " + shape_to_string(shape);
-  if (tensor.dtype() != DataType::kFloat32) fail("cannot make an image from a ", described, ": it must be float32");
+  const char* kind = channels == 1 ? "a one-channel image" : "an image";
+  if (tensor.dtype() != DataType::kFloat32) fail("cannot make ", kind, " from a ", described, ": it must be float32");
   Shape image_shape = shape;  // without the batch dimension
   if (shape.size() == 4) {
-    if (shape[0] != 1) fail("cannot make an image from a ", described, ": batch size must be 1");
+    if (shape[0] != 1) fail("cannot make ", kind, " from a ", described, ": batch size must be 1");
     image_shape.erase(image_shape.begin());
   }
-  const bool nhwc = format.layout == TensorLayout::kNHWC;
-  if (image_shape.size() != 3 || image_shape[nhwc ? 2 : 0] != 3)
-    fail("cannot make an image from a ", described, ": expected ",
-         nhwc ? "[1,H,W,3] or [H,W,3] (nhwc)" : "[1,3,H,W] or [3,H,W] (nchw)");
+  const bool nhwc = layout == TensorLayout::kNHWC;
+  if (image_shape.size() != 3 || image_shape[nhwc ? 2 : 0] != channels) {
+    const std::string c = std::to_string(channels);
+    fail("cannot make ", kind, " from a ", described, ": expected ",
+         nhwc ? "[1,H,W," + c + "] or [H,W," + c + "] (nhwc)" : "[1," + c + ",H,W] or [" + c + ",H,W] (nchw)");
+  }
   const int64_t height = image_shape[nhwc ? 0 : 1];
   const int64_t width = image_shape[nhwc ? 1 : 2];
   if (height < 1 || width < 1 || height > kMaxImageDimension || width > kMaxImageDimension)
-    fail("cannot make an image from a ", described, ": height and width must be 1..", kMaxImageDimension);
+    fail("cannot make ", kind, " from a ", described, ": height and width must be 1..", kMaxImageDimension);
+  return {static_cast<int>(width), static_cast<int>(height)};
+}
 
-  RgbImage image(static_cast<int>(width), static_cast<int>(height));
-  const float* in = tensor.data<float>();
+// One channel of the tensor to bytes: out[(y * width + x) * out_step].
+void channel_to_bytes(const float* in, const TensorStrides& stride, int channel, int width, int height,
+                      const ImageTensorFormat& format, uint8_t* out, int out_step, ConversionStats* stats) {
   const RangeMap map = range_map(format.range);
-  const TensorStrides stride = strides_for(format.layout, image.width, image.height);
-  for (int c = 0; c < 3; ++c) {
-    for (int y = 0; y < image.height; ++y) {
-      for (int x = 0; x < image.width; ++x) {
-        float value = in[y * stride.y + x * stride.x + c * stride.channel];
-        float byte = ((value * format.stddev[c] + format.mean[c]) - map.offset) * map.bytes_per_unit;
-        if (std::isnan(byte)) byte = 0.f;
-        byte = std::clamp(byte, 0.f, 255.f);
-        image.pixel(x, y)[c] = static_cast<uint8_t>(byte + 0.5f);
+  const float scale = format.stddev[channel], shift = format.mean[channel];
+  size_t clipped = 0;
+  float lo = stats ? stats->min : 0.f, hi = stats ? stats->max : 0.f;
+  bool first = !stats || stats->values == 0;
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const float value = in[y * stride.y + x * stride.x + channel * stride.channel] * scale + shift;
+      float byte = (value - map.offset) * map.bytes_per_unit;
+      if (std::isnan(byte)) {
+        byte = 0.f;
+        ++clipped;
+      } else {
+        if (first) lo = hi = value, first = false;
+        lo = std::min(lo, value);
+        hi = std::max(hi, value);
+        // Rounding keeps -0.5..255.5 in range: only values beyond it are clipped.
+        if (byte < -0.5f || byte >= 255.5f) ++clipped;
       }
+      byte = std::clamp(byte, 0.f, 255.f);
+      out[(static_cast<size_t>(y) * width + x) * out_step] = static_cast<uint8_t>(byte + 0.5f);
     }
   }
+  if (stats) {
+    stats->values += static_cast<size_t>(width) * height;
+    stats->clipped += clipped;
+    stats->min = lo;
+    stats->max = hi;
+  }
+}
+
+}  // namespace
+
+RgbImage tensor_to_image(const Tensor& tensor, const ImageTensorFormat& format, ConversionStats* stats) {
+  check_format(format);
+  auto [width, height] = image_extent(tensor, format.layout, 3);
+  RgbImage image(width, height);
+  const TensorStrides stride = strides_for(format.layout, width, height);
+  for (int c = 0; c < 3; ++c)
+    channel_to_bytes(tensor.data<float>(), stride, c, width, height, format, image.pixels.data() + c, 3, stats);
+  return image;
+}
+
+GrayImage tensor_to_gray_image(const Tensor& tensor, const ImageTensorFormat& format, ConversionStats* stats) {
+  check_format(format);
+  auto [width, height] = image_extent(tensor, format.layout, 1);
+  GrayImage image(width, height);
+  // One channel: NCHW and NHWC hold the same order of values.
+  const TensorStrides stride = {1, width, 0};
+  channel_to_bytes(tensor.data<float>(), stride, 0, width, height, format, image.pixels.data(), 1, stats);
   return image;
 }
 

@@ -73,7 +73,7 @@ std::optional<int64_t> macs_of(const std::string& op_type, const std::vector<Ten
 // fold_static_shapes): the same counted nodes, now with known shapes. Unknown
 // when folding removed one of them (all its inputs were constant) or a shape
 // stays unknown.
-std::optional<int64_t> count_macs_after_folding(const graph::Graph& g) {
+std::optional<int64_t> count_macs_after_folding(const graph::Graph& g, std::string* error) {
   auto counted_nodes = [](const graph::Graph& graph) {
     int64_t n = 0;
     for (const graph::Node& node : graph.nodes) n += counts_macs(node.op_type);
@@ -103,8 +103,9 @@ std::optional<int64_t> count_macs_after_folding(const graph::Graph& g) {
       macs += *node_macs;
     }
     return macs;
-  } catch (const Error&) {
-    return std::nullopt;  // inference or folding refused the graph
+  } catch (const Error& e) {
+    *error = e.what();  // inference or folding refused the graph
+    return std::nullopt;
   }
 }
 
@@ -139,6 +140,7 @@ ModelDescription Model::describe(const DescribeOptions& options) const {
   d.ir_version = declared.ir_version;
   d.producer_name = declared.producer_name;
   d.producer_version = declared.producer_version;
+  d.metadata = declared.metadata_props;
   d.opsets = declared.opsets;
   for (const graph::ValueInfo& v : declared.inputs) d.inputs.push_back(to_tensor_info(v));
   for (const graph::ValueInfo& v : declared.outputs) d.outputs.push_back(to_tensor_info(v));
@@ -181,7 +183,7 @@ ModelDescription Model::describe(const DescribeOptions& options) const {
     if (d.shape_inference_error.empty()) n.macs = macs_of(n.op_type, n.inputs, n.outputs);
     d.nodes.push_back(std::move(n));
   }
-  if (options.infer_shapes && options.count_folded_macs) d.folded_macs = count_macs_after_folding(g);
+  if (options.infer_shapes && options.count_folded_macs) d.folded_macs = count_macs_after_folding(g, &d.folded_shape_inference_error);
   return d;
 }
 

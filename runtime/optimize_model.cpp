@@ -58,6 +58,7 @@ OptimizeModelResult optimize_model_file(const std::string& in_path, const std::s
   } catch (const Error&) {
     // Inference refused the graph: the declared shapes are written as they are.
   }
+  for (const auto& [key, value] : options.set_metadata) g.metadata_props[key] = value;
   graph::write_onnx_file(g, out_path);
 
   describe_options.input_shapes.clear();  // already fixed in the optimized graph

@@ -26,7 +26,10 @@ set -euo pipefail
 #   (g++'s ASan/UBSan runtimes for the asan preset, libasan8 and libubsan1, come with g++)
 #   qemu-user                             runs the test binaries on emulated older CPUs (ISA dispatch)
 #   python3 python3-onnx python3-numpy    model inspection and test-data generation helpers
-#   python3-pil                           Pillow: the image tests' independent PNG/BMP/JPEG writer and decoder
+#   python3-pil                           Pillow: the image tests' independent PNG/BMP/JPEG writer and decoder,
+#                                         and the text page setup.sh renders for the detector
+#   fonts-dejavu-core                     the font of that page (scripts/render_text_page.py)
+#   libexif-dev                           the EXIF orientation of JPEG photos (runtime/image_exif.cpp)
 #   python3-dev pybind11-dev              the Python module `kiln` (python/): Python's headers, pybind11
 #   python3-pytest python3-distributed    its tests (pytest) and kiln.dask (dask.distributed)
 #   python3-setuptools                    `pip install .` from the checkout (setup.py drives CMake)
@@ -41,9 +44,9 @@ packages=(
   libcli11-dev nlohmann-json3-dev libstb-dev
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
   qemu-user
-  python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision
+  python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision fonts-dejavu-core
   python3-dev pybind11-dev python3-pytest python3-distributed python3-setuptools
-  libcairo2-dev
+  libcairo2-dev libexif-dev
   ca-certificates
 )
 

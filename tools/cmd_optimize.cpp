@@ -14,6 +14,7 @@
 #include "kiln/optimize_model.h"
 #include "kiln/session.h"
 #include "tools/cli_common.h"
+#include "tools/image_run.h"
 #include "tools/model_stats.h"
 
 namespace kiln::cli {
@@ -26,6 +27,7 @@ struct OptimizeArgs {
   std::string opt_level = "all";
   bool standard_only = false;
   bool no_timing = false;
+  std::string set_preprocess;  // range=..,mean=..,std=.. -> kiln.* metadata_props
 };
 
 // One row of the table: a label and the original and optimized cells.
@@ -143,13 +145,17 @@ int optimize_model(const OptimizeArgs& args) {
   optimize_options.standard_only = args.standard_only;
   optimize_options.input_shapes = options.input_shapes;
   optimize_options.dim_values = options.dim_values;
+  if (!args.set_preprocess.empty()) optimize_options.set_metadata = parse_preprocess_metadata(args.set_preprocess);
   const OptimizeModelResult result = optimize_model_file(args.in, args.out, optimize_options);
 
   std::printf("optimized %s -> %s (level %s%s) in %.1f ms\n", args.in.c_str(), args.out.c_str(),
               args.opt_level.c_str(), args.standard_only ? ", standard ONNX ops only" : "",
               result.optimize_milliseconds);
   std::printf("inputs     %s\n", input_shapes_line(result.optimized).c_str());
-  std::printf("passes     %s\n\n", describe_optimization(result.report).c_str());
+  std::printf("passes     %s\n", describe_optimization(result.report).c_str());
+  for (const auto& [key, value] : optimize_options.set_metadata)
+    std::printf("metadata   %s = %s\n", key.c_str(), value.c_str());
+  std::printf("\n");
   print_table(table_rows(model_stats(result.original, args.in), model_stats(result.optimized, args.out)));
   if (!args.no_timing) print_creation_times(args, options);
   return 0;
@@ -186,6 +192,11 @@ void add_optimize_command(CLI::App& app, Action& action) {
                     "other runtimes load OUT; without it Conv+activation is kiln's com.kiln FusedConv, which only "
                     "kiln loads");
   command->add_flag("--no-timing", args->no_timing, "Do not time session creation of the two models");
+  command->add_option("--set-preprocess", args->set_preprocess,
+                      "Record how the model wants its images in OUT's metadata_props (kiln.range, kiln.mean, "
+                      "kiln.std), so `kiln run --image` uses them without --range/--mean/--std, e.g. range=-1,1 or "
+                      "range=0,1,mean=0.485,0.456,0.406,std=0.229,0.224,0.225")
+      ->type_name("range=LO,HI[,mean=R,G,B][,std=R,G,B]");
   command->callback([args, &action] { action = [args] { return optimize_model(*args); }; });
 }
 

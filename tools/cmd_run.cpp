@@ -171,12 +171,13 @@ int run_model(const RunArgs& args) {
 
 void add_image_options(CLI::App& command, RunArgs& args) {
   ImageRunArgs& image = args.image;
-  const char* group = "Image to image (style transfer)";
+  const char* group = "Images (style transfer, detection and segmentation maps)";
   command.add_option("--image", image.image, "Run the model on one image file (.png, .jpg, .jpeg, .bmp)")
       ->type_name("FILE")
       ->group(group);
   command.add_option("--images", image.images_dir,
-                     "Run the model on every .png/.jpg/.jpeg/.bmp file in DIR (sorted by name), one session")
+                     "Run the model on every .png/.jpg/.jpeg/.bmp file in DIR, one session per model input size "
+                     "(images taken size by size), skipping those whose output exists (--overwrite)")
       ->type_name("DIR")
       ->group(group);
   command.add_option("--out", image.out,
@@ -185,9 +186,19 @@ void add_image_options(CLI::App& command, RunArgs& args) {
       ->type_name("PATH")
       ->group(group);
   command.add_option("--size", image.size,
-                     "Resize every image to WIDTHxHEIGHT before the model (default: the model's fixed size, else the "
-                     "image's own size)")
+                     "The model's input size WIDTHxHEIGHT (default: the model's fixed size; else the image's own, "
+                     "padded at the right and bottom to the smallest size the model's shapes accept). The output "
+                     "comes back at the image's size")
       ->type_name("WxH")
+      ->group(group);
+  command.add_option("--fit", image.fit,
+                     "How an image meets --size or the model's fixed size when their aspects differ: contain "
+                     "(scaled to fit inside, centred, the rest padded with the edge pixels; the output is cut out "
+                     "again), cover (scaled to fill, the overflow cropped: the output is the middle part of the "
+                     "image) or stretch")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"stretch", "contain", "cover"}).description(""))
+      ->capture_default_str()
       ->group(group);
   command.add_option("--layout", image.layout,
                      "Tensor layout of the model's image input: auto (from its shape: last dim 3 = nhwc, dim 1 of 3 = "
@@ -198,19 +209,41 @@ void add_image_options(CLI::App& command, RunArgs& args) {
       ->group(group);
   command.add_option("--range", image.range,
                      "What pixel values 0..255 map to before --mean/--std, and back after the model: -1,1 or 0,1 or "
-                     "0,255")
+                     "0,255 (default: the model's kiln.range metadata, else 0,1)")
       ->type_name("LO,HI")
-      ->capture_default_str()
       ->group(group);
-  command.add_option("--mean", image.mean, "Per-channel mean subtracted after --range (default 0,0,0)")
+  command.add_option("--mean", image.mean,
+                     "Per-channel mean subtracted after --range (default: the model's kiln.mean, else 0,0,0)")
       ->type_name("R,G,B")
       ->group(group);
-  command.add_option("--std", image.stddev, "Per-channel standard deviation divided by after --mean (default 1,1,1)")
+  command.add_option("--std", image.stddev,
+                     "Per-channel standard deviation divided by after --mean (default: the model's kiln.std, else "
+                     "1,1,1)")
       ->type_name("R,G,B")
       ->group(group);
   command.add_option("--format", image.format, "With --images: extension of the output files, png, jpg or bmp "
                      "(default png)")
       ->type_name("EXT")
+      ->group(group);
+  command.add_option("--overlay", image.overlay,
+                     "With --image and a text detector (a one-channel probability map such as PaddleOCR's det "
+                     "model): draw the detected text boxes on the image and write it to FILE; the boxes are "
+                     "printed too")
+      ->type_name("FILE")
+      ->group(group);
+  command.add_option("--threshold", image.threshold,
+                     "--overlay: a map value above this is text (DB's usual 0.3); a box's mean must reach 0.6")
+      ->type_name("P")
+      ->check(CLI::Range(0.0, 1.0).description(""))
+      ->capture_default_str()
+      ->group(group);
+  command.add_flag("--alpha-from-output", image.alpha_from_output,
+                   "The model's first one-channel output (a mask or matte, 0..1) becomes the output image's alpha, "
+                   "over its first three-channel output or, when it has none, over the input image (background "
+                   "removal). Without it, an input's alpha channel is passed through to the output")
+      ->group(group);
+  command.add_flag("--overwrite", image.overwrite,
+                   "With --images: redo the images whose output already exists in --out (default: skip them)")
       ->group(group);
   command.get_option("--image")->excludes("--images");
 }
@@ -230,11 +263,16 @@ void add_run_command(CLI::App& app, Action& action) {
       "  kiln run det.onnx --shape x=1x3x736x1280 --output-dir out\n"
       "  kiln run model.onnx --input x=x.npy --input mask=mask.pb --threads 1\n"
       "  kiln run animegan.onnx --image photo.jpg --out anime.png --size 1280x720 --range=-1,1 --threads 2\n"
-      "  kiln run style.onnx --images frames/ --out styled/ --range 0,255 --format jpg\n\n"
-      "With --image/--images the image is decoded, resized (--size), normalized (--range, --mean, --std) into\n"
-      "the model's single input in its layout (--layout), the input's size is fixed from the image so the\n"
-      "memory plan applies, and the first output is turned back into an image the same way (its layout from\n"
-      "its shape), clamped to 0..255 and encoded. --runs repeats the inference for timing.\n\n"
+      "  kiln run style.onnx --images frames/ --out styled/ --range 0,255 --format jpg\n"
+      "  kiln run det.onnx --image page.png --overlay boxes.png --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225\n\n"
+      "With --image/--images the image is decoded (a JPEG turned upright by its EXIF orientation), sized for\n"
+      "the model (--size, --fit), normalized (--range, --mean, --std) into the model's single input in its\n"
+      "layout (--layout), the input's size is fixed from the image so the memory plan applies, and the first\n"
+      "output is turned back into an image the same way (its layout from its shape), cut to the part that\n"
+      "shows the image, resized back to the image's size, clamped to 0..255 and encoded: RGB for a\n"
+      "3-channel output, grey for a 1-channel one (a\n"
+      "text detector's probability map, a mask). With --image, --output-dir DIR also writes every output\n"
+      "tensor as DIR/<name>.npy. --runs repeats the inference for timing.\n\n"
       "Threads, opt-level and ISA come from their flags when given, else from MODEL.kiln-tune.json (saved by\n"
       "'kiln tune'; --no-tune skips it), else the defaults (KILN_ISA, when set, comes before the tune file's\n"
       "ISA); the settings line names the source of each, with or without --image/--images.\n\n"
@@ -255,20 +293,21 @@ void add_run_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   command->add_option("-o,--output-dir", args->output_dir,
                       "Write each output to DIR/<name>.npy; characters of the name outside [A-Za-z0-9._-] "
-                      "become '_'. The folder is created if needed.")
+                      "become '_'. The folder is created if needed. Also with --image.")
       ->type_name("DIR");
   add_image_options(*command, *args);
   command->callback([args, command, &action] {
     args->given = given_settings(*command);
     bool image_mode = !args->image.image.empty() || !args->image.images_dir.empty();
     if (!image_mode) {
-      for (const char* option : {"--out", "--size", "--layout", "--range", "--mean", "--std", "--format"})
+      for (const char* option : {"--out", "--size", "--fit", "--alpha-from-output", "--overwrite", "--layout", "--range", "--mean", "--std", "--format", "--overlay",
+                                 "--threshold"})
         if (command->count(option) > 0)
           throw CLI::ValidationError(std::string(option) + " needs --image FILE or --images DIR");
       action = [args] { return run_model(*args); };
       return;
     }
-    for (const char* option : {"--input", "--shape", "--output-dir"})
+    for (const char* option : {"--input", "--shape"})
       if (command->count(option) > 0)
         throw CLI::ValidationError(std::string(option) +
                                    " cannot be combined with --image/--images: the image is the input");
@@ -282,6 +321,7 @@ void add_run_command(CLI::App& app, Action& action) {
       image.max_memory_bytes = settings.max_memory_bytes();
       image.settings_line = describe_settings(settings);
       image.runs = args->runs;
+      image.output_dir = args->output_dir;
       SessionOptions dims;
       apply_shape_args(args->shape_args, dims);
       image.dim_values = dims.dim_values;

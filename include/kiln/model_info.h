@@ -68,6 +68,9 @@ struct ModelDescription {
   std::string producer_name;     // "" when the model does not record it
   std::string producer_version;
   std::map<std::string, int64_t> opsets;  // domain ("" = ai.onnx) -> imported version
+  // The model's metadata_props (key -> value), e.g. kiln.range, kiln.mean and
+  // kiln.std: how `kiln run --image` feeds it (kiln optimize --set-preprocess).
+  std::map<std::string, std::string> metadata;
   std::vector<TensorInfo> inputs;         // as declared (initializers excluded)
   // The inputs with DescribeOptions' shapes applied: the shapes inference
   // started from (the same as `inputs` when no shapes were given).
@@ -89,6 +92,10 @@ struct ModelDescription {
   // removed one (all its inputs were constant) or inference of the folded
   // graph failed.
   std::optional<int64_t> folded_macs;
+  // With count_folded_macs: why folding or inference of the folded graph
+  // refused it (shapes computed at run time that do not fit, such as an
+  // upsampled feature map one pixel off its skip connection); empty otherwise.
+  std::string folded_shape_inference_error;
 
   // Every node kiln has no kernel for, in model order; the pointers are into
   // `nodes`.

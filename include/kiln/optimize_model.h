@@ -23,6 +23,9 @@ struct OptimizeModelOptions {
   // Input shapes to fix first, as in SessionOptions.
   std::map<std::string, Shape> input_shapes;
   std::map<std::string, int64_t> dim_values;
+  // Entries set in the written model's metadata_props (over the input's own,
+  // which are kept), e.g. {"kiln.range", "-1,1"}.
+  std::map<std::string, std::string> set_metadata;
 };
 
 struct OptimizeModelResult {

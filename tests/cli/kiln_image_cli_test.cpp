@@ -25,6 +25,7 @@
 #include "../images/image_oracle.h"
 #include "kiln/image.h"
 #include "kiln_binary_test.h"
+#include "tools/progress.h"
 
 namespace kiln {
 namespace {
@@ -34,6 +35,9 @@ using testing::KilnResult;
 using testing::lines_of;
 using testing::read_text;
 using image_oracle::pillow_read;
+using image_oracle::pillow_read_upright;
+using image_oracle::pillow_read_alpha;
+using image_oracle::pillow_write_rgba;
 using image_oracle::pillow_write;
 using image_oracle::reference_resize;
 
@@ -154,6 +158,43 @@ onnx::ModelProto nhwc_to_nchw_model() {
   return model;
 }
 
+// The brightest channel of each pixel as a one-channel map (ReduceMax over the
+// channel axis, keepdims): [1,1,H,W] for NCHW, [1,H,W,1] for NHWC, like a text
+// detector's probability map. Exact in bytes: no rounding can move a value.
+onnx::ModelProto channel_max_model(bool nhwc) {
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "x", nhwc ? std::vector<std::string>{"1", "H", "W", "3"}
+                                          : std::vector<std::string>{"1", "3", "H", "W"});
+  set_value_info(g->add_output(), "map", nhwc ? std::vector<std::string>{"1", "H", "W", "1"}
+                                             : std::vector<std::string>{"1", "1", "H", "W"});
+  auto* node = g->add_node();
+  node->set_op_type("ReduceMax");
+  node->set_name("channel_max");
+  node->add_input("x");
+  node->add_output("map");
+  auto* axes = node->add_attribute();
+  axes->set_name("axes");
+  axes->set_type(onnx::AttributeProto::INTS);
+  axes->add_ints(nhwc ? 3 : 1);
+  return model;
+}
+
+RgbImage channel_max_of(const RgbImage& image) {
+  RgbImage expected(image.width, image.height);
+  for (size_t i = 0; i < image.pixels.size(); i += 3) {
+    uint8_t m = std::max({image.pixels[i], image.pixels[i + 1], image.pixels[i + 2]});
+    expected.pixels[i] = expected.pixels[i + 1] = expected.pixels[i + 2] = m;
+  }
+  return expected;
+}
+
+// The colour type in a PNG's IHDR chunk (byte 25): 0 grey, 2 RGB, 6 RGBA.
+int png_color_type(const std::string& file) {
+  std::string bytes = testing::read_text(file);
+  return bytes.size() > 25 ? static_cast<unsigned char>(bytes[25]) : -1;
+}
+
 class KilnImageCli : public testing::KilnBinaryTest {
  protected:
   std::string style_model(const std::string& name) const {
@@ -173,31 +214,32 @@ class KilnImageCli : public testing::KilnBinaryTest {
   }
 };
 
-TEST_F(KilnImageCli, FastNeuralStyleNchwImageOfRequestedSize) {
+TEST_F(KilnImageCli, FastNeuralStyleRunsAtTheRequestedSizeAndComesBackAtThePhotos) {
   std::string model = style_model("fast_neural_style.onnx");
   RgbImage image = test_image(100, 80);
   pillow_write(image, path("in.png"));
   KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), "--size", "64x48",
-                       "--range", "0,255", "--threads", "1"});
+                       "--fit", "stretch", "--range", "0,255", "--threads", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   RgbImage out = pillow_read(path("out.png"));
-  EXPECT_EQ(out.width, 64);
-  EXPECT_EQ(out.height, 48);
+  EXPECT_EQ(out.width, 100);
+  EXPECT_EQ(out.height, 80);
   EXPECT_TRUE(has_varying_pixels(out));
   // kiln's float32 run is held to 1e-3 + 1e-2*|y| of the float64 reference
   // (models/style_model_tolerances.txt), up to 2.6 of a byte at 255: after
   // rounding, at most 3 apart. The reference is fed the test's own resize,
-  // which may be 1 off stb's on the few bytes whose exact sum ends in .5.
-  expect_pixels_within(out, reference_style_output(model, reference_resize(image, 64, 48), "nchw", "0,255"), 3,
-                       "fast_neural_style");
+  // which may be 1 off stb's on the few bytes whose exact sum ends in .5, and
+  // its output resized back the same way: at most 4 apart.
+  RgbImage reference = reference_style_output(model, reference_resize(image, 64, 48), "nchw", "0,255");
+  expect_pixels_within(out, reference_resize(reference, 100, 80), 4, "fast_neural_style");
 
   EXPECT_NE(r.out.find("input        input 1x3x48x64 nchw (from the model's shape 1x3x"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("image        " + path("in.png") + " 100x80 -> 64x48"), std::string::npos) << r.out;
   for (const char* stage : {"decode       ", "preprocess   ", "inference    ", "postprocess  ", "encode       ",
                             "session      created in "})
     EXPECT_NE(r.out.find(stage), std::string::npos) << stage << " missing from:\n" << r.out;
-  EXPECT_NE(r.out.find("output       " + path("out.png") + " 64x48 (output 1x3x48x64, nchw)"), std::string::npos)
+  EXPECT_NE(r.out.find("output       " + path("out.png") + " 100x80 (output 1x3x48x64, nchw)"), std::string::npos)
       << r.out;
 }
 
@@ -222,7 +264,9 @@ TEST_F(KilnImageCli, AnimeganNhwcKeepsTheImageSize) {
   r = kiln({"run", model, "--image", path("in.bmp"), "--out", path("out2.png"), "--range", "-1,1", "--size",
             "20x16", "--threads", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(pillow_read(path("out2.png")).width, 20);
+  RgbImage out2 = pillow_read(path("out2.png"));
+  EXPECT_EQ(out2.width, 44);
+  EXPECT_EQ(out2.height, 30);
 }
 
 TEST_F(KilnImageCli, PassthroughReturnsTheImageInEveryRangeAndLayout) {
@@ -240,11 +284,14 @@ TEST_F(KilnImageCli, PassthroughReturnsTheImageInEveryRangeAndLayout) {
       std::string layout = model == nhwc ? "nhwc" : "nchw";
       EXPECT_NE(r.out.find(layout + " (from the model's shape "), std::string::npos) << what << "\n" << r.out;
     }
-  // Resized: the output is the triangle-filter resize of the input, within 1
-  // because stb sums in float32 and a sum of exactly k + 0.5 may round either way.
-  KilnResult r = kiln({"run", nhwc, "--image", path("in.png"), "--out", path("small.bmp"), "--size", "9x7"});
+  // Resized for the model and back: the output is the triangle-filter resize
+  // of the input to 9x7 and back to 21x13, within 1 per resize because stb sums
+  // in float32 and a sum of exactly k + 0.5 may round either way.
+  KilnResult r = kiln({"run", nhwc, "--image", path("in.png"), "--out", path("small.bmp"), "--size", "9x7",
+                       "--fit", "stretch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  expect_pixels_within(pillow_read(path("small.bmp")), reference_resize(image, 9, 7), 1, "--size 9x7");
+  expect_pixels_within(pillow_read(path("small.bmp")), reference_resize(reference_resize(image, 9, 7), 21, 13), 2,
+                       "--size 9x7");
 }
 
 TEST_F(KilnImageCli, ConstantMinusInputSeesTheRangeMeanAndStd) {
@@ -300,6 +347,327 @@ TEST_F(KilnImageCli, OutputLayoutFollowsTheOutputShape) {
   EXPECT_NE(r.out.find("(y 1x3x11x17, nchw)"), std::string::npos) << r.out;
 }
 
+TEST_F(KilnImageCli, OneChannelOutputIsAGreyImageAndTensorsGoToOutputDir) {
+  RgbImage image = test_image(21, 13);
+  pillow_write(image, path("in.png"));
+  for (bool nhwc : {false, true}) {
+    std::string what = nhwc ? "nhwc" : "nchw";
+    std::string model = save_model(what + ".onnx", channel_max_model(nhwc));
+    KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("map.png"), "--output-dir",
+                         path("tensors_" + what)});
+    ASSERT_EQ(r.exit_code, 0) << what << ": " << r.err;
+    EXPECT_EQ(png_color_type(path("map.png")), 0) << what << ": the map must be written as a grey PNG";
+    expect_same_pixels(pillow_read(path("map.png")), channel_max_of(image), what);
+    std::string shape = nhwc ? "1x13x21x1" : "1x1x13x21";
+    EXPECT_NE(r.out.find("(map " + shape + ", " + what + ", grey)"), std::string::npos) << r.out;
+    // The raw tensor as .npy, beside the picture.
+    std::string npy = path("tensors_" + what + "/map.npy");
+    ASSERT_TRUE(fs::exists(npy)) << r.out;
+    std::string npy_shape = nhwc ? "(1, 13, 21, 1)" : "(1, 1, 13, 21)";
+    EXPECT_NE(read_text(npy).find("'shape': " + npy_shape), std::string::npos) << read_text(npy).substr(0, 100);
+    EXPECT_NE(r.out.find("saved to " + npy), std::string::npos) << r.out;
+  }
+  // A 1-channel map can be a JPEG or BMP too.
+  std::string model = save_model("nchw.onnx", channel_max_model(false));
+  KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("map.bmp")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_pixels(pillow_read(path("map.bmp")), channel_max_of(image), "bmp");
+  // Folder mode writes images only.
+  fs::create_directories(path("frames"));
+  pillow_write(image, path("frames/a.png"));
+  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("maps"), "--output-dir",
+                         path("t")}, 1, "--output-dir is for --image");
+}
+
+TEST_F(KilnImageCli, OverlayDrawsABoxAroundEachBrightRegionOfAOneChannelMap) {
+  // Two white bars on black: the channel-max map is 1 on them and 0 elsewhere,
+  // so each bar is one component, grown on each side by
+  // area * 1.5 / perimeter (DB's unclip): 20x7 by 3.9, 25x10 by 5.4.
+  RgbImage image(60, 40);
+  auto fill = [&](int x0, int y0, int x1, int y1) {
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x) std::fill_n(image.pixel(x, y), 3, uint8_t{255});
+  };
+  fill(5, 5, 25, 12);
+  fill(30, 20, 55, 30);
+  pillow_write(image, path("page.png"));
+  std::string model = save_model("map.onnx", channel_max_model(false));
+  KilnResult r = kiln({"run", model, "--image", path("page.png"), "--overlay", path("boxes.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("overlay      " + path("boxes.png") + " 60x40: 2 text boxes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("box          1 1 29 16 score 1.000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("box          25 15 60 35 score 1.000"), std::string::npos) << r.out;
+  RgbImage drawn = pillow_read(path("boxes.png"));
+  ASSERT_EQ(drawn.width, 60);
+  // The outline is drawn just outside the box (x = 1 - 2 = -1 is clipped, so x = 0 at y = 8 is red).
+  const uint8_t* edge = drawn.pixel(0, 8);
+  EXPECT_GT(edge[0], 150) << int{edge[0]} << "," << int{edge[1]} << "," << int{edge[2]};
+  EXPECT_LT(edge[1], 80);
+  // Far from both bars the page is untouched.
+  EXPECT_EQ(drawn.pixel(10, 35)[0], 0);
+  // A three-channel output has no probability map to draw.
+  std::string rgb = save_model("rgb.onnx", passthrough_model({"1", "3", "H", "W"}));
+  expect_one_line_error({"run", rgb, "--image", path("page.png"), "--overlay", path("o.png")}, 1,
+                        "--overlay needs a one-channel output");
+  expect_one_line_error({"run", model, "--image", path("page.png"), "--overlay", path("no/such/folder/o.png")}, 1,
+                        "does not exist");
+}
+
+TEST_F(KilnImageCli, JpegExifOrientationIsAppliedSoPhotosComeOutUpright) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  const RgbImage stored = test_image(24, 16);  // wider than tall, so a quarter turn shows in the size
+  for (int orientation = 1; orientation <= 8; ++orientation) {
+    std::string what = "orientation " + std::to_string(orientation);
+    std::string in = path("photo" + std::to_string(orientation) + ".jpg");
+    pillow_write(stored, in, 95, orientation);
+    KilnResult r = kiln({"run", model, "--image", in, "--out", path("out.png")});
+    ASSERT_EQ(r.exit_code, 0) << what << ": " << r.err;
+    RgbImage out = pillow_read(path("out.png"));
+    const bool quarter_turn = orientation >= 5;
+    EXPECT_EQ(out.width, quarter_turn ? 16 : 24) << what;
+    EXPECT_EQ(out.height, quarter_turn ? 24 : 16) << what;
+    // As Pillow shows the file upright (ImageOps.exif_transpose); two JPEG
+    // decoders' integer IDCTs and colour conversions differ by up to 2.
+    expect_pixels_within(out, pillow_read_upright(in), 2, what);
+    if (orientation == 1) {
+      EXPECT_EQ(r.out.find("EXIF orientation"), std::string::npos) << r.out;
+    } else {
+      EXPECT_NE(r.out.find("EXIF orientation " + std::to_string(orientation) + ": "), std::string::npos) << r.out;
+    }
+  }
+  // Orientation 6 by hand: the camera was turned, the stored pixels are shown
+  // rotated 90 degrees clockwise, so the upright pixel (x, y) is the stored
+  // (y, height - 1 - x).
+  RgbImage raw = pillow_read(path("photo6.jpg"));  // Pillow without the EXIF step: the stored pixels
+  ASSERT_EQ(raw.width, 24);
+  RgbImage turned(raw.height, raw.width);
+  for (int y = 0; y < turned.height; ++y)
+    for (int x = 0; x < turned.width; ++x) std::copy_n(raw.pixel(y, raw.height - 1 - x), 3, turned.pixel(x, y));
+  ASSERT_EQ(kiln({"run", model, "--image", path("photo6.jpg"), "--out", path("out6.png")}).exit_code, 0);
+  expect_pixels_within(pillow_read(path("out6.png")), turned, 2, "orientation 6 by hand");
+  EXPECT_NE(kiln({"run", model, "--image", path("photo6.jpg"), "--out", path("out6.png")})
+                .out.find("rotated 90 degrees clockwise"),
+            std::string::npos);
+}
+
+// The pixels of a rectangle of the image.
+RgbImage crop(const RgbImage& image, int x, int y, int width, int height) {
+  RgbImage part(width, height);
+  for (int row = 0; row < height; ++row) std::copy_n(image.pixel(x, y + row), width * 3, part.pixel(0, row));
+  return part;
+}
+
+TEST_F(KilnImageCli, FitKeepsTheAspectAndTheOutputComesBackAtThePhotosSize) {
+  RgbImage image = test_image(321, 181);
+  pillow_write(image, path("in.bmp"));
+  std::string fixed = save_model("fixed.onnx", passthrough_model({"1", "3", "64", "64"}));
+  // contain (the default): scaled by 64/321 to 64x36, centred in 64x64 (rows
+  // 14..49), the output's rows 14..49 cut out and resized back to 321x181.
+  KilnResult r = kiln({"run", fixed, "--image", path("in.bmp"), "--out", path("contain.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("321x181 -> 64x64 (--fit contain: scaled to 64x36, padded)"), std::string::npos) << r.out;
+  RgbImage contain = pillow_read(path("contain.png"));
+  // Within 1 per resize (stb's float32 sums may round an exact k + 0.5 either way).
+  expect_pixels_within(contain, reference_resize(reference_resize(image, 64, 36), 321, 181), 2, "contain");
+  // stretch: 64x64 and back; a different picture than contain's (the two
+  // references differ by more than the tolerance on thousands of bytes, so
+  // neither check passes for the other's pipeline).
+  r = kiln({"run", fixed, "--image", path("in.bmp"), "--out", path("stretch.png"), "--fit", "stretch"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RgbImage stretch = pillow_read(path("stretch.png"));
+  expect_pixels_within(stretch, reference_resize(reference_resize(image, 64, 64), 321, 181), 2, "stretch");
+  size_t differing = 0;
+  for (size_t i = 0; i < stretch.pixels.size(); ++i) differing += std::abs(stretch.pixels[i] - contain.pixels[i]) > 2;
+  EXPECT_GT(differing, 1000u) << "stretch and contain gave nearly the same picture";
+  // cover: the middle 181x181 of the photo (x 70..250) fills 64x64; the output
+  // is that part at the photo's scale.
+  r = kiln({"run", fixed, "--image", path("in.bmp"), "--out", path("cover.png"), "--fit", "cover"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(--fit cover: the middle 181x181 of the image, scaled)"), std::string::npos) << r.out;
+  expect_pixels_within(pillow_read(path("cover.png")),
+                       reference_resize(reference_resize(crop(image, 70, 0, 181, 181), 64, 64), 181, 181), 2,
+                       "cover");
+  // --size on a model with free H/W, the same way.
+  std::string free_size = save_model("free.onnx", passthrough_model({"1", "H", "W", "3"}));
+  r = kiln({"run", free_size, "--image", path("in.bmp"), "--out", path("sized.png"), "--size", "80x80"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("321x181 -> 80x80 (--fit contain: scaled to 80x45, padded)"), std::string::npos) << r.out;
+  expect_pixels_within(pillow_read(path("sized.png")), reference_resize(reference_resize(image, 80, 45), 321, 181),
+                       2, "--size 80x80");
+  expect_one_line_error({"run", fixed, "--image", path("in.bmp"), "--out", path("x.png"), "--fit", "fill"}, 2,
+                        "--fit");
+}
+
+TEST_F(KilnImageCli, AStyleModelThatRoundsItsOutputSizeUpComesBackAtThePhotosSize) {
+  // fast-neural-style's output is 4 * ceil(side / 4): 324x184 for a 321x181 photo.
+  std::string model = style_model("fast_neural_style.onnx");
+  pillow_write(test_image(321, 181), path("photo.bmp"));
+  KilnResult r = kiln({"run", model, "--image", path("photo.bmp"), "--out", path("styled.bmp"), "--range", "0,255",
+                       "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(output 1x3x184x324, nchw)"), std::string::npos) << r.out;
+  RgbImage styled = pillow_read(path("styled.bmp"));
+  EXPECT_EQ(styled.width, 321);
+  EXPECT_EQ(styled.height, 181);
+}
+
+GrayImage test_alpha(int width, int height) {
+  GrayImage alpha(width, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) alpha.at(x, y) = static_cast<uint8_t>(x < width / 3 ? 0 : 255 * y / (height - 1));
+  return alpha;
+}
+
+void expect_same_alpha(const GrayImage& actual, const GrayImage& expected, const std::string& what) {
+  ASSERT_EQ(actual.width, expected.width) << what;
+  ASSERT_EQ(actual.height, expected.height) << what;
+  size_t differing = 0;
+  for (size_t i = 0; i < expected.pixels.size(); ++i) differing += actual.pixels[i] != expected.pixels[i];
+  EXPECT_EQ(differing, 0u) << what << ": " << differing << " alpha values differ";
+}
+
+TEST_F(KilnImageCli, AlphaIsPassedThroughOrMadeFromAOneChannelOutput) {
+  RgbImage image = test_image(30, 20);
+  GrayImage alpha = test_alpha(30, 20);
+  pillow_write_rgba(image, alpha, path("in.png"));
+  std::string passthrough = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  // Passed through: the colours go through the model, the alpha around it, for PNG and BMP.
+  for (const char* out : {"out.png", "out.bmp"}) {
+    KilnResult r = kiln({"run", passthrough, "--image", path("in.png"), "--out", path(out)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(" 30x20 with alpha ("), std::string::npos) << r.out;
+    expect_same_pixels(pillow_read(path(out)), image, out);
+    expect_same_alpha(pillow_read_alpha(path(out)), alpha, out);
+  }
+  EXPECT_EQ(png_color_type(path("out.png")), 6);
+  // Through a smaller model size and back, the alpha is the input's, untouched.
+  KilnResult r = kiln({"run", passthrough, "--image", path("in.png"), "--out", path("small.png"), "--size", "12x8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_alpha(pillow_read_alpha(path("small.png")), alpha, "--size 12x8");
+  // JPEG cannot hold it: said on stderr, the picture is still written.
+  r = kiln({"run", passthrough, "--image", path("in.png"), "--out", path("out.jpg")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no alpha channel: the alpha is dropped"), std::string::npos) << r.err;
+
+  // --alpha-from-output: a matte model's one-channel output is the alpha of the
+  // input's colours (here the brightest channel, exact in bytes).
+  pillow_write(image, path("opaque.png"));
+  std::string matte = save_model("matte.onnx", channel_max_model(false));
+  r = kiln({"run", matte, "--image", path("opaque.png"), "--out", path("cutout.png"), "--alpha-from-output"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(the input image; alpha from map 1x1x20x30, nchw, grey)"), std::string::npos) << r.out;
+  expect_same_pixels(pillow_read(path("cutout.png")), image, "cut-out colours");
+  RgbImage brightest = channel_max_of(image);
+  GrayImage expected_alpha(30, 20);
+  for (size_t i = 0; i < expected_alpha.pixels.size(); ++i) expected_alpha.pixels[i] = brightest.pixels[i * 3];
+  expect_same_alpha(pillow_read_alpha(path("cutout.png")), expected_alpha, "alpha from the output");
+  // The colours are the input's, whatever --range, --mean and --std the model needs.
+  r = kiln({"run", matte, "--image", path("opaque.png"), "--out", path("cutout2.png"), "--alpha-from-output",
+            "--range", "0,1", "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_pixels_within(pillow_read(path("cutout2.png")), image, 0, "cut-out colours with mean/std");
+  expect_one_line_error({"run", passthrough, "--image", path("opaque.png"), "--out", path("x.png"),
+                         "--alpha-from-output"}, 1, "--alpha-from-output needs a one-channel output");
+}
+
+// y = x / 255: a model whose output is in 0..1 when its input is in 0..255.
+onnx::ModelProto divide_by_255_model() {
+  onnx::ModelProto model = empty_model();
+  auto* g = model.mutable_graph();
+  set_value_info(g->add_input(), "x", {"1", "3", "H", "W"});
+  set_value_info(g->add_output(), "y", {"1", "3", "H", "W"});
+  auto* constant = g->add_initializer();
+  constant->set_name("k");
+  constant->set_data_type(onnx::TensorProto::FLOAT);
+  constant->add_float_data(255.f);
+  auto* node = g->add_node();
+  node->set_op_type("Div");
+  node->set_name("scale");
+  node->add_input("x");
+  node->add_input("k");
+  node->add_output("y");
+  return model;
+}
+
+TEST_F(KilnImageCli, ClippedOutputGetsAWarningThatSuggestsTheRange) {
+  // The AnimeGAN-shaped generator ends in tanh: its output is in -1..1. Read
+  // as 0..1 (the default), the negative half clips to black.
+  std::string model = style_model("animegan_like.onnx");
+  pillow_write(test_image(44, 30), path("in.png"));
+  KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("kiln: warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("of the output's values ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fell outside --range 0,1 and were clipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("which --range=-1,1 would hold"), std::string::npos) << r.err;
+  // The share is printed and plausible: a tanh of zero-mean noise is negative about half the time.
+  double share = std::atof(r.err.substr(r.err.find("kiln: warning: ") + 15).c_str());
+  EXPECT_GT(share, 20) << r.err;
+  EXPECT_LT(share, 80) << r.err;
+  // With the right range: nothing to say.
+  r = kiln({"run", model, "--image", path("in.png"), "--out", path("out.png"), "--threads", "1", "--range=-1,1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  // An output in 0..1 read as 0..255 clips nothing but is black: said too.
+  std::string divide = save_model("divide.onnx", divide_by_255_model());
+  r = kiln({"run", divide, "--image", path("in.png"), "--out", path("dark.png"), "--range", "0,255"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("the picture is nearly black; --range 0,1 would hold them"), std::string::npos) << r.err;
+  // Folder mode: one warning over all the outputs.
+  fs::create_directories(path("frames"));
+  pillow_write(test_image(44, 30), path("frames/a.png"));
+  pillow_write(test_image(30, 20), path("frames/b.png"));
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("styled"), "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("of the outputs's values ("), std::string::npos) << r.err;
+}
+
+TEST_F(KilnImageCli, PreprocessingFromTheModelsMetadata) {
+  // kiln optimize --set-preprocess writes kiln.range/mean/std; Python's onnx reads them back.
+  std::string model = save_model("cmi.onnx", constant_minus_input_model(false, {0.2f, 0.4f, 0.8f}));
+  KilnResult r = kiln({"optimize", model, path("tagged.onnx"), "--no-timing", "--set-preprocess",
+                       "range=-1,1,mean=0,-0.6,-0.8,std=2,1,0.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("metadata   kiln.range = -1,1"), std::string::npos) << r.out;
+  std::string props = path("props.txt");
+  std::string command = std::string(KILN_PYTHON) + " -c \"import onnx,sys; m=onnx.load(sys.argv[1]); "
+                        "print(sorted((p.key, p.value) for p in m.metadata_props))\" '" + path("tagged.onnx") +
+                        "' > '" + props + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_EQ(read_text(props),
+            "[('kiln.mean', '0,-0.6,-0.8'), ('kiln.range', '-1,1'), ('kiln.std', '2,1,0.5')]\n");
+
+  // kiln run takes them as its defaults: the same bytes as with the flags.
+  pillow_write(test_image(19, 11), path("in.png"));
+  r = kiln({"run", path("tagged.onnx"), "--image", path("in.png"), "--out", path("meta.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("range -1..1, mean 0,-0.6,-0.8, std 2,1,0.5 (kiln.range, kiln.mean, kiln.std from the "
+                       "model's metadata)"),
+            std::string::npos)
+      << r.out;
+  r = kiln({"run", model, "--image", path("in.png"), "--out", path("flags.png"), "--range=-1,1",
+            "--mean=0,-0.6,-0.8", "--std=2,1,0.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_pixels(pillow_read(path("meta.png")), pillow_read(path("flags.png")), "metadata vs flags");
+  // A flag still wins over the metadata.
+  r = kiln({"run", path("tagged.onnx"), "--image", path("in.png"), "--out", path("o.png"), "--range", "0,255"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("range 0..255, mean 0,-0.6,-0.8, std 2,1,0.5 (kiln.mean, kiln.std from"), std::string::npos)
+      << r.out;
+
+  // Metadata kiln cannot use is an error naming the key; a bad option a usage error.
+  onnx::ModelProto bad = passthrough_model({"1", "3", "H", "W"});
+  auto* prop = bad.add_metadata_props();
+  prop->set_key("kiln.range");
+  prop->set_value("0,2");
+  expect_one_line_error({"run", save_model("bad.onnx", bad), "--image", path("in.png"), "--out", path("o.png")}, 1,
+                        "kiln.range='0,2'");
+  expect_one_line_error({"optimize", model, path("x.onnx"), "--set-preprocess", "scale=2"}, 2, "unknown key 'scale'");
+  expect_one_line_error({"optimize", model, path("x.onnx"), "--set-preprocess", "range=0,2"}, 2, "--range");
+  expect_one_line_error({"optimize", model, path("x.onnx"), "--set-preprocess", "range=0,1,std=1,0,1"}, 2,
+                        "divides by zero");
+}
+
 TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
   pillow_write(test_image(8, 6), path("in.png"));
   std::string out = path("out.png");
@@ -315,13 +683,15 @@ TEST_F(KilnImageCli, LayoutAutoDetectionAndItsErrors) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("nchw (from --layout)"), std::string::npos) << r.out;
   expect_same_pixels(pillow_read(out), test_image(3, 5), "--layout nchw");
-  // A model whose size is fixed gets images resized to it when --size is not given.
+  // A model whose size is fixed gets images resized to it when --size is not
+  // given, and the output comes back at the image's size.
   std::string fixed = save_model("fixed.onnx", passthrough_model({"1", "3", "4", "5"}));
-  r = kiln({"run", fixed, "--image", path("in.png"), "--out", out});
+  r = kiln({"run", fixed, "--image", path("in.png"), "--out", out, "--fit", "stretch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("8x6 -> 5x4"), std::string::npos) << r.out;
   RgbImage fitted = pillow_read(out);
-  EXPECT_EQ(fitted.width, 5);
-  EXPECT_EQ(fitted.height, 4);
+  EXPECT_EQ(fitted.width, 8);
+  EXPECT_EQ(fitted.height, 6);
 }
 
 TEST_F(KilnImageCli, CorruptImageGivesOneLineError) {
@@ -427,16 +797,79 @@ TEST_F(KilnImageCli, FolderModeKeepsGoingPastABrokenImage) {
   // One session per size: 20x10 (a, b), then 12x8 (d).
   EXPECT_NE(r.out.find("sessions     2 created"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("done         3 of 4 images in "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(" frames per second"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" images/s, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" ms per image"), std::string::npos) << r.out;
 
   // With --size every image has one size: one session; --format picks the extension.
   fs::remove(path("frames/c.jpg"));
-  r = kiln({"run", model, "--images", path("frames"), "--out", path("small"), "--size", "6x5", "--format", "bmp"});
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("small"), "--size", "6x5", "--fit", "stretch",
+            "--format", "bmp"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("sessions     1 created"), std::string::npos) << r.out;
-  // Within 1: stb's float32 sums may round an exact k + 0.5 either way.
-  expect_pixels_within(pillow_read(path("small/a.bmp")), reference_resize(a, 6, 5), 1, "a resized");
+  // Within 1 per resize: stb's float32 sums may round an exact k + 0.5 either way.
+  expect_pixels_within(pillow_read(path("small/a.bmp")), reference_resize(reference_resize(a, 6, 5), 20, 10), 2,
+                       "a resized");
   EXPECT_TRUE(fs::exists(path("small/d.bmp")));
+}
+
+TEST_F(KilnImageCli, FolderModeBuildsOneSessionPerSizeAndSkipsWhatIsDone) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  fs::create_directories(path("frames"));
+  // Three sizes, interleaved in name order.
+  const std::vector<std::pair<std::string, std::pair<int, int>>> frames = {
+      {"a", {20, 10}}, {"b", {12, 8}}, {"c", {20, 10}}, {"d", {12, 8}}, {"e", {16, 16}}, {"f", {20, 10}}};
+  for (const auto& [name, size] : frames) pillow_write(test_image(size.first, size.second), path("frames/" + name + ".png"));
+  KilnResult r = kiln({"run", model, "--images", path("frames"), "--out", path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sessions     3 created"), std::string::npos) << r.out;
+  // Size by size, in the order each size first comes: a c f, b d, e.
+  for (const char* line : {"[1/6] a.png", "[2/6] c.png", "[3/6] f.png", "[4/6] b.png", "[5/6] d.png", "[6/6] e.png"})
+    EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.err;
+  EXPECT_NE(r.out.find("done         6 of 6 images in "), std::string::npos) << r.out;
+  for (const auto& [name, size] : frames)
+    expect_same_pixels(pillow_read(path("out/" + name + ".png")), test_image(size.first, size.second), name);
+
+  // Again: everything is done, nothing runs.
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped      6 of 6 images: their output exists"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sessions     0 created"), std::string::npos) << r.out;
+  // One output gone: only that image runs.
+  fs::remove(path("out/d.png"));
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped      5 of 6 images"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("done         1 of 1 images in "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(5 skipped)"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("[1/1] d.png"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(path("out/d.png")));
+  // --overwrite redoes them all.
+  r = kiln({"run", model, "--images", path("frames"), "--out", path("out"), "--overwrite"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("skipped"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("done         6 of 6 images in "), std::string::npos) << r.out;
+  // An output path that is a folder fails before any image runs.
+  fs::create_directories(path("blocked/a.png"));
+  expect_one_line_error({"run", model, "--images", path("frames"), "--out", path("blocked")}, 1, "is a folder");
+  EXPECT_FALSE(fs::exists(path("blocked/b.png")));
+}
+
+TEST_F(KilnImageCli, OutputFolderThatDoesNotExistFailsBeforeTheInference) {
+  std::string model = save_model("nchw.onnx", passthrough_model({"1", "3", "H", "W"}));
+  pillow_write(test_image(8, 6), path("in.png"));
+  KilnResult r = kiln({"run", model, "--image", path("in.png"), "--out", path("no/such/folder/out.png")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the folder '" + path("no/such/folder") + "' does not exist"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("inference"), std::string::npos) << "the model ran first:\n" << r.out;
+}
+
+TEST(InferenceProgressText, SharesAndEtaComeFromTheMacsWhenKnown) {
+  // 10 of 100 nodes but half the MACs in 4 s: 50%, 4 s to go.
+  EXPECT_EQ(cli::InferenceProgress::format(10, 100, 500, int64_t{1000}, 4.0, 0), "10/100 nodes  50%  ETA 4s");
+  // Without MACs: by nodes, 10% in 4 s leaves 36 s.
+  EXPECT_EQ(cli::InferenceProgress::format(10, 100, 0, std::nullopt, 4.0, 0), "10/100 nodes  10%  ETA 36s (by nodes)");
+  EXPECT_EQ(cli::InferenceProgress::format(100, 100, 1000, int64_t{1000}, 9.0, 4), "[####] 100/100 nodes  100%");
+  EXPECT_EQ(cli::InferenceProgress::format(25, 100, 250, int64_t{1000}, 1.0, 4), "[#...] 25/100 nodes  25%  ETA 3s");
 }
 
 TEST_F(KilnImageCli, FolderModeRefusesCollidingNamesAndEmptyFolders) {

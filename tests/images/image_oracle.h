@@ -67,6 +67,27 @@ inline RgbImage read_ppm(const std::string& path) {
   return image;
 }
 
+// Binary PGM (P5, maxval 255): one byte per pixel.
+inline void write_pgm(const GrayImage& image, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  out << "P5\n" << image.width << " " << image.height << "\n255\n";
+  out.write(reinterpret_cast<const char*>(image.pixels.data()), static_cast<std::streamsize>(image.pixels.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+inline GrayImage read_pgm(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string magic;
+  int width = 0, height = 0, maxval = 0;
+  in >> magic >> width >> height >> maxval;
+  in.get();
+  if (!in || magic != "P5" || maxval != 255) throw std::runtime_error(path + " is not an 8-bit binary PGM");
+  GrayImage image(width, height);
+  in.read(reinterpret_cast<char*>(image.pixels.data()), static_cast<std::streamsize>(image.pixels.size()));
+  if (in.gcount() != static_cast<std::streamsize>(image.pixels.size())) throw std::runtime_error(path + " is short");
+  return image;
+}
+
 // Runs tests/images/pillow_images.py with these arguments; throws with its stderr on failure.
 inline void run_pillow(const std::vector<std::string>& args) {
   std::string err = detail::scratch_path(".err");
@@ -83,12 +104,44 @@ inline void run_pillow(const std::vector<std::string>& args) {
   }
 }
 
-// Writes the image with Pillow, in the format the path's extension names.
-inline void pillow_write(const RgbImage& image, const std::string& path, int jpeg_quality = 95) {
+// Writes the image with Pillow, in the format the path's extension names;
+// a JPEG with exif_orientation 1..8 carries that EXIF orientation tag.
+inline void pillow_write(const RgbImage& image, const std::string& path, int jpeg_quality = 95,
+                         int exif_orientation = 0) {
   std::string ppm = detail::scratch_path(".ppm");
   write_ppm(image, ppm);
-  run_pillow({"convert", ppm, path, "--quality", std::to_string(jpeg_quality)});
+  std::vector<std::string> args = {"convert", ppm, path, "--quality", std::to_string(jpeg_quality)};
+  if (exif_orientation > 0) args.insert(args.end(), {"--orientation", std::to_string(exif_orientation)});
+  run_pillow(args);
   std::filesystem::remove(ppm);
+}
+
+// Writes an RGBA file (.png or .bmp) with Pillow: these colours, this alpha.
+inline void pillow_write_rgba(const RgbImage& image, const GrayImage& alpha, const std::string& path) {
+  std::string ppm = detail::scratch_path(".ppm"), pgm = detail::scratch_path(".pgm");
+  write_ppm(image, ppm);
+  write_pgm(alpha, pgm);
+  run_pillow({"merge-alpha", ppm, pgm, path});
+  std::filesystem::remove(ppm);
+  std::filesystem::remove(pgm);
+}
+
+// The file's alpha channel as Pillow decodes it (throws when it has none).
+inline GrayImage pillow_read_alpha(const std::string& path) {
+  std::string pgm = detail::scratch_path(".pgm");
+  run_pillow({"split-alpha", path, pgm});
+  GrayImage alpha = read_pgm(pgm);
+  std::filesystem::remove(pgm);
+  return alpha;
+}
+
+// The file's pixels as Pillow shows them upright (its EXIF orientation applied).
+inline RgbImage pillow_read_upright(const std::string& path) {
+  std::string ppm = detail::scratch_path(".ppm");
+  run_pillow({"convert", path, ppm, "--upright"});
+  RgbImage image = read_ppm(ppm);
+  std::filesystem::remove(ppm);
+  return image;
 }
 
 // The file's pixels as Pillow decodes them.

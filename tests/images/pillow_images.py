@@ -1,11 +1,19 @@
 #!/usr/bin/python3
 """The image tests' independent codec and style-model reference (not kiln's code).
 
-    pillow_images.py convert IN OUT [IN OUT ...] [--quality Q]
+    pillow_images.py convert IN OUT [IN OUT ...] [--quality Q] [--orientation N] [--upright]
         Reads each IN with Pillow (Debian's python3-pil), converts it to 8-bit
         RGB and writes OUT in the format its extension names (.ppm, .png, .bmp,
         .jpg). JPEG is written at quality Q (default 95) without chroma
-        subsampling.
+        subsampling, and with --orientation N carries the EXIF orientation tag
+        N (1..8). --upright applies IN's EXIF orientation when reading it
+        (ImageOps.exif_transpose), as a photo viewer shows it.
+
+    pillow_images.py merge-alpha RGB.ppm ALPHA.pgm OUT
+        Writes OUT (.png or .bmp) as RGBA: the colours of RGB.ppm, the alpha of ALPHA.pgm.
+
+    pillow_images.py split-alpha IN OUT.pgm
+        Writes the alpha channel of IN as a PGM; exit 1 when IN has none.
 
     pillow_images.py style MODEL IN.ppm OUT.ppm --layout nchw|nhwc --range LO,HI
         Runs a style model from models/generate_style_models.py on the RGB
@@ -20,7 +28,7 @@ import os
 import sys
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 RANGES = {"0,255": (1.0, 0.0), "0,1": (255.0, 0.0), "-1,1": (127.5, -1.0)}  # bytes per unit, offset
 
@@ -31,15 +39,43 @@ def convert(args):
         at = args.index("--quality")
         quality = int(args[at + 1])
         del args[at:at + 2]
+    orientation = None
+    if "--orientation" in args:
+        at = args.index("--orientation")
+        orientation = int(args[at + 1])
+        del args[at:at + 2]
+    upright = "--upright" in args
+    if upright:
+        args.remove("--upright")
     if not args or len(args) % 2:
         sys.exit("convert: expected IN OUT pairs")
     for source, target in zip(args[0::2], args[1::2]):
         with Image.open(source) as image:
-            rgb = image.convert("RGB")
+            rgb = (ImageOps.exif_transpose(image) if upright else image).convert("RGB")
         options = {}
         if target.lower().endswith((".jpg", ".jpeg")):
             options = {"quality": quality, "subsampling": 0}
+            if orientation is not None:
+                exif = Image.Exif()
+                exif[0x0112] = orientation  # Orientation
+                options["exif"] = exif.tobytes()
         rgb.save(target, **options)
+
+
+def merge_alpha(args):
+    rgb_path, alpha_path, target = args
+    with Image.open(rgb_path) as rgb, Image.open(alpha_path) as alpha:
+        rgba = rgb.convert("RGB")
+        rgba.putalpha(alpha.convert("L"))
+    rgba.save(target)
+
+
+def split_alpha(args):
+    source, target = args
+    with Image.open(source) as image:
+        if "A" not in image.getbands():
+            sys.exit(f"split-alpha: {source} has no alpha channel (mode {image.mode})")
+        image.getchannel("A").save(target)
 
 
 def style(args):
@@ -64,10 +100,11 @@ def style(args):
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("convert", "style"):
+    commands = {"convert": convert, "style": style, "merge-alpha": merge_alpha, "split-alpha": split_alpha}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:
-        (convert if sys.argv[1] == "convert" else style)(sys.argv[2:])
+        commands[sys.argv[1]](sys.argv[2:])
     except (OSError, ValueError, KeyError, IndexError) as error:
         sys.exit(f"pillow_images.py {sys.argv[1]}: {error}")
 
