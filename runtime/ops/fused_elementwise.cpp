@@ -143,14 +143,17 @@ class FusedElementwiseKernel : public OpKernel {
     if (layout.output_size == 0) return;
     float* out = y.data<float>();
 
+    const int64_t work = layout.output_size * static_cast<int64_t>(plan_.code.size());
+    const int threads = work > 4 * kParallelMinElements ? ctx.threads() : 1;
+    if (layout.inner_size * 2 <= static_cast<int64_t>(F32ElementwisePlan::kBlock))
+      return run_row_groups(layout, in, out, threads);
+
     // Rows are cut into chunks so that threads share one long row; the work
     // per element grows with the program, so smaller outputs go parallel too.
     constexpr int64_t kChunk = int64_t{1} << 13;
     const int64_t chunk = std::min(layout.inner_size, kChunk);
     const int64_t chunks_per_row = (layout.inner_size + chunk - 1) / chunk;
     const int64_t pieces = layout.row_count * chunks_per_row;
-    const int64_t work = layout.output_size * static_cast<int64_t>(plan_.code.size());
-    const int threads = work > 4 * kParallelMinElements ? ctx.threads() : 1;
     parallel_ranges(pieces, threads, 1, [&](int64_t piece_begin, int64_t piece_end) {
       thread_local std::vector<float> scratch;
       if (scratch.size() < plan_.scratch_floats()) scratch.resize(plan_.scratch_floats());
@@ -181,6 +184,81 @@ class FusedElementwiseKernel : public OpKernel {
   std::string kernel_name() const override { return "f32_elementwise_program"; }
 
  private:
+  // Short rows (the innermost broadcast dim is small: NHWC's channels against
+  // a per-channel [C] or per-pixel [H,W,1] operand) would make blocks of a
+  // few elements, each paying the whole program's dispatch. Instead a block
+  // covers several whole rows: an input whose rows follow each other in
+  // memory is read in place, a scalar stays a scalar, and any other input
+  // (a row repeated, a value repeated along the row) is first gathered
+  // into a block-sized buffer in output order.
+  void run_row_groups(const BroadcastLayout& layout, const std::array<const Tensor*, kMaxInputs>& in, float* out,
+                      int threads) const {
+    const size_t n_inputs = layout.num_inputs();
+    const int64_t inner = layout.inner_size;
+    const int64_t rows_per_group = static_cast<int64_t>(F32ElementwisePlan::kBlock) / inner;
+    const int64_t groups = (layout.row_count + rows_per_group - 1) / rows_per_group;
+    parallel_ranges(groups, threads, 1, [&](int64_t group_begin, int64_t group_end) {
+      thread_local std::vector<float> scratch;
+      if (scratch.size() < plan_.scratch_floats()) scratch.resize(plan_.scratch_floats());
+      thread_local std::vector<float> gathered;
+      thread_local std::vector<uint8_t> gathered_bools;
+      const size_t block = F32ElementwisePlan::kBlock;
+      if (gathered.size() < kMaxInputs * block) gathered.resize(kMaxInputs * block);
+      if (gathered_bools.size() < kMaxInputs * block) gathered_bools.resize(kMaxInputs * block);
+      std::vector<int64_t> offsets(static_cast<size_t>(rows_per_group) * n_inputs);
+      std::array<kernels::F32ElementwiseOperand, kMaxInputs> operands{};
+      for (int64_t group = group_begin; group < group_end; ++group) {
+        const int64_t first_row = group * rows_per_group;
+        const int64_t rows = std::min(rows_per_group, layout.row_count - first_row);
+        for (int64_t r = 0; r < rows; ++r)
+          layout.row_offsets(first_row + r, offsets.data() + static_cast<size_t>(r) * n_inputs);
+        auto offset = [&](int64_t r, size_t i) { return offsets[static_cast<size_t>(r) * n_inputs + i]; };
+        for (size_t i = 0; i < n_inputs; ++i) {
+          const int64_t stride = layout.inner_strides[i];
+          bool consecutive = true, same = true;
+          for (int64_t r = 1; r < rows; ++r) {
+            consecutive = consecutive && offset(r, i) == offset(0, i) + r * inner * stride;
+            same = same && offset(r, i) == offset(0, i);
+          }
+          kernels::F32ElementwiseOperand& operand = operands[i];
+          operand.is_bool = condition_input_[i];
+          const bool is_bool = condition_input_[i];
+          const uint8_t* bools = is_bool ? static_cast<const uint8_t*>(in[i]->raw()) : nullptr;
+          const float* floats = is_bool ? nullptr : in[i]->data<float>();
+          if (stride == 0 && same) {  // one value for the whole block
+            operand.varies = false;
+            operand.data = is_bool ? static_cast<const void*>(bools + offset(0, i))
+                                   : static_cast<const void*>(floats + offset(0, i));
+          } else if (stride == 1 && consecutive) {  // the rows lie end to end: read in place
+            operand.varies = true;
+            operand.data = is_bool ? static_cast<const void*>(bools + offset(0, i))
+                                   : static_cast<const void*>(floats + offset(0, i));
+          } else {
+            operand.varies = true;
+            if (is_bool) {
+              uint8_t* to = gathered_bools.data() + i * block;
+              for (int64_t r = 0; r < rows; ++r)
+                for (int64_t j = 0; j < inner; ++j) to[r * inner + j] = bools[offset(r, i) + j * stride];
+              operand.data = to;
+            } else {
+              float* to = gathered.data() + i * block;
+              for (int64_t r = 0; r < rows; ++r) {
+                const float* from = floats + offset(r, i);
+                if (stride == 0)
+                  for (int64_t j = 0; j < inner; ++j) to[r * inner + j] = from[0];
+                else
+                  for (int64_t j = 0; j < inner; ++j) to[r * inner + j] = from[j];
+              }
+              operand.data = to;
+            }
+          }
+        }
+        kernels::f32_elementwise_program_block(plan_, operands.data(), static_cast<size_t>(rows * inner),
+                                               out + first_row * inner, scratch.data());
+      }
+    });
+  }
+
   F32ElementwisePlan plan_;
   std::vector<bool> condition_input_;
 };

@@ -235,6 +235,11 @@ TEST(FusedElementwiseKernel, BroadcastKinds) {
       {"scalars", {1, 5, 33, 65}, {}, {1}},
       {"per channel", {2, 16, 31, 33}, {16, 1, 1}, {1, 16, 1, 1}},
       {"general", {4, 5, 1031}, {4, 1, 1031}, {5, 1}},
+      // Short rows: several rows per block (the row-group path).
+      {"NHWC per channel", {1, 45, 80, 32}, {32}, {1, 1, 1, 32}},
+      {"NHWC per pixel", {1, 45, 80, 32}, {1, 45, 80, 1}, {45, 80, 1}},
+      {"short odd rows", {3, 7, 11, 3}, {3}, {7, 1, 3}},
+      {"rows end to end", {5, 300, 7}, {5, 300, 7}, {300, 1}},
   };
   for (const Case& c : cases) {
     for (int threads : {1, 2}) {
