@@ -75,4 +75,20 @@ function runMain(main) {
     });
 }
 
-module.exports = { parseArgs, numberOption, parseShape, splitNameValue, runMain };
+// The median of a list of numbers (the mean of the middle two for an even count).
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+// "1,2" -> [1, 2].
+function parseThreadList(text) {
+  const list = text.split(',').map((item) => Number(item.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`bad --threads '${text}' (expected e.g. 1,2)`);
+  }
+  return list;
+}
+
+module.exports = { parseArgs, numberOption, parseShape, splitNameValue, runMain, median, parseThreadList };

@@ -40,7 +40,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { writeNpy, readNpy, toFloat64Array } = require('./npy');
-const { parseArgs, numberOption, parseShape, splitNameValue, runMain } = require('./cli_args');
+const { parseArgs, numberOption, parseShape, splitNameValue, runMain, median, parseThreadList } = require('./cli_args');
 const { REPO_ROOT, npmDir, loadOnnxruntime, onnxruntimeVersion, fromOrtTensor, npyFileName } = require('./onnxruntime');
 const { mulberry32, makeData } = require('./random_npy');
 
@@ -48,21 +48,6 @@ const USAGE = 'usage: compare.js MODEL.onnx [--model MODEL ...] --shape NAME=DIM
               '[--threads 1,2] [--rounds 5] [--runs 5] [--seed 1] [--kiln PATH] [--isa LEVEL] [--json FILE]';
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-// "1,2" -> [1, 2].
-function parseThreadList(text) {
-  const list = text.split(',').map((item) => Number(item.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`bad --threads '${text}' (expected e.g. 1,2)`);
-  }
-  return list;
-}
 
 // ["x=1x3x48x192", ...] -> [{ name, shape }].
 function parseShapeSpecs(specs) {

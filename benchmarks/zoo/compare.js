@@ -42,7 +42,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const ortDir = path.join(__dirname, '..', 'ort');
 const { writeNpy, readNpy, toFloat64Array } = require(path.join(ortDir, 'npy'));
-const { parseArgs, numberOption, parseShape, splitNameValue, runMain } = require(path.join(ortDir, 'cli_args'));
+const { parseArgs, numberOption, parseShape, splitNameValue, runMain, median, parseThreadList } = require(path.join(ortDir, 'cli_args'));
 const { REPO_ROOT, loadOnnxruntime, onnxruntimeVersion, fromOrtTensor, npyFileName } =
   require(path.join(ortDir, 'onnxruntime'));
 const { mulberry32, makeData } = require(path.join(ortDir, 'random_npy'));
@@ -54,20 +54,6 @@ const USAGE = 'usage: compare.js [--zoo DIR] [--only NAME,...] [--threads 1,2] [
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const loadAverage = () => os.loadavg().map((value) => value.toFixed(2)).join(' ');
 const log = (text) => process.stderr.write(`zoo: ${text}\n`);
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function parseThreadList(text) {
-  const list = text.split(',').map((item) => Number(item.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`bad --threads '${text}' (expected e.g. 1,2)`);
-  }
-  return list;
-}
 
 // DIR/zoo.txt: `NAME.onnx INPUT=DIMS ...` per line.
 function readZoo(dir) {
