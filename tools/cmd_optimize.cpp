@@ -171,15 +171,16 @@ void add_optimize_command(CLI::App& app, Action& action) {
       "Loads IN, fixes the input shapes given with --shape / --dim, runs kiln's graph optimizer at --opt-level\n"
       "(constant folding, Shape chains included once shapes are fixed; Identity/Dropout removal, dead-node and\n"
       "common-subexpression elimination, Transpose cancellation, BatchNormalization/Mul/Add folding into Conv,\n"
-      "Conv+activation fusion) and writes OUT with the inferred shapes recorded. Prints a before/after table\n"
+      "Conv+activation fusion, layer-norm chains and connected element-wise ops fused) and writes OUT with the\n"
+      "inferred shapes recorded. Prints a before/after table\n"
       "(count per op type, nodes, parameters = elements of initializers and Constant nodes, MACs of\n"
       "Conv/ConvTranspose/Gemm/MatMul from static shapes or '?' when unknown, file size), then the time kiln\n"
       "takes to create a session for each model (once each, same level and threads).\n\n"
-      "At level extended or all, a Conv followed by an activation becomes FusedConv in kiln's own domain\n"
-      "com.kiln (docs/fused_ops.md): kiln loads such a model, but onnxruntime and other runtimes cannot.\n"
-      "--standard-only writes those fusions as standard ops instead (Conv followed by Relu, Clip, LeakyRelu,\n"
-      "Sigmoid, HardSigmoid, HardSwish, or Mul(y, HardSigmoid(y)) / Mul(y, Sigmoid(y))), so any runtime loads\n"
-      "the model. OUT must not be IN.\n\n"
+      "At level extended or all, the fusions become ops in kiln's own domain com.kiln (docs/fused_ops.md):\n"
+      "FusedConv (a Conv with its activation), FusedLayerNorm, FusedElementwise (a group of element-wise ops\n"
+      "run as one program). kiln loads such a model, but onnxruntime and other runtimes cannot.\n"
+      "--standard-only writes each of them back as standard ops (Conv followed by its activation, the layer\n"
+      "norm's ops, one node per element-wise instruction), so any runtime loads the model. OUT must not be IN.\n\n"
       "Examples:\n"
       "  kiln optimize det.onnx det_opt.onnx --shape x=1x3x736x1280 --standard-only\n"
       "  kiln optimize model.onnx model_opt.onnx --dim batch=1 --opt-level basic\n");
@@ -188,9 +189,9 @@ void add_optimize_command(CLI::App& app, Action& action) {
   add_shape_options(*command, args->shape_args);
   add_opt_level_option(*command, args->opt_level);
   command->add_flag("--standard-only", args->standard_only,
-                    "Write only standard ONNX ops (fused activations as Conv + activation ops), so onnxruntime and "
-                    "other runtimes load OUT; without it Conv+activation is kiln's com.kiln FusedConv, which only "
-                    "kiln loads");
+                    "Write only standard ONNX ops (kiln's com.kiln fused ops expanded back), so onnxruntime and "
+                    "other runtimes load OUT; without it the fusions are com.kiln ops (FusedConv, FusedLayerNorm, "
+                    "FusedElementwise), which only kiln loads");
   command->add_flag("--no-timing", args->no_timing, "Do not time session creation of the two models");
   command->add_option("--set-preprocess", args->set_preprocess,
                       "Record how the model wants its images in OUT's metadata_props (kiln.range, kiln.mean, "
