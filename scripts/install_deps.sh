@@ -33,7 +33,8 @@ set -euo pipefail
 #   python3-dev pybind11-dev              the Python module `kiln` (python/): Python's headers, pybind11
 #   python3-pytest python3-distributed    its tests (pytest) and kiln.dask (dask.distributed)
 #   python3-setuptools                    `pip install .` from the checkout (setup.py drives CMake)
-#   libcairo2-dev                         cairo, which draws `kiln sweep --plot` as PNG or SVG (the tool only)
+#   libcairo2-dev libfontconfig-dev       cairo, which draws `kiln sweep --plot` as PNG or SVG (the tool only),
+#                                         and fontconfig, whose caches the tool releases after drawing
 #   python3-torch python3-torchvision     the model zoo's torchvision models (benchmarks/zoo/make_zoo.py)
 #   ca-certificates                       npm's HTTPS downloads (scripts/fetch_models.sh)
 #   nodejs npm                            onnxruntime-node reference runs (only when node/npm are absent)
@@ -46,7 +47,7 @@ packages=(
   qemu-user
   python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision fonts-dejavu-core
   python3-dev pybind11-dev python3-pytest python3-distributed python3-setuptools
-  libcairo2-dev libexif-dev
+  libcairo2-dev libfontconfig-dev libexif-dev
   ca-certificates
 )
 
