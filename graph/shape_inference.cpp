@@ -1,5 +1,7 @@
 #include "graph/shape_inference.h"
 
+#include <exception>
+
 #include "platform/checked_math.h"
 
 namespace kiln::graph {
@@ -41,6 +43,14 @@ std::vector<ValueInfo> infer_node(const Node& node, const std::vector<const Valu
       if (d.is_fixed()) checked::dim(d.value, node.describe(), ("a dim of output '" + node.outputs[i] + "'").c_str());
   }
   return out;
+}
+
+std::optional<ValueInfoMap> try_infer_shapes(const Graph& g, const OpCatalog& ops) {
+  try {
+    return infer_shapes(g, ops);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 ValueInfoMap infer_shapes(const Graph& g, const OpCatalog& ops) {

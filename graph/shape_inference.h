@@ -9,6 +9,7 @@
 // its shape at run time, so inference is an aid, never a requirement.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -23,6 +24,11 @@ using ValueInfoMap = std::unordered_map<std::string, ValueInfo>;
 // everything is recomputed from the inputs. Throws kiln::Error when a node's
 // input shapes are provably incompatible (e.g. Add of 3x4 and 5x4), naming it.
 ValueInfoMap infer_shapes(const Graph& g, const OpCatalog& ops);
+
+// infer_shapes for passes that only act on a consistent graph: nullopt when
+// inference throws, so the pass leaves the graph alone and the executor
+// reports the problem when it runs the node.
+std::optional<ValueInfoMap> try_infer_shapes(const Graph& g, const OpCatalog& ops);
 
 // Infers the outputs of one node from its inputs' infos (missing entries =
 // unknown) and the constant values it can see. Used by infer_shapes and by

@@ -248,12 +248,9 @@ class Grouper {
 }  // namespace
 
 size_t fuse_elementwise(Graph& g, const OpCatalog& ops) {
-  ValueInfoMap infos;
-  try {
-    infos = infer_shapes(g, ops);
-  } catch (const std::exception&) {
-    return 0;  // shapes are inconsistent: leave the graph for the executor to report
-  }
+  const std::optional<ValueInfoMap> inferred = try_infer_shapes(g, ops);
+  if (!inferred) return 0;
+  const ValueInfoMap& infos = *inferred;
   GraphEditor editor(g);
   Grouper grouper(editor, ops, infos);
   size_t fused = 0;

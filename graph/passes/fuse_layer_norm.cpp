@@ -156,12 +156,9 @@ std::optional<LayerNormMatch> match(const GraphEditor& editor, size_t mean_node,
 }  // namespace
 
 size_t fuse_layer_norm(Graph& g, const OpCatalog& ops) {
-  ValueInfoMap infos;
-  try {
-    infos = infer_shapes(g, ops);
-  } catch (const std::exception&) {
-    return 0;  // shapes are inconsistent: leave the graph for the executor to report
-  }
+  const std::optional<ValueInfoMap> inferred = try_infer_shapes(g, ops);
+  if (!inferred) return 0;
+  const ValueInfoMap& infos = *inferred;
   GraphEditor editor(g);
   size_t fused = 0;
   for (size_t n = 0; n < editor.node_count(); ++n) {

@@ -138,13 +138,8 @@ class Sinker {
 
   // True when every dim of `c` (right-aligned) is 1 or the fixed dim of `y`.
   bool broadcasts_into(const Tensor& c, const std::string& y) {
-    if (!shapes_) {
-      try {
-        shapes_ = infer_shapes(g_, ops_);
-      } catch (const std::exception&) {
-        shapes_ = ValueInfoMap{};  // inconsistent shapes: only scalar constants move
-      }
-    }
+    // Inconsistent shapes give no infos: then only scalar constants move.
+    if (!shapes_) shapes_ = try_infer_shapes(g_, ops_).value_or(ValueInfoMap{});
     auto it = shapes_->find(y);
     if (it == shapes_->end() || !it->second.has_shape || it->second.dims.size() < c.rank()) return false;
     const size_t offset = it->second.dims.size() - c.rank();
