@@ -182,13 +182,9 @@ def local_client(workers=None, threads_per_worker=1, **kwargs):
     return Client(cluster)
 
 
-def process_images(client, images, model, out_dir=None, suffix="_kiln", extension=".png", range_="0,1",
-                   mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), layout=None, return_arrays=False,
-                   opt_level=kiln.GraphOptimizationLevel.ORT_ENABLE_ALL, progress=True, session_threads=None):
-    """Runs `model` (a path or the model's bytes) on every image of `images` (a folder, whose files named
-    *SUFFIX.* are taken for earlier outputs and left out, or a list of paths) over `client`'s cluster. Returns a Result (outputs in input order, errors by path); a broken image is
-    reported there without stopping the others. session_threads: kiln's intra-op threads per worker
-    (default: see session_threads_by_worker)."""
+def _prepare(images, model, out_dir, suffix, range_, mean, std, layout):
+    """What both ways of processing need first: the input paths, the image codec, the model's bytes
+    (`model` is a path or the bytes), and out_dir made."""
     paths = _inputs(images, suffix)
     codec = ImageCodec(range_, mean, std, layout)
     if isinstance(model, (bytes, bytearray)):
@@ -198,6 +194,22 @@ def process_images(client, images, model, out_dir=None, suffix="_kiln", extensio
             model_bytes = f.read()
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
+    return paths, codec, model_bytes
+
+
+def _result(paths, results):
+    """A Result from (output, error) pairs in input order."""
+    return Result([r for r, _ in results], {p: e for p, (_, e) in zip(paths, results) if e is not None})
+
+
+def process_images(client, images, model, out_dir=None, suffix="_kiln", extension=".png", range_="0,1",
+                   mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), layout=None, return_arrays=False,
+                   opt_level=kiln.GraphOptimizationLevel.ORT_ENABLE_ALL, progress=True, session_threads=None):
+    """Runs `model` (a path or the model's bytes) on every image of `images` (a folder, whose files named
+    *SUFFIX.* are taken for earlier outputs and left out, or a list of paths) over `client`'s cluster. Returns a Result (outputs in input order, errors by path); a broken image is
+    reported there without stopping the others. session_threads: kiln's intra-op threads per worker
+    (default: see session_threads_by_worker)."""
+    paths, codec, model_bytes = _prepare(images, model, out_dir, suffix, range_, mean, std, layout)
     threads = session_threads_by_worker(client)
     if session_threads is not None:
         threads = {addr: int(session_threads) for addr in threads}
@@ -214,7 +226,7 @@ def process_images(client, images, model, out_dir=None, suffix="_kiln", extensio
         from distributed import progress as dask_progress
         dask_progress(futures)
     results = client.gather(futures)
-    return Result([r for r, _ in results], {p: e for p, (_, e) in zip(paths, results) if e is not None})
+    return _result(paths, results)
 
 
 def process_images_locally(images, model, out_dir=None, suffix="_kiln", extension=".png", range_="0,1",
@@ -222,16 +234,8 @@ def process_images_locally(images, model, out_dir=None, suffix="_kiln", extensio
                            opt_level=kiln.GraphOptimizationLevel.ORT_ENABLE_ALL, session_threads=0):
     """The same work in this process with one session (session_threads 0: kiln's default), for
     comparison and for machines without a cluster."""
-    paths = _inputs(images, suffix)
-    codec = ImageCodec(range_, mean, std, layout)
-    if isinstance(model, (bytes, bytearray)):
-        model_bytes = bytes(model)
-    else:
-        with open(model, "rb") as f:
-            model_bytes = f.read()
-    if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
+    paths, codec, model_bytes = _prepare(images, model, out_dir, suffix, range_, mean, std, layout)
     session = _session(model_bytes, session_threads, opt_level)
     results = [_process(session, p, default_output_path(p, out_dir, suffix, extension), codec, return_arrays)
                for p in paths]
-    return Result([r for r, _ in results], {p: e for p, (_, e) in zip(paths, results) if e is not None})
+    return _result(paths, results)
