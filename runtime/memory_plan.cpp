@@ -230,8 +230,7 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
   for (size_t v = 0; v < count; ++v)
     if (written_over[v] >= 0) written_over_root[static_cast<size_t>(written_over[v])] = true;
   std::vector<std::pair<int, size_t>> slice_of(count, {-1, 0});
-  std::vector<bool> holds_slices(count, false);
-  std::vector<int> holder_first(count, -1);  // the first step writing into a holder
+  std::vector<int> holder_first(count, -1);  // the first step writing into a holder; -1: holds no slice
   for (size_t s = 0; s < steps.size(); ++s) {
     const Step& step = steps[s];
     const std::optional<int64_t>& axis = facts[step.node].concatenation_axis;
@@ -270,11 +269,10 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
       const size_t vi = static_cast<size_t>(in);
       const int p = producer[vi];
       if (p < 0 || p >= static_cast<int>(s) || steps[static_cast<size_t>(p)].may_alias_inputs || uses[vi] != 1 ||
-          find(in) != in || excluded[vi] || written_over[vi] >= 0 || written_over_root[vi] || holds_slices[vi] ||
+          find(in) != in || excluded[vi] || written_over[vi] >= 0 || written_over_root[vi] || holder_first[vi] >= 0 ||
           slice_of[vi].first >= 0 || offsets[i] % ArenaLayout::kAlignment != 0 || *bytes_of(in) == 0)
         continue;
       slice_of[vi] = {out, offsets[i]};
-      holds_slices[static_cast<size_t>(out)] = true;
       int& first = holder_first[static_cast<size_t>(out)];
       first = first < 0 ? p : std::min(first, p);
     }
@@ -300,7 +298,7 @@ MemoryPlan plan_memory(const graph::Graph& g, const graph::ValueInfoMap* infos,
     size_t output_index = 0;
     while (step.outputs[output_index] != static_cast<int>(v)) ++output_index;
     request_of[v] = static_cast<int>(requests.size());
-    const int first = holds_slices[v] ? std::min(s, holder_first[v]) : s;
+    const int first = holder_first[v] >= 0 ? std::min(s, holder_first[v]) : s;
     requests.push_back({*bytes, first, std::max(s, group_last[static_cast<size_t>(root)])});
     owners.emplace_back(step.node, output_index);
   }
