@@ -195,7 +195,8 @@ struct KeepMax {
 // One row buffer per thread and element type, grown as needed: pooling runs
 // plane by plane from the thread pool, and a fresh allocation per plane
 // would cost as much as a small plane's work.
-template <class T>
+// kSlot tells apart two buffers of one type that a kernel uses at once.
+template <class T, int kSlot = 0>
 T* row_buffer(int64_t width) {
   thread_local std::vector<T> buffer;
   if (static_cast<int64_t>(buffer.size()) < width) buffer.resize(static_cast<size_t>(width));
@@ -240,9 +241,9 @@ void f32_average_pool_plane(const WindowGeometry& g, bool count_include_pad, con
                      .count()
                : taps_inside(g.in[d], g.kernel[d], g.dilation[d], start).count();
   };
-  std::vector<float> column_divisor(static_cast<size_t>(g.out[2]));
+  float* column_divisor = row_buffer<float, 1>(g.out[2]);
   for (int64_t ow = 0; ow < g.out[2]; ++ow)
-    column_divisor[static_cast<size_t>(ow)] = static_cast<float>(counted(2, ow * g.stride[2] - g.pad_begin[2]));
+    column_divisor[ow] = static_cast<float>(counted(2, ow * g.stride[2] - g.pad_begin[2]));
   for (int64_t od = 0; od < g.out[0]; ++od)
     for (int64_t oh = 0; oh < g.out[1]; ++oh) {
       float* out = output + (od * g.out[1] + oh) * g.out[2];
@@ -255,7 +256,7 @@ void f32_average_pool_plane(const WindowGeometry& g, bool count_include_pad, con
       combine_columns(g, plan, acc, out, 0.0f, add);
       const float rows = static_cast<float>(row_divisor);
       for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-        const float divisor = rows * column_divisor[static_cast<size_t>(ow)];
+        const float divisor = rows * column_divisor[ow];
         out[ow] = divisor > 0 ? out[ow] / divisor : 0.0f;
       }
     }
