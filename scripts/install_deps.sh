@@ -31,7 +31,7 @@ set -euo pipefail
 #   fonts-dejavu-core                     the font of that page (scripts/render_text_page.py)
 #   libexif-dev                           the EXIF orientation of JPEG photos (runtime/image_exif.cpp)
 #   python3-dev pybind11-dev              the Python module `kiln` (python/): Python's headers, pybind11
-#   python3-pytest python3-distributed    its tests (pytest) and kiln.dask (dask.distributed)
+#   python3-pytest python3-dask python3-distributed   its tests (pytest) and kiln.dask (dask, dask.distributed)
 #   python3-setuptools                    `pip install .` from the checkout (setup.py drives CMake)
 #   libcairo2-dev libfontconfig-dev       cairo, which draws `kiln sweep --plot` as PNG or SVG (the tool only),
 #                                         and fontconfig, whose caches the tool releases after drawing
@@ -46,7 +46,7 @@ packages=(
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
   qemu-user
   python3 python3-onnx python3-numpy python3-pil python3-torch python3-torchvision fonts-dejavu-core
-  python3-dev pybind11-dev python3-pytest python3-distributed python3-setuptools
+  python3-dev pybind11-dev python3-pytest python3-dask python3-distributed python3-setuptools
   libcairo2-dev libfontconfig-dev libexif-dev
   ca-certificates
 )
